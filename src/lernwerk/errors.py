@@ -25,7 +25,7 @@ class LernwerkError(Exception):
         self.where = where
 
     def __str__(self) -> str:
-        if self.where and not self.message.startswith(self.where):
+        if self.where and self.where not in self.message:
             return f"{self.where}: {self.message}"
         return self.message
 

@@ -1,0 +1,212 @@
+"""Typed specs for everything a user writes: model specs, training configs, run configs.
+
+One place validates user input; everything below trusts it. Every spec loads through
+`from_dict` / `from_file`: defaults applied, unknown keys rejected, errors raised as
+`SpecError` naming the field, what was received and what was expected.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from lernwerk.errors import NotFound, SpecError
+
+SCHEMA_VERSION = 1
+
+OptimizerName = Literal["sgd", "adam", "adamw", "rmsprop", "adagrad"]
+LossName = Literal["cross_entropy", "binary_cross_entropy", "mse", "mae"]
+ScheduleName = Literal["constant", "step", "cosine", "onecycle"]
+TaskName = Literal["classification", "regression"]
+DeviceName = Literal["cpu", "cuda", "auto"]
+
+
+def spec_error(exc: ValidationError, what: str) -> SpecError:
+    """Turn pydantic's first validation error into one readable `SpecError` line."""
+    err = exc.errors()[0]
+    field = ".".join(str(p) for p in err["loc"]) or what
+    msg = err["msg"]
+    if err["type"] == "extra_forbidden":
+        msg = "unknown key"
+    received = err.get("input")
+    text = f"{what}: {field}: {msg}"
+    if err["type"] != "missing" and not isinstance(received, dict):
+        text += f"; received: {received!r}"
+    return SpecError(text, where=field)
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    what_name: ClassVar[str] = "spec"  # how error messages name this kind of spec
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None, what: str | None = None) -> Any:
+        """Validate a plain dict; unknown keys and bad values raise `SpecError`."""
+        try:
+            return cls.model_validate(data or {})
+        except ValidationError as exc:
+            raise spec_error(exc, what or cls.what_name) from None
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> Any:
+        """Load a YAML or JSON file and validate it."""
+        return cls.from_dict(read_spec_file(path), what=str(path))
+
+
+def read_spec_file(path: str | Path) -> dict[str, Any]:
+    """Read a YAML or JSON mapping from a file, with errors naming the file and line."""
+    path = Path(path)
+    if not path.is_file():
+        raise NotFound(f"file not found: {path}", where=str(path))
+    text = path.read_text(encoding="utf-8-sig")
+    try:
+        if path.suffix.lower() == ".json":
+            data = json.loads(text)
+        else:
+            data = yaml.safe_load(text)
+    except json.JSONDecodeError as exc:
+        raise SpecError(f"{path}: invalid JSON at line {exc.lineno}: {exc.msg}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "could not parse"
+        raise SpecError(f"{path}: invalid YAML{line}: {problem}") from None
+    if not isinstance(data, dict):
+        raise SpecError(f"{path}: expected a mapping at the top level; received: {type(data).__name__}")
+    return data
+
+
+# ---------------------------------------------------------------------------- model spec
+
+
+def normalize_layer(raw: Any, index: str) -> dict[str, Any]:
+    """Bring the three ways to write a layer into one form: ``{"type": "Dense", ...}``.
+
+    Accepted: ``{"type": "Dense", "units": 3}``, ``{"Dense": {"units": 3}}`` and ``"Flatten"``.
+    """
+    if isinstance(raw, str):
+        return {"type": raw}
+    if isinstance(raw, dict):
+        if "type" in raw:
+            if not isinstance(raw["type"], str):
+                raise SpecError(f"layer {index}: 'type' must be a layer name; received: {raw['type']!r}")
+            out = dict(raw)
+        elif len(raw) == 1:
+            (name, params), = raw.items()
+            if params is None:
+                params = {}
+            if not isinstance(params, dict):
+                raise SpecError(
+                    f"layer {index} ({name}): expected a mapping of parameters; received: {params!r}"
+                )
+            out = {"type": name, **params}
+        else:
+            raise SpecError(
+                f"layer {index}: expected {{type: Name, ...}} or {{Name: {{...}}}}; "
+                f"received keys: {', '.join(map(str, raw))}"
+            )
+        if isinstance(out.get("layers"), list):
+            out["layers"] = [
+                normalize_layer(sub, f"{index}.{i + 1}") for i, sub in enumerate(out["layers"])
+            ]
+        return out
+    raise SpecError(f"layer {index}: expected a mapping or a layer name; received: {raw!r}")
+
+
+class InputSpec(_Spec):
+    """The input a model expects, without the batch dimension."""
+
+    shape: tuple[int, ...] = Field(
+        description="(features,) for tables, (C, H, W) for images, (C, T) for sequences"
+    )
+
+    @field_validator("shape")
+    @classmethod
+    def _positive(cls, v: tuple[int, ...]) -> tuple[int, ...]:
+        if not v or any(d < 1 for d in v):
+            raise ValueError("every dimension must be a positive integer")
+        return v
+
+
+class ModelSpec(_Spec):
+    """A network as a list of layers with the names courses use."""
+
+    name: str = Field("custom", description="a short name for tables and file names")
+    description: str = Field("", description="one line on what the network is")
+    input: InputSpec | None = Field(None, description="taken from the dataset when omitted")
+    layers: tuple[dict[str, Any], ...] = Field(min_length=1, description="layers, in order")
+
+    @field_validator("layers", mode="before")
+    @classmethod
+    def _normalize(cls, v: Any) -> Any:
+        if not isinstance(v, list | tuple):
+            raise ValueError("expected a list of layers")
+        return tuple(normalize_layer(layer, str(i + 1)) for i, layer in enumerate(v))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None, what: str | None = None) -> ModelSpec:
+        try:
+            return cls.model_validate(data or {})
+        except ValidationError as exc:
+            raise spec_error(exc, what or "model spec") from None
+        except SpecError as exc:  # raised inside normalize_layer
+            raise SpecError(f"{what or 'model spec'}: {exc}") from None
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+# ---------------------------------------------------------------------------- training config
+
+
+class TrainConfig(_Spec):
+    """How to train: optimizer, schedule, batches, stopping, splits, device, seed."""
+
+    what_name: ClassVar[str] = "training config"
+
+    task: TaskName | None = Field(None, description="taken from the dataset when omitted")
+    epochs: int | None = Field(None, ge=1, le=100_000, description="passes over the training split; auto when omitted")
+    batch_size: int | None = Field(None, ge=1, le=1_000_000, description="samples per step; auto from the data size when omitted")
+    lr: float | None = Field(None, gt=0, le=10, description="peak learning rate; the optimizer's default when omitted")
+    optimizer: OptimizerName = Field("adam", description="sgd, adam, adamw, rmsprop or adagrad")
+    momentum: float = Field(0.9, ge=0, lt=1, description="for sgd and rmsprop")
+    nesterov: bool = Field(False, description="Nesterov momentum (sgd)")
+    weight_decay: float = Field(0.0, ge=0, le=1, description="L2 penalty (decoupled for adamw)")
+    loss: LossName | None = Field(None, description="chosen from the task when omitted")
+    schedule: ScheduleName = Field("constant", description="learning-rate schedule over the run")
+    step_size_epochs: int = Field(10, ge=1, description="step schedule: epochs between decays")
+    gamma: float = Field(0.1, gt=0, le=1, description="step schedule: factor per decay")
+    lr_min: float = Field(0.0, ge=0, description="cosine schedule: the final learning rate")
+    grad_clip_norm: float | None = Field(None, gt=0, description="clip the gradient norm to this value")
+    early_stopping: int | None = Field(None, ge=1, description="stop after this many epochs without improvement and restore the best weights")
+    monitor: str = Field("val_loss", description="the validation metric that early stopping and 'best' watch")
+    seed: int = Field(0, ge=0, le=2**31 - 1, description="seeds initialisation, shuffling and dropout")
+    device: DeviceName = Field("cpu", description="cpu, cuda, or auto (cuda when available)")
+    val_split: float = Field(0.2, ge=0, lt=1, description="fraction of the data for validation")
+    test_split: float = Field(0.2, ge=0, lt=1, description="fraction held out for the final test")
+    split_seed: int = Field(0, ge=0, le=2**31 - 1, description="seeds the train/val/test split")
+
+    @field_validator("monitor")
+    @classmethod
+    def _monitor(cls, v: str) -> str:
+        if not v.startswith("val_"):
+            raise ValueError("must name a validation metric such as val_loss or val_accuracy")
+        return v
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
+class RunConfig(_Spec):
+    """A whole run as a file: which data, which network, how to train."""
+
+    what_name: ClassVar[str] = "run config"
+
+    dataset: str = Field(description="a dataset reference, e.g. 'xor' or 'tabular:rows=50000'")
+    model: str | dict[str, Any] = Field(description="a preset name, a spec file path, or an inline spec")
+    name: str | None = Field(None, max_length=200, description="a name for the run")
+    train: TrainConfig = Field(default_factory=TrainConfig)  # type: ignore[arg-type]

@@ -1,0 +1,117 @@
+"""Build a `torch.nn.Module` from a `ModelSpec`, layer by layer, with shapes checked."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from lernwerk.config import ModelSpec
+from lernwerk.errors import SpecError
+from lernwerk.models.layers import LAYERS, BuildContext, Built, LayerMisfit, Shape, fmt_shape, validate_params
+
+
+def build_layers(
+    layers: list[dict[str, Any]] | tuple[dict[str, Any], ...],
+    input_shape: Shape,
+    num_outputs: int | None,
+    *,
+    prefix: str = "",
+    last_is_output: bool = True,
+    context: dict[str, str] | None = None,
+) -> list[tuple[str, str, Built]]:
+    """Build each layer in turn; a misfit raises `SpecError` naming the layer.
+
+    Returns (index, type, built) per layer; indices are 1-based, "5.2" inside block 5.
+    `context`, when given, receives the folded output activation of the last layer.
+    """
+    built: list[tuple[str, str, Built]] = []
+    shape = input_shape
+    for i, raw in enumerate(layers):
+        index = f"{prefix}.{i + 1}" if prefix else str(i + 1)
+        type_name = raw.get("type", "?")
+        layer_type = LAYERS.get(type_name)
+        if layer_type is None:
+            known = ", ".join(sorted(LAYERS))
+            raise SpecError(
+                f"layer {index}: unknown layer type '{type_name}'; expected one of: {known}",
+                where=f"layer {index}",
+            )
+        params = {k: v for k, v in raw.items() if k != "type"}
+        is_last = last_is_output and i == len(layers) - 1
+        ctx = BuildContext(num_outputs=num_outputs, is_last=is_last, index=index)
+        try:
+            p = validate_params(layer_type, params)
+            b = layer_type.build(p, shape, ctx)
+        except LayerMisfit as exc:
+            raise SpecError(f"layer {index} ({type_name}): {exc}", where=f"layer {index}") from None
+        except SpecError:
+            raise
+        if any(d < 1 for d in b.out_shape):
+            raise SpecError(
+                f"layer {index} ({type_name}): the {fmt_shape(shape)} input shrinks to "
+                f"{fmt_shape(b.out_shape)}; use padding='same' or smaller windows",
+                where=f"layer {index}",
+            )
+        if is_last and context is not None:
+            context["output_activation"] = ctx.output_activation
+        built.append((index, type_name, b))
+        shape = b.out_shape
+    return built
+
+
+class Network(nn.Module):
+    """A sequential network built from a spec; it remembers the spec and its layer table.
+
+    `forward` returns what the last layer computes before a softmax/sigmoid that the
+    spec put on it (logits): the task folds that activation into the loss and applies
+    it at prediction (`output_activation`).
+    """
+
+    def __init__(
+        self,
+        spec: ModelSpec,
+        input_shape: Shape,
+        num_outputs: int | None,
+        built: list[tuple[str, str, Built]],
+        output_activation: str,
+    ) -> None:
+        super().__init__()
+        self.spec = spec
+        self.input_shape = tuple(input_shape)
+        self.num_outputs = num_outputs
+        self.output_activation = output_activation
+        self.layer_table = built
+        self.layers = nn.ModuleList(b.module for _, _, b in built)
+
+    @property
+    def output_shape(self) -> Shape:
+        return self.layer_table[-1][2].out_shape
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+
+def build_network(spec: ModelSpec, input_shape: Shape | None = None, num_outputs: int | None = None) -> Network:
+    """Build a spec for an input shape (from the dataset or the spec's own `input`).
+
+    Raises:
+        SpecError: the spec names no input shape and none is given, the two disagree,
+            or a layer does not fit (the message names it).
+    """
+    if spec.input is not None:
+        if input_shape is not None and tuple(input_shape) != tuple(spec.input.shape):
+            raise SpecError(
+                f"model '{spec.name}' expects input {fmt_shape(spec.input.shape)}; "
+                f"the data gives {fmt_shape(tuple(input_shape))}",
+                where="input.shape",
+            )
+        input_shape = tuple(spec.input.shape)
+    if input_shape is None:
+        raise SpecError(f"model '{spec.name}': no input shape; give a dataset or an input shape")
+    context: dict[str, str] = {}
+    built = build_layers(spec.layers, tuple(input_shape), num_outputs, context=context)
+    return Network(spec, tuple(input_shape), num_outputs, built, context.get("output_activation", "linear"))
