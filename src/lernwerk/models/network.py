@@ -115,3 +115,17 @@ def build_network(spec: ModelSpec, input_shape: Shape | None = None, num_outputs
     context: dict[str, str] = {}
     built = build_layers(spec.layers, tuple(input_shape), num_outputs, context=context)
     return Network(spec, tuple(input_shape), num_outputs, built, context.get("output_activation", "linear"))
+
+
+def batched_forward(model: nn.Module, x: torch.Tensor, batch_size: int = 4096) -> torch.Tensor:
+    """Run a model in eval mode over `x` in chunks, without autograd; restores the mode."""
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.inference_mode():
+            outs = [model(x[i : i + batch_size]) for i in range(0, len(x), batch_size)]
+    finally:
+        model.train(was_training)
+    if not outs:
+        return torch.empty(0)
+    return torch.cat(outs)  # (N, outputs)

@@ -1,0 +1,121 @@
+"""A trained model on disk: `model.safetensors` + `model.json`, and the predictor over it.
+
+`model.json` holds everything prediction needs besides the weights: the spec, the input
+shape, the task (classes, loss, output activation, target scaling) and the input
+standardisation fitted on the training split. Loading builds the network from the spec
+and reads tensors with safetensors: no code in the files is ever executed.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from lernwerk.config import ModelSpec
+from lernwerk.data.preprocessing import Standardizer
+from lernwerk.errors import DataError, NotFound
+from lernwerk.models.layers import fmt_shape
+from lernwerk.models.network import Network, batched_forward, build_network
+from lernwerk.store import atomic_write_json, load_tensors, save_tensors
+from lernwerk.training.tasks import ClassificationTask, Task, task_from_dict
+
+WEIGHTS_FILE = "model.safetensors"
+META_FILE = "model.json"
+BUNDLE_FORMAT = "lernwerk-model/1"
+
+
+def save_bundle(directory: Path, network: Network, task: Task, standardizer: Standardizer, meta: dict[str, Any]) -> None:
+    """Write weights and metadata (weights first; model.json last marks it complete)."""
+    save_tensors(directory / WEIGHTS_FILE, {k: v.detach() for k, v in network.state_dict().items()})
+    atomic_write_json(
+        directory / META_FILE,
+        {
+            "format": BUNDLE_FORMAT,
+            "spec": network.spec.to_dict(),
+            "input_shape": list(network.input_shape),
+            "task": task.to_dict(),
+            "preprocessing": standardizer.to_dict(),
+            **meta,
+        },
+    )
+
+
+@dataclass
+class Predictor:
+    """Preprocess, run the network, turn outputs into probabilities or values."""
+
+    network: Network
+    task: Task
+    standardizer: Standardizer
+    meta: dict[str, Any]
+    device: torch.device
+
+    @classmethod
+    def load(cls, directory: Path | str, device: str = "cpu") -> Predictor:
+        """Load a bundle written by `save_bundle` (a run's folder or an export)."""
+        directory = Path(directory)
+        meta_path = directory / META_FILE
+        if not meta_path.is_file():
+            raise NotFound(f"no trained model in {directory} (missing {META_FILE})", where=str(directory))
+        meta = json.loads(meta_path.read_text())
+        if meta.get("format") != BUNDLE_FORMAT:
+            raise DataError(f"{meta_path}: unknown model format {meta.get('format')!r}", where=str(meta_path))
+        task = task_from_dict(meta["task"])
+        network = build_network(ModelSpec.from_dict(meta["spec"]), tuple(meta["input_shape"]), task.num_outputs)
+        weights, _ = load_tensors(directory / WEIGHTS_FILE)
+        network.load_state_dict(weights)
+        dev = torch.device(device)
+        network.to(dev).eval()
+        return cls(network, task, Standardizer.from_dict(meta["preprocessing"]), meta, dev)
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return self.network.input_shape
+
+    @property
+    def classes(self) -> list[str]:
+        return self.task.classes if isinstance(self.task, ClassificationTask) else []
+
+    def predict(self, x: np.ndarray | torch.Tensor) -> np.ndarray:
+        """Probabilities (N, C) for classification, values (N, K) for regression.
+
+        `x` is raw input as the dataset holds it (images in [0, 1]), one sample or a batch.
+        """
+        xt = torch.as_tensor(np.asarray(x) if not torch.is_tensor(x) else x, dtype=torch.float32)
+        if tuple(xt.shape) == self.input_shape:
+            xt = xt.unsqueeze(0)
+        if tuple(xt.shape[1:]) != self.input_shape:
+            raise DataError(
+                f"input has shape {fmt_shape(tuple(xt.shape[1:]))} per sample; "
+                f"the model expects {fmt_shape(self.input_shape)}"
+            )
+        xt = self.standardizer.transform(xt.to(self.device))
+        outputs = batched_forward(self.network, xt)
+        with torch.inference_mode():
+            return self.task.predict(outputs).cpu().numpy()
+
+    def predict_labels(self, x: np.ndarray | torch.Tensor) -> list[str]:
+        """The most probable class name per sample (classification only)."""
+        proba = self.predict(x)
+        return [self.classes[i] for i in proba.argmax(axis=1)]
+
+
+def export_safetensors(source: Path, out_dir: Path) -> list[Path]:
+    """Copy a run's model bundle to `out_dir` (created); returns the files written."""
+    for name in (WEIGHTS_FILE, META_FILE):
+        if not (source / name).is_file():
+            raise NotFound(f"the run has no trained model yet ({source / name} is missing)", where=str(source))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name in (WEIGHTS_FILE, META_FILE):
+        tmp = out_dir / f".{name}.tmp"
+        shutil.copyfile(source / name, tmp)
+        tmp.replace(out_dir / name)
+        written.append(out_dir / name)
+    return written

@@ -1,0 +1,528 @@
+"""The workspace: one directory holding a SQLite database (`lernwerk.db`) and files.
+
+Every method opens a short-lived connection, so one store is safe to share between
+threads, and several processes (the server, training workers) can use the same workspace
+at once: the database runs in WAL mode, waits up to 30 s for a lock, and writes take the
+write lock up front (`BEGIN IMMEDIATE`). All SQL lives in this module; `_connect` is the
+one place that knows the database is a local file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import socket
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from dataclasses import fields as dataclass_fields
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from lernwerk.errors import Conflict, NotFound, SpecError
+from lernwerk.store.files import default_workspace_path, json_default
+
+SCHEMA_VERSION = 1
+RUN_STATUSES = ("created", "running", "finished", "stopped", "failed", "interrupted")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS datasets (
+    name TEXT PRIMARY KEY, kind TEXT NOT NULL, task TEXT NOT NULL, source TEXT NOT NULL,
+    content_hash TEXT NOT NULL, num_samples INTEGER NOT NULL, classes TEXT NOT NULL,
+    input_shape TEXT NOT NULL, created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS runs (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, status TEXT NOT NULL, created_at TEXT NOT NULL,
+    started_at TEXT, finished_at TEXT, config TEXT NOT NULL, model TEXT NOT NULL,
+    dataset TEXT NOT NULL, dataset_hash TEXT NOT NULL, device TEXT NOT NULL,
+    epoch INTEGER NOT NULL DEFAULT 0, best_metric REAL, best_epoch INTEGER,
+    metrics TEXT NOT NULL DEFAULT '{}', seconds REAL NOT NULL DEFAULT 0, error TEXT,
+    pid INTEGER, host TEXT, proc_start INTEGER
+);
+CREATE INDEX IF NOT EXISTS runs_by_status ON runs (status);
+CREATE TABLE IF NOT EXISTS epochs (
+    run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE, epoch INTEGER NOT NULL,
+    metrics TEXT NOT NULL, PRIMARY KEY (run_id, epoch)
+);
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    ts TEXT NOT NULL, type TEXT NOT NULL, payload TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_by_run ON events (run_id, id);
+"""
+
+_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def _dumps(obj: Any) -> str:
+    return json.dumps(obj, default=json_default)
+
+
+@dataclass
+class DatasetRecord:
+    """A dataset stored in the workspace; its arrays live in `dataset_dir(name)`."""
+
+    name: str
+    kind: str  # images, tables or sequences
+    task: str
+    source: dict[str, Any]
+    content_hash: str
+    num_samples: int
+    classes: list[str]
+    input_shape: list[int]  # one sample, without the batch dimension
+    created_at: str = field(default_factory=_now)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(kw_only=True)
+class RunRecord:
+    """One training run: its config, state and final metrics."""
+
+    id: str
+    name: str
+    status: str = "created"  # one of RUN_STATUSES
+    created_at: str = field(default_factory=_now)
+    started_at: str | None = None
+    finished_at: str | None = None
+    config: dict[str, Any]  # the fully resolved run config
+    model: str  # preset name or 'custom'
+    dataset: str  # dataset reference, e.g. "xor" or "tabular:rows=50000"
+    dataset_hash: str
+    device: str
+    epoch: int = 0  # epochs completed so far
+    best_metric: float | None = None
+    best_epoch: int | None = None
+    metrics: dict[str, Any] = field(default_factory=dict)  # per split: {"val": {...}, ...}
+    seconds: float = 0.0  # training wall time, summed over resumes
+    error: str | None = None
+    pid: int | None = None  # the training process; host and start ticks detect pid reuse
+    host: str | None = None
+    proc_start: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class EventRecord:
+    """One stored event of a run, in the order it was added."""
+
+    id: int
+    run_id: str
+    ts: str
+    type: str
+    payload: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+_RUN_COLUMNS = tuple(f.name for f in dataclass_fields(RunRecord))
+_RUN_JSON = frozenset({"config", "metrics"})
+_DATASET_JSON = frozenset({"source", "classes", "input_shape"})
+_EVENT_JSON = frozenset({"payload"})
+
+
+def _decode(cls: type, row: sqlite3.Row, json_columns: frozenset[str]) -> Any:
+    return cls(**{k: json.loads(row[k]) if k in json_columns else row[k] for k in row.keys()})
+
+
+def _insert(
+    con: sqlite3.Connection,
+    table: str,
+    rec: Any,
+    json_columns: frozenset[str],
+    replace: bool = False,
+) -> None:
+    row = {k: _dumps(v) if k in json_columns else v for k, v in asdict(rec).items()}
+    verb = "INSERT OR REPLACE" if replace else "INSERT"
+    con.execute(
+        f"{verb} INTO {table} ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+        list(row.values()),
+    )
+
+
+def _proc_stat(pid: int) -> list[str] | None:
+    # /proc/<pid>/stat fields from the third (state) on; the comm field before them may
+    # itself hold spaces and parentheses, so split after the last ')'.
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except (OSError, ValueError):
+        return None
+    return text[text.rfind(")") + 1 :].split()
+
+
+def process_start_ticks(pid: int) -> int | None:
+    """Return the start time of process `pid` in clock ticks since boot, or None if unknown."""
+    stat = _proc_stat(pid)
+    try:
+        return int(stat[19]) if stat else None  # field 22 of /proc/<pid>/stat
+    except (IndexError, ValueError):
+        return None
+
+
+class WorkspaceStore:
+    """The workspace directory: datasets, runs, per-epoch metrics and events.
+
+    Args:
+        root: The workspace directory; None uses `default_workspace_path()`.
+    """
+
+    def __init__(self, root: Path | str | None = None) -> None:
+        self.root = Path(root if root is not None else default_workspace_path()).absolute()
+        self.db_path = self.root / "lernwerk.db"
+        for sub in ("runs", "datasets"):
+            (self.root / sub).mkdir(parents=True, exist_ok=True)
+        self._migrate()
+
+    def __repr__(self) -> str:
+        return f"WorkspaceStore({str(self.root)!r})"
+
+    # -- database ------------------------------------------------------------------
+
+    @contextmanager
+    def _connect(self, write: bool = False) -> Iterator[sqlite3.Connection]:
+        con = sqlite3.connect(self.db_path, timeout=30, isolation_level=None)
+        try:
+            con.row_factory = sqlite3.Row
+            con.execute("PRAGMA busy_timeout = 30000")
+            con.execute("PRAGMA foreign_keys = ON")
+            con.execute("PRAGMA synchronous = NORMAL")  # safe in WAL mode; fsyncs at checkpoints
+            if not write:
+                yield con
+                return
+            con.execute("BEGIN IMMEDIATE")
+            try:
+                yield con
+            except BaseException:
+                if con.in_transaction:
+                    con.execute("ROLLBACK")
+                raise
+            con.execute("COMMIT")
+        finally:
+            con.close()
+
+    def _migrate(self) -> None:
+        with self._connect() as con:
+            if con.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                con.execute("PRAGMA journal_mode = WAL")
+        with self._connect(write=True) as con:
+            version = con.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise Conflict(
+                    f"workspace schema version {version} is newer than this lernwerk "
+                    f"supports ({SCHEMA_VERSION}); upgrade lernwerk",
+                    where=str(self.db_path),
+                )
+            if version < SCHEMA_VERSION:
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        con.execute(statement)
+                con.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    # -- directories ---------------------------------------------------------------
+
+    def _subdir(self, kind: str, name: str, create: bool) -> Path:
+        if not _SAFE_NAME.fullmatch(name):
+            raise SpecError(
+                f"{kind[:-1]} name {name!r} is not allowed; use letters, digits, '.', '_' "
+                "and '-', starting with a letter or digit",
+                where="name",
+            )
+        path = self.root / kind / name
+        if create:
+            path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def run_dir(self, run_id: str) -> Path:
+        """Return (and create) the directory for a run's files."""
+        return self._subdir("runs", run_id, create=True)
+
+    def dataset_dir(self, name: str) -> Path:
+        """Return (and create) the directory for a dataset's files."""
+        return self._subdir("datasets", name, create=True)
+
+    # -- datasets ------------------------------------------------------------------
+
+    def put_dataset(self, rec: DatasetRecord) -> None:
+        """Insert a dataset record, replacing one of the same name."""
+        self._subdir("datasets", rec.name, create=False)
+        with self._connect(write=True) as con:
+            _insert(con, "datasets", rec, _DATASET_JSON, replace=True)
+
+    def get_dataset(self, name: str) -> DatasetRecord:
+        """Return the dataset called `name`; NotFound lists the ones that exist."""
+        with self._connect() as con:
+            row = con.execute("SELECT * FROM datasets WHERE name = ?", (name,)).fetchone()
+        if row is None:
+            known = ", ".join(d.name for d in self.list_datasets()) or "none yet"
+            raise NotFound(
+                f"dataset {name!r} not found in workspace {self.root}; datasets: {known}",
+                where="dataset",
+            )
+        return _decode(DatasetRecord, row, _DATASET_JSON)
+
+    def list_datasets(self) -> list[DatasetRecord]:
+        """Return all datasets, sorted by name."""
+        with self._connect() as con:
+            rows = con.execute("SELECT * FROM datasets ORDER BY name").fetchall()
+        return [_decode(DatasetRecord, r, _DATASET_JSON) for r in rows]
+
+    def delete_dataset(self, name: str) -> None:
+        """Delete a dataset's record and its files."""
+        self.get_dataset(name)
+        with self._connect(write=True) as con:
+            con.execute("DELETE FROM datasets WHERE name = ?", (name,))
+        shutil.rmtree(self._subdir("datasets", name, create=False), ignore_errors=True)
+
+    # -- runs ----------------------------------------------------------------------
+
+    def create_run(
+        self,
+        *,
+        name: str,
+        config: dict[str, Any],
+        model: str,
+        dataset: str,
+        dataset_hash: str,
+        device: str,
+    ) -> RunRecord:
+        """Create a run in status 'created' with a fresh 8-hex-digit id."""
+        rec = RunRecord(
+            id=secrets.token_hex(4),
+            name=name,
+            config=config,
+            model=model,
+            dataset=dataset,
+            dataset_hash=dataset_hash,
+            device=device,
+        )
+        with self._connect(write=True) as con:
+            _insert(con, "runs", rec, _RUN_JSON)
+        return rec
+
+    def get_run(self, ref: str) -> RunRecord:
+        """Find a run by exact id, unique id prefix (3+ characters) or unique name.
+
+        Raises:
+            NotFound: no run matches.
+            Conflict: several runs match; the message lists them.
+        """
+        with self._connect() as con:
+            row = con.execute("SELECT * FROM runs WHERE id = ?", (ref,)).fetchone()
+            if row is not None:
+                return _decode(RunRecord, row, _RUN_JSON)
+            rows = con.execute(
+                "SELECT * FROM runs WHERE name = ? OR (length(?) >= 3 AND substr(id, 1, ?) = ?)"
+                " ORDER BY created_at DESC",
+                (ref, ref, len(ref), ref),
+            ).fetchall()
+        if not rows:
+            raise NotFound(f"run {ref!r} not found; `lernwerk runs list` shows the runs", "run")
+        if len(rows) > 1:
+            candidates = ", ".join(f"{r['id']} ({r['name']})" for r in rows[:10])
+            raise Conflict(
+                f"run {ref!r} is ambiguous: it matches {len(rows)} runs: {candidates}; "
+                "use a longer id prefix",
+                where="run",
+            )
+        return _decode(RunRecord, rows[0], _RUN_JSON)
+
+    def list_runs(self, status: str | None = None) -> list[RunRecord]:
+        """Return runs, newest first, optionally only those with `status`."""
+        sql, args = "SELECT * FROM runs", ()
+        if status is not None:
+            sql, args = sql + " WHERE status = ?", (status,)
+        with self._connect() as con:
+            rows = con.execute(sql + " ORDER BY created_at DESC, rowid DESC", args).fetchall()
+        return [_decode(RunRecord, r, _RUN_JSON) for r in rows]
+
+    def update_run(self, run_id: str, **fields: Any) -> RunRecord:
+        """Set the given columns of a run and return the updated record."""
+        unknown = sorted(set(fields) - (set(_RUN_COLUMNS) - {"id"}))
+        if unknown:
+            raise ValueError(f"unknown run fields {unknown}; expected some of {_RUN_COLUMNS}")
+        if "status" in fields and fields["status"] not in RUN_STATUSES:
+            raise ValueError(f"run status {fields['status']!r} is not one of {RUN_STATUSES}")
+        if fields:
+            assignments = ", ".join(f"{k} = ?" for k in fields)
+            values = [_dumps(v) if k in _RUN_JSON else v for k, v in fields.items()]
+            with self._connect(write=True) as con:
+                cur = con.execute(f"UPDATE runs SET {assignments} WHERE id = ?", [*values, run_id])
+                if cur.rowcount == 0:
+                    raise NotFound(f"run {run_id!r} not found", where="run")
+        return self._get_exact(run_id)
+
+    def _get_exact(self, run_id: str) -> RunRecord:
+        with self._connect() as con:
+            row = con.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"run {run_id!r} not found", where="run")
+        return _decode(RunRecord, row, _RUN_JSON)
+
+    def mark_running(self, run_id: str) -> None:
+        """Mark a run as running in this process (pid, host, start ticks); clear its end."""
+        pid = os.getpid()
+        with self._connect(write=True) as con:
+            cur = con.execute(
+                "UPDATE runs SET status = 'running', pid = ?, host = ?, proc_start = ?,"
+                " started_at = coalesce(started_at, ?), finished_at = NULL, error = NULL"
+                " WHERE id = ?",
+                (pid, socket.gethostname(), process_start_ticks(pid), _now(), run_id),
+            )
+            if cur.rowcount == 0:
+                raise NotFound(f"run {run_id!r} not found", where="run")
+
+    def delete_run(self, run_id: str) -> None:
+        """Delete a run with its epochs, events and files; refuses a run still training."""
+        rec = self._get_exact(run_id)
+        if rec.status == "running" and self.is_alive(rec):
+            raise Conflict(
+                f"run {run_id} is still running (pid {rec.pid} on {rec.host}); stop it first",
+                where="run",
+            )
+        with self._connect(write=True) as con:
+            con.execute("DELETE FROM runs WHERE id = ?", (run_id,))
+        shutil.rmtree(self._subdir("runs", run_id, create=False), ignore_errors=True)
+
+    # -- epochs and events ---------------------------------------------------------
+
+    def put_epoch(self, run_id: str, epoch: int, metrics: dict[str, Any]) -> None:
+        """Store the metrics of one epoch, replacing any earlier ones for that epoch."""
+        with self._connect(write=True) as con:
+            con.execute(
+                "INSERT INTO epochs (run_id, epoch, metrics) VALUES (?, ?, ?)"
+                " ON CONFLICT (run_id, epoch) DO UPDATE SET metrics = excluded.metrics",
+                (run_id, epoch, _dumps(metrics)),
+            )
+
+    def epochs(self, run_id: str) -> list[dict[str, Any]]:
+        """Return `[{"epoch": 1, **metrics}, ...]` in epoch order."""
+        with self._connect() as con:
+            rows = con.execute(
+                "SELECT epoch, metrics FROM epochs WHERE run_id = ? ORDER BY epoch", (run_id,)
+            ).fetchall()
+        return [{"epoch": r["epoch"], **json.loads(r["metrics"])} for r in rows]
+
+    def delete_epochs_after(self, run_id: str, epoch: int) -> None:
+        """Forget epochs after `epoch` (a resumed run replays them)."""
+        with self._connect(write=True) as con:
+            con.execute("DELETE FROM epochs WHERE run_id = ? AND epoch > ?", (run_id, epoch))
+
+    def add_event(self, run_id: str, type: str, payload: dict[str, Any]) -> int:
+        """Append an event to a run and return its id (increasing across the workspace)."""
+        with self._connect(write=True) as con:
+            cur = con.execute(
+                "INSERT INTO events (run_id, ts, type, payload) VALUES (?, ?, ?, ?)",
+                (run_id, _now(), type, _dumps(payload)),
+            )
+            return int(cur.lastrowid)
+
+    def record_progress(
+        self,
+        run_id: str,
+        *,
+        events: list[tuple[str, dict[str, Any]]] = (),  # type: ignore[assignment]
+        epochs: list[tuple[int, dict[str, Any]]] = (),  # type: ignore[assignment]
+        run_fields: dict[str, Any] | None = None,
+    ) -> None:
+        """Append events, upsert epochs and update run columns in one transaction."""
+        run_fields = run_fields or {}
+        unknown = sorted(set(run_fields) - (set(_RUN_COLUMNS) - {"id"}))
+        if unknown:
+            raise ValueError(f"unknown run fields {unknown}; expected some of {_RUN_COLUMNS}")
+        now = _now()
+        with self._connect(write=True) as con:
+            con.executemany(
+                "INSERT INTO events (run_id, ts, type, payload) VALUES (?, ?, ?, ?)",
+                [(run_id, now, t, _dumps(p)) for t, p in events],
+            )
+            con.executemany(
+                "INSERT INTO epochs (run_id, epoch, metrics) VALUES (?, ?, ?)"
+                " ON CONFLICT (run_id, epoch) DO UPDATE SET metrics = excluded.metrics",
+                [(run_id, e, _dumps(m)) for e, m in epochs],
+            )
+            if run_fields:
+                assignments = ", ".join(f"{k} = ?" for k in run_fields)
+                values = [_dumps(v) if k in _RUN_JSON else v for k, v in run_fields.items()]
+                con.execute(f"UPDATE runs SET {assignments} WHERE id = ?", [*values, run_id])
+
+    def events(self, run_id: str, after_id: int = 0, limit: int | None = None) -> list[EventRecord]:
+        """Return a run's events with id greater than `after_id`, oldest first."""
+        with self._connect() as con:
+            rows = con.execute(
+                "SELECT * FROM events WHERE run_id = ? AND id > ? ORDER BY id LIMIT ?",
+                (run_id, after_id, -1 if limit is None else limit),
+            ).fetchall()
+        return [_decode(EventRecord, r, _EVENT_JSON) for r in rows]
+
+    # -- liveness ------------------------------------------------------------------
+
+    def is_alive(self, rec: RunRecord) -> bool:
+        """Whether the run's process still exists; a process on another host counts as alive."""
+        if rec.pid is None:
+            return False
+        if rec.host != socket.gethostname():
+            return True
+        try:
+            os.kill(rec.pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            pass  # exists, owned by another user
+        stat = _proc_stat(rec.pid)
+        if stat and stat[0] in ("Z", "X"):
+            return False
+        ticks = process_start_ticks(rec.pid)
+        return rec.proc_start is None or ticks is None or ticks == rec.proc_start
+
+    def reconcile(self) -> list[str]:
+        """Mark runs whose process on this host has died as 'interrupted'; return their ids."""
+        cutoff = (datetime.now(UTC) - timedelta(minutes=1)).isoformat(timespec="microseconds")
+        with self._connect() as con:
+            rows = con.execute(
+                "SELECT * FROM runs WHERE status = 'running'"
+                " OR (status = 'created' AND pid IS NOT NULL AND created_at < ?)",
+                (cutoff,),
+            ).fetchall()
+        changed = []
+        for rec in (_decode(RunRecord, r, _RUN_JSON) for r in rows):
+            if rec.host != socket.gethostname() or self.is_alive(rec):
+                continue
+            now = _now()
+            with self._connect(write=True) as con:
+                cur = con.execute(
+                    "UPDATE runs SET status = 'interrupted', finished_at = ?"
+                    " WHERE id = ? AND status = ?",
+                    (now, rec.id, rec.status),
+                )
+                if cur.rowcount:  # not finished meanwhile
+                    con.execute(
+                        "INSERT INTO events (run_id, ts, type, payload) VALUES (?, ?, ?, ?)",
+                        (
+                            rec.id,
+                            now,
+                            "RunInterrupted",
+                            _dumps(
+                                {
+                                    "pid": rec.pid,
+                                    "host": rec.host,
+                                    "reason": "the training process is gone",
+                                }
+                            ),
+                        ),
+                    )
+                    changed.append(rec.id)
+        return changed

@@ -1,0 +1,115 @@
+"""Checkpoints: model, optimizer, RNG and trainer state in one safetensors file.
+
+Tensors go in as tensors; everything else (the trainer state, the optimizer's
+hyper-parameters, the config hash) as JSON in the file's metadata, so one atomic
+write holds a consistent checkpoint and loading never unpickles anything.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from lernwerk.errors import Conflict
+from lernwerk.store import load_tensors, save_tensors
+
+
+@dataclass
+class TrainerState:
+    """Where a run stands; saved with every checkpoint (nanoGPT keeps the same)."""
+
+    epoch: int = 0  # epochs completed
+    global_step: int = 0
+    best_metric: float | None = None
+    best_epoch: int | None = None
+    elapsed_s: float = 0.0
+
+    def state_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_state_dict(cls, d: dict[str, Any]) -> TrainerState:
+        return cls(**d)
+
+
+def _flatten_optimizer(sd: dict[str, Any]) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    tensors: dict[str, torch.Tensor] = {}
+    scalars: dict[str, dict[str, Any]] = {}
+    for pid, state in sd["state"].items():
+        for key, value in state.items():
+            if torch.is_tensor(value):
+                tensors[f"optim.{pid}.{key}"] = value
+            else:
+                scalars.setdefault(str(pid), {})[key] = value
+    return tensors, {"param_groups": sd["param_groups"], "scalars": scalars}
+
+
+def _unflatten_optimizer(tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> dict[str, Any]:
+    state: dict[int, dict[str, Any]] = {}
+    for name, value in tensors.items():
+        if name.startswith("optim."):
+            _, pid, key = name.split(".", 2)
+            state.setdefault(int(pid), {})[key] = value
+    for pid, values in meta["scalars"].items():
+        state.setdefault(int(pid), {}).update(values)
+    return {"state": state, "param_groups": meta["param_groups"]}
+
+
+def save_checkpoint(
+    path: Path,
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    state: TrainerState,
+    *,
+    shuffle_generator: torch.Generator,
+    best_weights: dict[str, torch.Tensor] | None,
+    fingerprint: str,
+) -> None:
+    """Write one checkpoint atomically."""
+    tensors = {f"model.{k}": v.detach() for k, v in model.state_dict().items()}
+    optim_tensors, optim_meta = _flatten_optimizer(optimizer.state_dict())
+    tensors.update(optim_tensors)
+    tensors["rng.torch"] = torch.get_rng_state()
+    tensors["rng.shuffle"] = shuffle_generator.get_state()
+    if best_weights is not None:
+        tensors.update({f"best.{k}": v for k, v in best_weights.items()})
+    meta = {
+        "trainer_state": state.state_dict(),
+        "optimizer": optim_meta,
+        "fingerprint": fingerprint,
+        "has_best": best_weights is not None,
+    }
+    save_tensors(path, tensors, {"lernwerk": json.dumps(meta)})
+
+
+def load_checkpoint(
+    path: Path,
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    *,
+    shuffle_generator: torch.Generator,
+    fingerprint: str,
+) -> tuple[TrainerState, dict[str, torch.Tensor] | None]:
+    """Restore a checkpoint into a freshly built model and optimizer.
+
+    Raises:
+        Conflict: the checkpoint was written for a different spec or config.
+    """
+    tensors, metadata = load_tensors(path)
+    meta = json.loads(metadata["lernwerk"])
+    if meta["fingerprint"] != fingerprint:
+        raise Conflict(
+            f"checkpoint {path} was written for a different model spec or training config; "
+            "resume takes the run's own settings (only --epochs may grow)",
+            where=str(path),
+        )
+    model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+    optimizer.load_state_dict(_unflatten_optimizer(tensors, meta["optimizer"]))
+    torch.set_rng_state(tensors["rng.torch"])
+    shuffle_generator.set_state(tensors["rng.shuffle"])
+    best = {k[5:]: v for k, v in tensors.items() if k.startswith("best.")} if meta["has_best"] else None
+    return TrainerState.from_state_dict(meta["trainer_state"]), best

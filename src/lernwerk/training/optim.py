@@ -1,0 +1,70 @@
+"""Optimizers and learning-rate schedules, in registries keyed by the names users write."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+
+import torch
+
+from lernwerk.config import TrainConfig
+
+DEFAULT_LR = {"sgd": 0.01, "adam": 1e-3, "adamw": 1e-3, "rmsprop": 1e-3, "adagrad": 0.01}
+
+OptimizerFactory = Callable[[Iterable[torch.nn.Parameter], TrainConfig, float], torch.optim.Optimizer]
+
+OPTIMIZERS: dict[str, OptimizerFactory] = {
+    "sgd": lambda p, c, lr: torch.optim.SGD(
+        p, lr=lr, momentum=c.momentum, nesterov=c.nesterov and c.momentum > 0, weight_decay=c.weight_decay
+    ),
+    "adam": lambda p, c, lr: torch.optim.Adam(p, lr=lr, weight_decay=c.weight_decay),
+    "adamw": lambda p, c, lr: torch.optim.AdamW(p, lr=lr, weight_decay=c.weight_decay),
+    "rmsprop": lambda p, c, lr: torch.optim.RMSprop(p, lr=lr, momentum=c.momentum, weight_decay=c.weight_decay),
+    "adagrad": lambda p, c, lr: torch.optim.Adagrad(p, lr=lr, weight_decay=c.weight_decay),
+}
+
+
+def make_optimizer(params: Iterable[torch.nn.Parameter], config: TrainConfig) -> torch.optim.Optimizer:
+    """The optimizer a (resolved) config names, at its peak learning rate."""
+    assert config.lr is not None, "resolve the config first"
+    return OPTIMIZERS[config.optimizer](params, config, config.lr)
+
+
+# A schedule maps (step, total_steps, steps_per_epoch, config) to a factor of the peak lr.
+Schedule = Callable[[int, int, int, TrainConfig], float]
+
+
+def _step(step: int, total: int, per_epoch: int, c: TrainConfig) -> float:
+    return c.gamma ** (step // (per_epoch * c.step_size_epochs))
+
+
+def _cosine(step: int, total: int, per_epoch: int, c: TrainConfig) -> float:
+    assert c.lr is not None
+    floor = min(c.lr_min / c.lr, 1.0)
+    return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * min(step / max(total, 1), 1.0)))
+
+
+def _onecycle(step: int, total: int, per_epoch: int, c: TrainConfig) -> float:
+    # Smith & Topin 2017 ("super-convergence"), as torch's OneCycleLR: 30 % warm-up from
+    # lr/25 with a cosine, then a cosine down to lr/(25·1e4)
+    warm = max(int(0.3 * total), 1)
+    start, end = 1 / 25, 1 / 25e4
+    if step < warm:
+        t = step / warm
+        return start + (1 - start) * 0.5 * (1 - math.cos(math.pi * t))
+    t = min((step - warm) / max(total - warm, 1), 1.0)
+    return end + (1 - end) * 0.5 * (1 + math.cos(math.pi * t))
+
+
+SCHEDULES: dict[str, Schedule] = {
+    "constant": lambda step, total, per_epoch, c: 1.0,
+    "step": _step,
+    "cosine": _cosine,
+    "onecycle": _onecycle,
+}
+
+
+def lr_at(step: int, total_steps: int, steps_per_epoch: int, config: TrainConfig) -> float:
+    """The learning rate for a global step under the config's schedule."""
+    assert config.lr is not None
+    return config.lr * SCHEDULES[config.schedule](step, total_steps, steps_per_epoch, config)

@@ -1,0 +1,307 @@
+"""The training loop. It emits events and knows nothing of who listens.
+
+Data that fits in memory stays as tensors on the device and is batched by indexing:
+no DataLoader, no per-sample Python, no device sync per step (the loss is summed on
+the device and read only when an event needs it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from lernwerk.config import TrainConfig
+from lernwerk.errors import RunFailed as RunFailedError
+from lernwerk.events import (
+    BatchEnded,
+    CheckpointSaved,
+    EpochEnded,
+    Event,
+    RunFailed,
+    RunFinished,
+    RunStarted,
+    RunStopped,
+)
+from lernwerk.models.network import Network, batched_forward
+from lernwerk.training.callbacks import Listener, Throttle
+from lernwerk.training.checkpoint import TrainerState, load_checkpoint, save_checkpoint
+from lernwerk.training.optim import lr_at, make_optimizer
+from lernwerk.training.tasks import Task
+
+LOWER_IS_BETTER = ("loss", "mse", "mae", "log_loss")
+
+# Below this many FLOPs per training step (forward + backward), a second thread costs more
+# in synchronisation than it saves; measured in bench/ (a 2-16-2 MLP: ~10x slower on 2
+# threads when the other core is busy).
+SINGLE_THREAD_FLOPS_PER_STEP = 50e6
+
+
+def intra_op_threads(model: Network, batch_size: int, available: int) -> int:
+    """How many intra-op threads a step of this size deserves."""
+    from lernwerk.models.summary import summarize
+
+    flops_per_step = 3 * summarize(model).flops_per_sample * batch_size  # backward ≈ 2× forward
+    return 1 if flops_per_step < SINGLE_THREAD_FLOPS_PER_STEP else available
+
+
+@dataclass
+class TrainingData:
+    """The splits the loop sees, preprocessed and on the training device."""
+
+    x_train: torch.Tensor  # (N, *input_shape)
+    y_train: torch.Tensor  # task targets, (N,) or (N, K)
+    x_val: torch.Tensor
+    y_val: torch.Tensor
+
+
+class StopSignal:
+    """A stop request from outside the loop (Ctrl-C, the web page's Stop button)."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self.reason = "stop requested"
+
+    def set(self, reason: str = "stop requested") -> None:
+        self.reason = reason
+        self._event.set()
+
+    def is_set(self) -> bool:
+        return self._event.is_set()
+
+
+def fingerprint(spec: dict, config: TrainConfig) -> str:
+    """A hash of what must not change between a checkpoint and its resume."""
+    fixed = {k: v for k, v in config.to_dict().items() if k not in ("epochs", "device")}
+    blob = json.dumps({"spec": spec, "config": fixed}, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+class Trainer:
+    """Fits a network for a task under a resolved `TrainConfig`, emitting events.
+
+    Args:
+        model: the network, already on `device`.
+        task: the task object (loss, scores, predictions).
+        config: a resolved config (epochs, batch_size, lr, loss set).
+        run_id: stamped on every event.
+        listeners: progress bars, history, store writers, early stopping ...
+        checkpoint_path: where to write a checkpoint after each epoch (None: never).
+            Epochs shorter than `checkpoint_interval_s` are checkpointed at most that
+            often (and always after the last epoch), so tiny epochs are not slowed by I/O.
+        stop_signal: set from outside to stop after the current step.
+        batch_event_interval_s: at most one BatchEnded event per this many seconds.
+    """
+
+    def __init__(
+        self,
+        model: Network,
+        task: Task,
+        config: TrainConfig,
+        *,
+        run_id: str,
+        device: torch.device,
+        listeners: list[Listener] | None = None,
+        checkpoint_path: Path | None = None,
+        stop_signal: StopSignal | None = None,
+        batch_event_interval_s: float = 0.2,
+        checkpoint_interval_s: float = 2.0,
+    ) -> None:
+        assert config.epochs and config.batch_size and config.lr and config.loss, "resolve first"
+        self.model, self.task, self.config = model, task, config
+        self.run_id, self.device = run_id, device
+        self.listeners = list(listeners or [])
+        for listener in self.listeners:
+            listener.trainer = self
+        self.checkpoint_path = checkpoint_path
+        self.checkpoint_throttle = Throttle(checkpoint_interval_s)
+        self.stop_signal = stop_signal or StopSignal()
+        self.batch_throttle = Throttle(batch_event_interval_s)
+        self.optimizer = make_optimizer(model.parameters(), config)
+        self.shuffle_generator = torch.Generator().manual_seed(config.seed)
+        self.state = TrainerState()
+        self.best_weights: dict[str, torch.Tensor] | None = None
+        self.fingerprint = fingerprint(model.spec.to_dict(), config)
+        self._stop_reason: str | None = None
+        self._stop_is_finish = False
+
+    # -- control ---------------------------------------------------------------------------
+
+    def request_stop(self, reason: str, *, finished: bool = False) -> None:
+        """Stop after the current step; `finished` marks a normal end (early stopping)."""
+        if self._stop_reason is None:
+            self._stop_reason, self._stop_is_finish = reason, finished
+
+    def _should_stop(self) -> bool:
+        if self._stop_reason is None and self.stop_signal.is_set():
+            self._stop_reason = self.stop_signal.reason
+        return self._stop_reason is not None
+
+    def emit(self, event: Event) -> None:
+        for listener in self.listeners:
+            listener.on_event(event)
+
+    def resume_from(self, path: Path) -> None:
+        """Load a checkpoint written by this trainer's `fit` for the same spec and config."""
+        self.state, self.best_weights = load_checkpoint(
+            path,
+            self.model,
+            self.optimizer,
+            shuffle_generator=self.shuffle_generator,
+            fingerprint=self.fingerprint,
+        )
+
+    # -- the loop --------------------------------------------------------------------------
+
+    def steps_per_epoch(self, n: int) -> int:
+        bs = min(self.config.batch_size or n, n)
+        steps = math.ceil(n / bs)
+        # a last batch of one sample breaks batch norm and adds only noise: drop it
+        return steps - 1 if steps > 1 and n % bs == 1 else steps
+
+    def fit(self, data: TrainingData) -> TrainerState:
+        """Train until the epochs are done or a stop is requested; return the state.
+
+        Raises:
+            RunFailed (lernwerk.errors): the loss became NaN or infinite.
+        """
+        cfg = self.config
+        n = len(data.x_train)
+        if n == 0:
+            raise RunFailedError("the training split is empty; lower val_split/test_split")
+        bs = min(cfg.batch_size or n, n)
+        steps = self.steps_per_epoch(n)
+        total_steps = steps * (cfg.epochs or 1)
+        started = time.monotonic() - self.state.elapsed_s
+        threads = torch.get_num_threads()
+        torch.set_num_threads(intra_op_threads(self.model, bs, threads))
+        try:
+            return self._fit(data, bs, steps, total_steps, started)
+        finally:
+            torch.set_num_threads(threads)
+
+    def _fit(self, data: TrainingData, bs: int, steps: int, total_steps: int, started: float) -> TrainerState:
+        cfg = self.config
+        self.emit(
+            RunStarted(
+                self.run_id,
+                epochs=cfg.epochs or 0,
+                steps_per_epoch=steps,
+                start_epoch=self.state.epoch,
+                device=str(self.device),
+                num_parameters=sum(p.numel() for p in self.model.parameters()),
+            )
+        )
+        try:
+            while self.state.epoch < (cfg.epochs or 0) and not self._should_stop():
+                self._train_epoch(data, bs, steps, total_steps, started)
+        except RunFailedError as exc:
+            self.state.elapsed_s = time.monotonic() - started
+            self.emit(RunFailed(self.run_id, self.state.epoch, self.state.elapsed_s, str(exc)))
+            raise
+        self.state.elapsed_s = time.monotonic() - started
+        if cfg.early_stopping and self.best_weights is not None:
+            self.model.load_state_dict(self.best_weights)  # restore the best epoch
+        if self._stop_reason is not None and not self._stop_is_finish:
+            self.emit(RunStopped(self.run_id, self.state.epoch, self.state.elapsed_s, self._stop_reason))
+        else:
+            self.emit(
+                RunFinished(
+                    self.run_id,
+                    self.state.epoch,
+                    self.state.elapsed_s,
+                    self.state.best_epoch,
+                    self.state.best_metric,
+                )
+            )
+        return self.state
+
+    def _train_epoch(self, data: TrainingData, bs: int, steps: int, total_steps: int, started: float) -> None:
+        cfg, model, task, opt = self.config, self.model, self.task, self.optimizer
+        epoch = self.state.epoch + 1
+        model.train()
+        perm = torch.randperm(len(data.x_train), generator=self.shuffle_generator).to(self.device)
+        loss_sum = torch.zeros((), device=self.device)
+        score_sum = torch.zeros((), device=self.device)
+        seen = 0
+        for step in range(steps):
+            idx = perm[step * bs : (step + 1) * bs]
+            xb = data.x_train.index_select(0, idx)  # (B, *input_shape)
+            yb = data.y_train.index_select(0, idx)
+            lr = lr_at(self.state.global_step, total_steps, steps, cfg)
+            for group in opt.param_groups:
+                group["lr"] = lr
+            out = model(xb)
+            loss = task.loss_fn(out, yb)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            if cfg.grad_clip_norm:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip_norm)
+            opt.step()
+            with torch.no_grad():
+                loss_sum += loss.detach() * len(idx)
+                score_sum += task.batch_score(out.detach(), yb)
+            seen += len(idx)
+            self.state.global_step += 1
+            if self.batch_throttle.ready():
+                running = float(loss_sum) / seen
+                self._check_finite(running, epoch, step + 1)
+                self.emit(BatchEnded(self.run_id, epoch, step + 1, steps, running, time.monotonic() - started))
+            if self._should_stop():
+                return  # the stop keeps the weights as they are; the epoch is not counted
+        train_loss = float(loss_sum) / seen
+        self._check_finite(train_loss, epoch, steps)
+        metrics = {"train_loss": train_loss, f"train_{task.score_name}": float(score_sum) / seen}
+        metrics.update(self.validate(data))
+        metrics["lr"] = lr
+        self.state.epoch = epoch
+        self._track_best(metrics)
+        self.state.elapsed_s = time.monotonic() - started
+        self.emit(EpochEnded(self.run_id, epoch, cfg.epochs or 0, metrics, self.state.elapsed_s))
+        last_epoch = epoch == cfg.epochs or self._should_stop()
+        if self.checkpoint_path is not None and (self.checkpoint_throttle.ready() or last_epoch):
+            save_checkpoint(
+                self.checkpoint_path,
+                model,
+                opt,
+                self.state,
+                shuffle_generator=self.shuffle_generator,
+                best_weights=self.best_weights,
+                fingerprint=self.fingerprint,
+            )
+            self.emit(CheckpointSaved(self.run_id, epoch, str(self.checkpoint_path)))
+
+    def validate(self, data: TrainingData) -> dict[str, float]:
+        """Loss and score on the validation split (empty dict when there is none)."""
+        if len(data.x_val) == 0:
+            return {}
+        out = batched_forward(self.model, data.x_val)
+        with torch.inference_mode():
+            loss = float(self.task.loss_fn(out, data.y_val))
+            score = float(self.task.batch_score(out, data.y_val)) / len(data.x_val)
+        return {"val_loss": loss, f"val_{self.task.score_name}": score}
+
+    def _track_best(self, metrics: dict[str, float]) -> None:
+        monitor = self.config.monitor
+        if monitor not in metrics:
+            return
+        value = metrics[monitor]
+        lower = any(monitor.endswith(s) for s in LOWER_IS_BETTER)
+        best = self.state.best_metric
+        if best is None or (value < best if lower else value > best):
+            self.state.best_metric, self.state.best_epoch = value, self.state.epoch
+            if self.config.early_stopping:
+                self.best_weights = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+
+    def _check_finite(self, loss: float, epoch: int, step: int) -> None:
+        if not math.isfinite(loss):
+            raise RunFailedError(
+                f"the training loss became {loss} in epoch {epoch}, step {step}; "
+                f"try a lower learning rate (now {self.config.lr:g}) or gradient clipping"
+            )
