@@ -149,9 +149,12 @@ def _polar(r: np.ndarray, angle: np.ndarray) -> np.ndarray:
 
 def _xor(p: _ToyParams) -> _Generated:
     # Playground: uniform in [-5, 5]^2, pushed 0.3 away from both axes; label by quadrant.
+    # The four quadrants get equal shares of the points (as equal as N allows), so no
+    # chance surplus in one corner lets a linear model beat a coin flip by luck.
     rng = np.random.default_rng(p.seed)
-    points = rng.uniform(-_RADIUS, _RADIUS, size=(p.samples, 2))  # (N, 2)
-    points += np.where(points > 0, 0.3, -0.3)
+    magnitudes = rng.uniform(0, _RADIUS, size=(p.samples, 2))  # (N, 2)
+    signs = np.array([[1, 1], [-1, 1], [-1, -1], [1, -1]])[np.arange(p.samples) % 4]  # (N, 2)
+    points = signs * (magnitudes + 0.3)
     y = points[:, 0] * points[:, 1] >= 0
     return _toy(points, y, p.noise, rng, _TWO_CLASSES)
 
