@@ -7,7 +7,7 @@
 
 __version__ = "0.1.0"
 
-from lernwerk.api import Run, Workspace, datasets, fit, load_run  # noqa: E402
+from lernwerk.api import Run, Workspace, datasets, fit, load_run, model_summary  # noqa: E402
 from lernwerk.config import ModelSpec, RunConfig, TrainConfig  # noqa: E402
 from lernwerk.data import Dataset  # noqa: E402
 from lernwerk.errors import (  # noqa: E402
@@ -39,4 +39,5 @@ __all__ = [
     "datasets",
     "fit",
     "load_run",
+    "model_summary",
 ]

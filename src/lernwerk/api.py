@@ -23,6 +23,7 @@ from lernwerk import __version__
 from lernwerk.config import SCHEMA_VERSION, ModelSpec, TrainConfig
 from lernwerk.data import Dataset, Splits, Standardizer, list_builtins, load_dataset_ref
 from lernwerk.data.builtin import BUILTINS, parse_dataset_ref
+from lernwerk.data.inputs import read_inputs
 from lernwerk.errors import Conflict, NotFound, SpecError
 from lernwerk.errors import RunFailed as RunFailedError
 from lernwerk.events import TERMINAL_EVENTS, CheckpointSaved, EpochEnded, Event, RunStarted
@@ -468,6 +469,38 @@ class Run:
         """Probabilities (N, C) or values (N, K) for raw inputs shaped like the dataset's."""
         return self.predictor.predict(x)
 
+    def predict_files(self, paths: Iterable[str | Path]) -> list[dict[str, Any]]:
+        """Predict for image files, CSV rows or `.npy` arrays; one dict per sample.
+
+        Classification: {"input", "predicted", "confidence", "probabilities": {class: p}};
+        regression: {"input", "value"} (or "values" for several outputs).
+        """
+        p = self.predictor
+        x, labels = read_inputs(
+            [Path(q) for q in paths],
+            kind=p.meta["kind"],
+            input_shape=p.input_shape,
+            feature_names=p.meta.get("feature_names", []),
+        )
+        out = p.predict(x)
+        results = []
+        for label, row in zip(labels, out, strict=True):
+            if p.classes:
+                best = int(row.argmax())
+                results.append(
+                    {
+                        "input": label,
+                        "predicted": p.classes[best],
+                        "confidence": float(row[best]),
+                        "probabilities": {c: float(v) for c, v in zip(p.classes, row, strict=True)},
+                    }
+                )
+            elif len(row) == 1:
+                results.append({"input": label, "value": float(row[0])})
+            else:
+                results.append({"input": label, "values": [float(v) for v in row]})
+        return results
+
     def evaluate(self, split: str = "test") -> dict[str, Any]:
         """Metrics of the trained model on a split of the run's dataset, computed now."""
         if split not in SPLITS:
@@ -516,7 +549,7 @@ class Run:
             "lr": train.get("lr"),
             "batch_size": train.get("batch_size"),
             "seconds": round(r.seconds or 0.0, 2),
-            "created": r.created_at,
+            "created": r.created_at[:16].replace("T", " "),
         }
         for split in ("val", "test"):
             for key, value in _scalars(r.metrics.get(split, {})).items():
@@ -563,6 +596,27 @@ def load_run(ref: str, workspace: Workspace | str | Path | None = None) -> Run:
     return _workspace(workspace).run(ref)
 
 
+def model_summary(
+    model: str | dict[str, Any] | ModelSpec,
+    *,
+    dataset: str | Dataset | None = None,
+    input_shape: tuple[int, ...] | None = None,
+    outputs: int | None = None,
+    workspace: Workspace | str | Path | None = None,
+) -> ModelSummary:
+    """Summarise a model for a dataset's input (and classes) or for a given input shape.
+
+    Raises:
+        SpecError: the model does not fit the input; the message names the layer.
+    """
+    spec = resolve_model(model)
+    if dataset is not None:
+        ds = _workspace(workspace).load_dataset(dataset)
+        task = make_task(ds.task, None, classes=ds.classes, y_train=ds.y)
+        input_shape, outputs = ds.input_shape, outputs or task.num_outputs
+    return summarize(build_network(spec, input_shape, outputs))
+
+
 class _Datasets:
     """`lernwerk.datasets.load("xor", noise=0.1)` and `lernwerk.datasets.list()`."""
 
@@ -577,4 +631,4 @@ class _Datasets:
 
 datasets = _Datasets()
 
-__all__ = ["Run", "Workspace", "datasets", "fit", "load_run"]
+__all__ = ["Run", "Workspace", "datasets", "fit", "load_run", "model_summary"]
