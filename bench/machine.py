@@ -61,7 +61,16 @@ def machine_facts() -> dict[str, Any]:
         "sklearn": _version("sklearn"),
         "xgboost": _version("xgboost"),
         "lernwerk": _version("lernwerk"),
+        "load_average_1min": load_average(),
     }
+
+
+def load_average() -> float | None:
+    """The 1-minute load average: other work on the machine skews every timing."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except (AttributeError, OSError):
+        return None
 
 
 def describe(facts: dict[str, Any]) -> str:

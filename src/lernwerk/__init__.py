@@ -1,8 +1,8 @@
 """lernwerk: a deep-learning workbench that runs on one laptop, offline.
 
-    import lernwerk as lw
-    run = lw.fit("digits", "lenet", epochs=30, seed=1)
-    run.history, run.evaluate("test"), run.predict(x)
+import lernwerk as lw
+run = lw.fit("digits", "lenet", epochs=30, seed=1)
+run.history, run.evaluate("test"), run.predict(x)
 """
 
 __version__ = "0.1.0"

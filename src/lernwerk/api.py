@@ -1,10 +1,10 @@
 """The public Python API, the one entry that both the CLI and the web server use.
 
-    import lernwerk as lw
-    run = lw.fit("xor", "mlp", epochs=50)
-    run.history            # a pandas DataFrame, one row per epoch
-    run.evaluate("test")   # accuracy, per-class precision/recall/F1, confusion matrix ...
-    run.predict(x)         # probabilities per class
+import lernwerk as lw
+run = lw.fit("xor", "mlp", epochs=50)
+run.history            # a pandas DataFrame, one row per epoch
+run.evaluate("test")   # accuracy, per-class precision/recall/F1, confusion matrix ...
+run.predict(x)         # probabilities per class
 """
 
 from __future__ import annotations
@@ -244,7 +244,9 @@ class Workspace:
         train = dict(rec.config["train"])
         if epochs is not None:
             if epochs < train["epochs"]:
-                raise SpecError(f"--epochs {epochs} is less than the run's {train['epochs']}", where="epochs")
+                raise SpecError(
+                    f"--epochs {epochs} is less than the run's {train['epochs']}", where="epochs"
+                )
             train["epochs"] = epochs
         if rec.status == "finished" and train["epochs"] <= rec.epoch:
             raise Conflict(
@@ -253,7 +255,10 @@ class Workspace:
             )
         ds = self.load_dataset(rec.dataset)
         if ds.content_hash != rec.dataset_hash:
-            raise Conflict(f"dataset '{rec.dataset}' changed since run {rec.id} started; cannot resume", where="dataset")
+            raise Conflict(
+                f"dataset '{rec.dataset}' changed since run {rec.id} started; cannot resume",
+                where="dataset",
+            )
         spec = ModelSpec.from_dict(rec.config["model"])
         plan = _Plan(ds, spec, TrainConfig.from_dict(train))
         if epochs is not None:
@@ -306,7 +311,9 @@ class Workspace:
             self._finish(rec, plan, ds, "failed", trainer, error=f"{type(exc).__name__}: {exc}")
             raise RunFailedError(f"run {rec.id} failed: {type(exc).__name__}: {exc}") from exc
         stopped = trainer._stop_reason is not None and not trainer._stop_is_finish
-        self._finish(rec, plan, ds, "stopped" if stopped else "finished", trainer, epochs_done=state.epoch)
+        self._finish(
+            rec, plan, ds, "stopped" if stopped else "finished", trainer, epochs_done=state.epoch
+        )
         return self.run(rec.id)
 
     def _finish(
@@ -373,10 +380,14 @@ class _Plan:
     def __init__(self, ds: Dataset, spec: ModelSpec, cfg: TrainConfig) -> None:
         task_name = cfg.task or ds.task
         if task_name == "classification" and ds.task == "regression":
-            raise SpecError(f"dataset '{ds.name}' has numeric targets; use task regression", where="task")
+            raise SpecError(
+                f"dataset '{ds.name}' has numeric targets; use task regression", where="task"
+            )
         self.splits: Splits = ds.split(cfg.val_split, cfg.test_split, cfg.split_seed)
         if cfg.early_stopping and len(self.splits.val) == 0:
-            raise SpecError("early stopping needs a validation split; set val_split > 0", where="early_stopping")
+            raise SpecError(
+                "early stopping needs a validation split; set val_split > 0", where="early_stopping"
+            )
         if cfg.monitor != "val_loss" and len(self.splits.val) == 0:
             raise SpecError(f"monitor {cfg.monitor} needs a validation split", where="monitor")
         x_train, y_train = ds.subset(self.splits.train)
@@ -407,7 +418,9 @@ class _Plan:
         }
 
 
-def _evaluate(network: Network, task: Task, standardizer: Standardizer, ds: Dataset, idx: torch.Tensor) -> dict:
+def _evaluate(
+    network: Network, task: Task, standardizer: Standardizer, ds: Dataset, idx: torch.Tensor
+) -> dict:
     x, y = ds.subset(idx)
     device = next(network.parameters()).device
     outputs = batched_forward(network, standardizer.transform(x).to(device))
@@ -504,10 +517,14 @@ class Run:
     def evaluate(self, split: str = "test") -> dict[str, Any]:
         """Metrics of the trained model on a split of the run's dataset, computed now."""
         if split not in SPLITS:
-            raise SpecError(f"split must be one of {', '.join(SPLITS)}; received: {split!r}", where="split")
+            raise SpecError(
+                f"split must be one of {', '.join(SPLITS)}; received: {split!r}", where="split"
+            )
         ds = self.workspace.load_dataset(self.record.dataset)
         if ds.content_hash != self.record.dataset_hash:
-            raise Conflict(f"dataset '{ds.name}' changed since run {self.id} was trained", where="dataset")
+            raise Conflict(
+                f"dataset '{ds.name}' changed since run {self.id} was trained", where="dataset"
+            )
         train = self.config["train"]
         idx = getattr(ds.split(train["val_split"], train["test_split"], train["split_seed"]), split)
         if len(idx) == 0:
@@ -524,7 +541,9 @@ class Run:
             shape = tuple(meta["input_shape"])
         else:  # a run that never finished an epoch: build from its config
             ds = self.workspace.load_dataset(self.record.dataset)
-            task = make_task(ds.task, self.config["train"]["loss"], classes=ds.classes, y_train=ds.y)
+            task = make_task(
+                ds.task, self.config["train"]["loss"], classes=ds.classes, y_train=ds.y
+            )
             shape = ds.input_shape
         net = build_network(ModelSpec.from_dict(self.config["model"]), shape, task.num_outputs)
         return summarize(net)

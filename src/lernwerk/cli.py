@@ -52,7 +52,10 @@ JsonOption = typer.Option(False, "--json", help="Print one JSON document on stdo
 @app.callback()
 def _root(
     workspace: Path | None = typer.Option(
-        None, "--workspace", "-w", help="Workspace directory (default $LERNWERK_HOME or ./lernwerk-workspace)."
+        None,
+        "--workspace",
+        "-w",
+        help="Workspace directory (default $LERNWERK_HOME or ./lernwerk-workspace).",
     ),
 ) -> None:
     _state["workspace"] = workspace
@@ -72,7 +75,9 @@ def _fmt(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def _table(rows: list[dict[str, Any]], title: str | None = None, columns: list[str] | None = None) -> Table:
+def _table(
+    rows: list[dict[str, Any]], title: str | None = None, columns: list[str] | None = None
+) -> Table:
     columns = columns or list(dict.fromkeys(k for r in rows for k in r))
     table = Table(title=title, show_lines=False)
     for c in columns:
@@ -99,19 +104,35 @@ def _parse_shape(text: str) -> tuple[int, ...]:
     try:
         shape = tuple(int(part) for part in text.replace("x", ",").split(",") if part.strip())
     except ValueError:
-        raise SpecError(f"--input-shape: expected numbers like 1,28,28; received: {text!r}") from None
+        raise SpecError(
+            f"--input-shape: expected numbers like 1,28,28; received: {text!r}"
+        ) from None
     if not shape or min(shape) < 1:
-        raise SpecError(f"--input-shape: expected positive numbers like 1,28,28; received: {text!r}")
+        raise SpecError(
+            f"--input-shape: expected positive numbers like 1,28,28; received: {text!r}"
+        )
     return shape
 
 
 def render_summary(summary: ModelSummary) -> Table:
     """A Keras-style summary as a Rich table."""
     table = Table(title=f"Model: {summary.name}   input {'×'.join(map(str, summary.input_shape))}")
-    for name, justify in (("#", "left"), ("Layer", "left"), ("Output shape", "left"), ("Params", "right"), ("FLOPs", "right")):
+    for name, justify in (
+        ("#", "left"),
+        ("Layer", "left"),
+        ("Output shape", "left"),
+        ("Params", "right"),
+        ("FLOPs", "right"),
+    ):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     for r in summary.rows:
-        table.add_row(r.index, "  " * r.depth + r.type, "×".join(map(str, r.output_shape)), f"{r.params:,}", f"{r.flops:,}")
+        table.add_row(
+            r.index,
+            "  " * r.depth + r.type,
+            "×".join(map(str, r.output_shape)),
+            f"{r.params:,}",
+            f"{r.flops:,}",
+        )
     table.caption = (
         f"Total params: {summary.total_params:,} (trainable {summary.trainable_params:,})   "
         f"FLOPs per sample: {summary.flops_per_sample:,}"
@@ -122,9 +143,15 @@ def render_summary(summary: ModelSummary) -> Table:
 @models_app.command("summary")
 def models_summary(
     model: str = typer.Argument(..., help="A preset name or a YAML/JSON spec file."),
-    dataset: str | None = typer.Option(None, "--dataset", "-d", help="Take the input shape and classes from a dataset."),
-    input_shape: str | None = typer.Option(None, "--input-shape", help="Input shape without batch, e.g. 1,28,28."),
-    outputs: int | None = typer.Option(None, "--outputs", min=1, help="What 'units: auto' means without a dataset (default 10)."),
+    dataset: str | None = typer.Option(
+        None, "--dataset", "-d", help="Take the input shape and classes from a dataset."
+    ),
+    input_shape: str | None = typer.Option(
+        None, "--input-shape", help="Input shape without batch, e.g. 1,28,28."
+    ),
+    outputs: int | None = typer.Option(
+        None, "--outputs", min=1, help="What 'units: auto' means without a dataset (default 10)."
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Layers, output shapes, parameters and FLOPs of a model, like Keras's model.summary()."""
@@ -217,7 +244,9 @@ class ProgressBar(Listener):
 
     def on_epoch_end(self, event: EpochEnded) -> None:
         m = event.metrics
-        metric = " ".join(f"{k} {m[k]:.4f}" for k in ("val_loss", "val_accuracy", "val_mae") if k in m)
+        metric = " ".join(
+            f"{k} {m[k]:.4f}" for k in ("val_loss", "val_accuracy", "val_mae") if k in m
+        )
         self.progress.update(
             self.task_id,
             completed=event.epoch * self.steps,
@@ -266,23 +295,39 @@ def _render_result(result: dict[str, Any]) -> None:
 
 @app.command()
 def train(
-    dataset: str | None = typer.Option(None, "--dataset", "-d", help="Dataset reference, e.g. xor or tabular:rows=50000."),
+    dataset: str | None = typer.Option(
+        None, "--dataset", "-d", help="Dataset reference, e.g. xor or tabular:rows=50000."
+    ),
     model: str | None = typer.Option(None, "--model", "-m", help="Preset name or spec file."),
-    epochs: int | None = typer.Option(None, "--epochs", help="Passes over the training data (default: about 2000 steps)."),
-    batch_size: int | None = typer.Option(None, "--batch-size", help="Samples per step (default: from the data size)."),
+    epochs: int | None = typer.Option(
+        None, "--epochs", help="Passes over the training data (default: about 2000 steps)."
+    ),
+    batch_size: int | None = typer.Option(
+        None, "--batch-size", help="Samples per step (default: from the data size)."
+    ),
     lr: float | None = typer.Option(None, "--lr", help="Learning rate (default: the optimizer's)."),
-    optimizer: str | None = typer.Option(None, "--optimizer", help="sgd, adam, adamw, rmsprop, adagrad."),
-    loss: str | None = typer.Option(None, "--loss", help="cross_entropy, binary_cross_entropy, mse, mae."),
+    optimizer: str | None = typer.Option(
+        None, "--optimizer", help="sgd, adam, adamw, rmsprop, adagrad."
+    ),
+    loss: str | None = typer.Option(
+        None, "--loss", help="cross_entropy, binary_cross_entropy, mse, mae."
+    ),
     weight_decay: float | None = typer.Option(None, "--weight-decay"),
-    schedule: str | None = typer.Option(None, "--schedule", help="constant, step, cosine, onecycle."),
+    schedule: str | None = typer.Option(
+        None, "--schedule", help="constant, step, cosine, onecycle."
+    ),
     seed: int | None = typer.Option(None, "--seed"),
     device: str | None = typer.Option(None, "--device", help="cpu, cuda or auto."),
     val_split: float | None = typer.Option(None, "--val-split"),
     test_split: float | None = typer.Option(None, "--test-split"),
     early_stopping: int | None = typer.Option(None, "--early-stopping", help="Patience in epochs."),
     name: str | None = typer.Option(None, "--name", help="A name for the run."),
-    resume: str | None = typer.Option(None, "--resume", help="Continue this run from its last checkpoint."),
-    config: Path | None = typer.Option(None, "--config", help="A YAML/JSON run config (dataset, model, train)."),
+    resume: str | None = typer.Option(
+        None, "--resume", help="Continue this run from its last checkpoint."
+    ),
+    config: Path | None = typer.Option(
+        None, "--config", help="A YAML/JSON run config (dataset, model, train)."
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Train a model on a dataset, with a live progress bar, and store the run."""
@@ -307,9 +352,13 @@ def train(
     _install_sigint(stop)
     try:
         if resume:
-            extra = set(flags) - {"epochs"} or ({"dataset"} if dataset else set()) | ({"model"} if model else set())
+            extra = set(flags) - {"epochs"} or ({"dataset"} if dataset else set()) | (
+                {"model"} if model else set()
+            )
             if extra:
-                raise SpecError(f"--resume takes the run's own settings; only --epochs may be given (received: {', '.join(sorted(extra))})")
+                raise SpecError(
+                    f"--resume takes the run's own settings; only --epochs may be given (received: {', '.join(sorted(extra))})"
+                )
             run = ws.resume(resume, epochs=epochs, listeners=listeners, stop_signal=stop)
         else:
             TrainConfig.from_dict(flags)  # name the bad flag before merging with a file
@@ -375,7 +424,9 @@ def evaluate(
 @app.command()
 def predict(
     run: str = typer.Argument(..., help="Run id, id prefix or name."),
-    inputs: list[Path] = typer.Argument(..., help="Image files, CSV files (one sample per row) or .npy arrays."),
+    inputs: list[Path] = typer.Argument(
+        ..., help="Image files, CSV files (one sample per row) or .npy arrays."
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Predict with a trained run: the class and its probability per input."""
@@ -390,7 +441,9 @@ def predict(
 @app.command()
 def export(
     run: str = typer.Argument(..., help="Run id, id prefix or name."),
-    format: str = typer.Option("safetensors", "--format", help="safetensors (weights) + model.json (spec, preprocessing)."),
+    format: str = typer.Option(
+        "safetensors", "--format", help="safetensors (weights) + model.json (spec, preprocessing)."
+    ),
     out_dir: Path = typer.Option(..., "--out", help="Directory to write to."),
     as_json: bool = JsonOption,
 ) -> None:
@@ -405,7 +458,19 @@ def export(
 
 # -- runs ---------------------------------------------------------------------------------
 
-RUN_COLUMNS = ["id", "name", "status", "dataset", "model", "epochs", "val_accuracy", "test_accuracy", "test_r2", "seconds", "created"]
+RUN_COLUMNS = [
+    "id",
+    "name",
+    "status",
+    "dataset",
+    "model",
+    "epochs",
+    "val_accuracy",
+    "test_accuracy",
+    "test_r2",
+    "seconds",
+    "created",
+]
 
 
 @runs_app.command("list")
@@ -438,7 +503,9 @@ def runs_show(run: str = typer.Argument(...), as_json: bool = JsonOption) -> Non
 
 
 @runs_app.command("compare")
-def runs_compare(runs: list[str] = typer.Argument(..., help="Two or more runs."), as_json: bool = JsonOption) -> None:
+def runs_compare(
+    runs: list[str] = typer.Argument(..., help="Two or more runs."), as_json: bool = JsonOption
+) -> None:
     """Runs side by side: settings and final metrics."""
     frame = _ws().compare(runs)
     if as_json:
@@ -463,6 +530,38 @@ def runs_delete(run: str = typer.Argument(...), as_json: bool = JsonOption) -> N
         _print_json({"deleted": r.id})
     else:
         out.print(f"deleted run {r.id} ({r.name})")
+
+
+@app.command()
+def demo(as_json: bool = JsonOption) -> None:
+    """Fill the workspace with the XOR lesson (a perceptron and an MLP) and show the runs.
+
+    Idempotent: runs that exist already are kept. The web workbench is not built yet;
+    until it is, `make run` shows this.
+    """
+    ws = _ws()
+    have = {r.name for r in ws.runs()}
+    for model in ("perceptron", "mlp"):
+        name = f"demo: {model} on xor"
+        if name not in have:
+            err.print(f"training {name} …")
+            ws.fit("xor", model, name=name)
+    runs = [r for r in ws.runs() if r.name.startswith("demo: ")]
+    if as_json:
+        _print_json([r.row() for r in runs])
+        return
+    out.print(
+        _table(
+            [r.row() for r in runs],
+            f"Demo runs in {ws.path}",
+            ["id", "name", "status", "epochs", "test_accuracy", "seconds"],
+        )
+    )
+    out.print(
+        "A perceptron has no hidden layer and cannot learn XOR; an MLP can.\n"
+        f"Next: [bold]lernwerk -w {ws.path} runs list[/], "
+        "[bold]lernwerk train --dataset digits --model lenet[/], [bold]lernwerk --help[/]"
+    )
 
 
 # -- entry --------------------------------------------------------------------------------

@@ -76,7 +76,9 @@ def read_spec_file(path: str | Path) -> dict[str, Any]:
         problem = getattr(exc, "problem", None) or "could not parse"
         raise SpecError(f"{path}: invalid YAML{line}: {problem}") from None
     if not isinstance(data, dict):
-        raise SpecError(f"{path}: expected a mapping at the top level; received: {type(data).__name__}")
+        raise SpecError(
+            f"{path}: expected a mapping at the top level; received: {type(data).__name__}"
+        )
     return data
 
 
@@ -93,10 +95,12 @@ def normalize_layer(raw: Any, index: str) -> dict[str, Any]:
     if isinstance(raw, dict):
         if "type" in raw:
             if not isinstance(raw["type"], str):
-                raise SpecError(f"layer {index}: 'type' must be a layer name; received: {raw['type']!r}")
+                raise SpecError(
+                    f"layer {index}: 'type' must be a layer name; received: {raw['type']!r}"
+                )
             out = dict(raw)
         elif len(raw) == 1:
-            (name, params), = raw.items()
+            ((name, params),) = raw.items()
             if params is None:
                 params = {}
             if not isinstance(params, dict):
@@ -169,9 +173,18 @@ class TrainConfig(_Spec):
     what_name: ClassVar[str] = "training config"
 
     task: TaskName | None = Field(None, description="taken from the dataset when omitted")
-    epochs: int | None = Field(None, ge=1, le=100_000, description="passes over the training split; auto when omitted")
-    batch_size: int | None = Field(None, ge=1, le=1_000_000, description="samples per step; auto from the data size when omitted")
-    lr: float | None = Field(None, gt=0, le=10, description="peak learning rate; the optimizer's default when omitted")
+    epochs: int | None = Field(
+        None, ge=1, le=100_000, description="passes over the training split; auto when omitted"
+    )
+    batch_size: int | None = Field(
+        None,
+        ge=1,
+        le=1_000_000,
+        description="samples per step; auto from the data size when omitted",
+    )
+    lr: float | None = Field(
+        None, gt=0, le=10, description="peak learning rate; the optimizer's default when omitted"
+    )
     optimizer: OptimizerName = Field("adam", description="sgd, adam, adamw, rmsprop or adagrad")
     momentum: float = Field(0.9, ge=0, lt=1, description="for sgd and rmsprop")
     nesterov: bool = Field(False, description="Nesterov momentum (sgd)")
@@ -181,10 +194,20 @@ class TrainConfig(_Spec):
     step_size_epochs: int = Field(10, ge=1, description="step schedule: epochs between decays")
     gamma: float = Field(0.1, gt=0, le=1, description="step schedule: factor per decay")
     lr_min: float = Field(0.0, ge=0, description="cosine schedule: the final learning rate")
-    grad_clip_norm: float | None = Field(None, gt=0, description="clip the gradient norm to this value")
-    early_stopping: int | None = Field(None, ge=1, description="stop after this many epochs without improvement and restore the best weights")
-    monitor: str = Field("val_loss", description="the validation metric that early stopping and 'best' watch")
-    seed: int = Field(0, ge=0, le=2**31 - 1, description="seeds initialisation, shuffling and dropout")
+    grad_clip_norm: float | None = Field(
+        None, gt=0, description="clip the gradient norm to this value"
+    )
+    early_stopping: int | None = Field(
+        None,
+        ge=1,
+        description="stop after this many epochs without improvement and restore the best weights",
+    )
+    monitor: str = Field(
+        "val_loss", description="the validation metric that early stopping and 'best' watch"
+    )
+    seed: int = Field(
+        0, ge=0, le=2**31 - 1, description="seeds initialisation, shuffling and dropout"
+    )
     device: DeviceName = Field("cpu", description="cpu, cuda, or auto (cuda when available)")
     val_split: float = Field(0.2, ge=0, lt=1, description="fraction of the data for validation")
     test_split: float = Field(0.2, ge=0, lt=1, description="fraction held out for the final test")
@@ -207,6 +230,8 @@ class RunConfig(_Spec):
     what_name: ClassVar[str] = "run config"
 
     dataset: str = Field(description="a dataset reference, e.g. 'xor' or 'tabular:rows=50000'")
-    model: str | dict[str, Any] = Field(description="a preset name, a spec file path, or an inline spec")
+    model: str | dict[str, Any] = Field(
+        description="a preset name, a spec file path, or an inline spec"
+    )
     name: str | None = Field(None, max_length=200, description="a name for the run")
     train: TrainConfig = Field(default_factory=TrainConfig)  # type: ignore[arg-type]

@@ -45,7 +45,9 @@ class BatchEnded(Event):
 class EpochEnded(Event):
     epoch: int  # 1-based
     epochs: int
-    metrics: dict[str, float] = field(default_factory=dict)  # train_loss, val_loss, val_accuracy, lr …
+    metrics: dict[str, float] = field(
+        default_factory=dict
+    )  # train_loss, val_loss, val_accuracy, lr …
     elapsed_s: float = 0.0
 
 

@@ -12,12 +12,15 @@ def _polyline(values: list[float], lo: float, hi: float, width: int, height: int
     n = len(values)
     span = (hi - lo) or 1.0
     points = [
-        f"{(i / max(n - 1, 1)) * width:.1f},{height - (v - lo) / span * height:.1f}" for i, v in enumerate(values)
+        f"{(i / max(n - 1, 1)) * width:.1f},{height - (v - lo) / span * height:.1f}"
+        for i, v in enumerate(values)
     ]
     return " ".join(points)
 
 
-def curves_svg(history: list[dict[str, Any]], keys: tuple[str, ...] = ("train_loss", "val_loss")) -> str:
+def curves_svg(
+    history: list[dict[str, Any]], keys: tuple[str, ...] = ("train_loss", "val_loss")
+) -> str:
     """Loss curves per epoch as a small SVG (empty string without history)."""
     series = {k: [h[k] for h in history if k in h] for k in keys}
     series = {k: v for k, v in series.items() if v}
@@ -31,7 +34,9 @@ def curves_svg(history: list[dict[str, Any]], keys: tuple[str, ...] = ("train_lo
         f'points="{_polyline(v, lo, hi, width, height)}"><title>{k}</title></polyline>'
         for k, v in series.items()
     ]
-    legend = " ".join(f'<span style="color:{_COLOURS.get(k, "#2ca02c")}">■ {k}</span>' for k in series)
+    legend = " ".join(
+        f'<span style="color:{_COLOURS.get(k, "#2ca02c")}">■ {k}</span>' for k in series
+    )
     return (
         f'<svg width="{width}" height="{height}" style="border:1px solid #ddd;padding:4px">'
         + "".join(lines)

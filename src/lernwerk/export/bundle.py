@@ -30,7 +30,9 @@ META_FILE = "model.json"
 BUNDLE_FORMAT = "lernwerk-model/1"
 
 
-def save_bundle(directory: Path, network: Network, task: Task, standardizer: Standardizer, meta: dict[str, Any]) -> None:
+def save_bundle(
+    directory: Path, network: Network, task: Task, standardizer: Standardizer, meta: dict[str, Any]
+) -> None:
     """Write weights and metadata (weights first; model.json last marks it complete)."""
     save_tensors(directory / WEIGHTS_FILE, {k: v.detach() for k, v in network.state_dict().items()})
     atomic_write_json(
@@ -62,12 +64,18 @@ class Predictor:
         directory = Path(directory)
         meta_path = directory / META_FILE
         if not meta_path.is_file():
-            raise NotFound(f"no trained model in {directory} (missing {META_FILE})", where=str(directory))
+            raise NotFound(
+                f"no trained model in {directory} (missing {META_FILE})", where=str(directory)
+            )
         meta = json.loads(meta_path.read_text())
         if meta.get("format") != BUNDLE_FORMAT:
-            raise DataError(f"{meta_path}: unknown model format {meta.get('format')!r}", where=str(meta_path))
+            raise DataError(
+                f"{meta_path}: unknown model format {meta.get('format')!r}", where=str(meta_path)
+            )
         task = task_from_dict(meta["task"])
-        network = build_network(ModelSpec.from_dict(meta["spec"]), tuple(meta["input_shape"]), task.num_outputs)
+        network = build_network(
+            ModelSpec.from_dict(meta["spec"]), tuple(meta["input_shape"]), task.num_outputs
+        )
         weights, _ = load_tensors(directory / WEIGHTS_FILE)
         network.load_state_dict(weights)
         dev = torch.device(device)
@@ -110,7 +118,9 @@ def export_safetensors(source: Path, out_dir: Path) -> list[Path]:
     """Copy a run's model bundle to `out_dir` (created); returns the files written."""
     for name in (WEIGHTS_FILE, META_FILE):
         if not (source / name).is_file():
-            raise NotFound(f"the run has no trained model yet ({source / name} is missing)", where=str(source))
+            raise NotFound(
+                f"the run has no trained model yet ({source / name} is missing)", where=str(source)
+            )
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for name in (WEIGHTS_FILE, META_FILE):

@@ -110,7 +110,9 @@ def _expect_dims(shape: Shape, dims: int, what: str, hint: str) -> None:
         raise LayerMisfit(f"expects {what}; received {fmt_shape(shape)}; {hint}")
 
 
-def _window_out(size: int, kernel: int, stride: int, padding: str, what: str, dim: str) -> tuple[int, int, int]:
+def _window_out(
+    size: int, kernel: int, stride: int, padding: str, what: str, dim: str
+) -> tuple[int, int, int]:
     """Output length and (before, after) padding of a sliding window along one axis."""
     if padding == "same":
         out = math.ceil(size / stride)
@@ -127,7 +129,9 @@ def _window_out(size: int, kernel: int, stride: int, padding: str, what: str, di
 
 
 class DenseParams(_Params):
-    units: int | Literal["auto"] = Field(description="outputs; 'auto' = number of classes, or 1 for regression")
+    units: int | Literal["auto"] = Field(
+        description="outputs; 'auto' = number of classes, or 1 for regression"
+    )
     activation: ActivationName = "linear"
     use_bias: bool = True
 
@@ -139,10 +143,14 @@ class Dense(LayerType):
     description = "fully connected layer"
 
     def build(self, p: DenseParams, shape: Shape, ctx: BuildContext) -> Built:
-        _expect_dims(shape, 1, "a flat input (features,)", "add Flatten or a global pooling layer before it")
+        _expect_dims(
+            shape, 1, "a flat input (features,)", "add Flatten or a global pooling layer before it"
+        )
         if p.units == "auto":
             if ctx.num_outputs is None:
-                raise LayerMisfit("units: auto needs the number of outputs; give a dataset or a number")
+                raise LayerMisfit(
+                    "units: auto needs the number of outputs; give a dataset or a number"
+                )
             units = ctx.num_outputs
         else:
             if p.units < 1:
@@ -186,7 +194,9 @@ class Dropout(LayerType):
 
 
 class BatchNormParams(_Params):
-    momentum: float = Field(0.99, gt=0, lt=1, description="Keras-style: weight of the old running mean")
+    momentum: float = Field(
+        0.99, gt=0, lt=1, description="Keras-style: weight of the old running mean"
+    )
     epsilon: float = Field(1e-3, gt=0)
 
 
@@ -254,7 +264,9 @@ class Conv2D(LayerType):
         oh, top, bottom = _window_out(h, kh, sh, p.padding, "kernel_size", dim)
         ow, left, right = _window_out(w, kw, sw, p.padding, "kernel_size", dim)
         if top == bottom and left == right:
-            conv: nn.Module = nn.Conv2d(c, p.filters, (kh, kw), (sh, sw), (top, left), bias=p.use_bias)
+            conv: nn.Module = nn.Conv2d(
+                c, p.filters, (kh, kw), (sh, sw), (top, left), bias=p.use_bias
+            )
         else:  # asymmetric 'same' padding (even kernel or stride > 1), as Keras pads
             conv = nn.Sequential(
                 nn.ZeroPad2d((left, right, top, bottom)),
@@ -286,7 +298,13 @@ class Conv1D(LayerType):
         span = p.dilation_rate * (p.kernel_size - 1) + 1
         ot, before, after = _window_out(t, span, p.strides, p.padding, "kernel_size", f"length-{t}")
         conv: nn.Module = nn.Conv1d(
-            c, p.filters, p.kernel_size, p.strides, padding=0, dilation=p.dilation_rate, bias=p.use_bias
+            c,
+            p.filters,
+            p.kernel_size,
+            p.strides,
+            padding=0,
+            dilation=p.dilation_rate,
+            bias=p.use_bias,
         )
         if before or after:
             conv = nn.Sequential(nn.ConstantPad1d((before, after), 0.0), conv)
@@ -353,9 +371,13 @@ class _Pool1D(LayerType):
         _expect_dims(shape, 2, "a sequence input (C, T)", "pooling 1D works on sequences")
         c, t = shape
         stride = p.strides or p.pool_size
-        ot, before, after = _window_out(t, p.pool_size, stride, p.padding, "pool_size", f"length-{t}")
+        ot, before, after = _window_out(
+            t, p.pool_size, stride, p.padding, "pool_size", f"length-{t}"
+        )
         pool: nn.Module = (
-            nn.MaxPool1d(p.pool_size, stride) if self.mode == "max" else nn.AvgPool1d(p.pool_size, stride)
+            nn.MaxPool1d(p.pool_size, stride)
+            if self.mode == "max"
+            else nn.AvgPool1d(p.pool_size, stride)
         )
         if before or after:
             pad_value = float("-inf") if self.mode == "max" else 0.0
@@ -396,7 +418,9 @@ class _GlobalPoolType(LayerType):
     def build(self, p: NoParams, shape: Shape, ctx: BuildContext) -> Built:
         what = "an image input (C, H, W)" if self.dims == 3 else "a sequence input (C, T)"
         _expect_dims(shape, self.dims, what, f"{self.name} pools over its spatial axes")
-        return Built(_GlobalPool(tuple(range(2, self.dims + 1)), self.mode), (shape[0],), _count(shape))
+        return Built(
+            _GlobalPool(tuple(range(2, self.dims + 1)), self.mode), (shape[0],), _count(shape)
+        )
 
 
 @register
@@ -428,7 +452,9 @@ class GlobalMaxPooling1D(_GlobalPoolType):
 
 class RecurrentParams(_Params):
     units: int = Field(ge=1, description="size of the hidden state")
-    return_sequences: bool = Field(False, description="output every step (C, T) instead of the last")
+    return_sequences: bool = Field(
+        False, description="output every step (C, T) instead of the last"
+    )
     bidirectional: bool = False
 
 
@@ -437,7 +463,11 @@ class _Recurrent(nn.Module):
         super().__init__()
         rnn_class = nn.LSTM if cell == "LSTM" else nn.GRU
         self.rnn = rnn_class(channels, p.units, batch_first=True, bidirectional=p.bidirectional)
-        self.units, self.return_sequences, self.bidirectional = p.units, p.return_sequences, p.bidirectional
+        self.units, self.return_sequences, self.bidirectional = (
+            p.units,
+            p.return_sequences,
+            p.bidirectional,
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out, _ = self.rnn(x.transpose(1, 2))  # (N, C, T) -> (N, T, D*H)
@@ -483,7 +513,9 @@ class ResidualParams(_Params):
 
 
 class _ResidualBlock(nn.Module):
-    def __init__(self, body: nn.Sequential, shortcut: nn.Module, activation: nn.Module | None) -> None:
+    def __init__(
+        self, body: nn.Sequential, shortcut: nn.Module, activation: nn.Module | None
+    ) -> None:
         super().__init__()
         self.body, self.shortcut = body, shortcut
         self.activation = activation if activation is not None else nn.Identity()
@@ -507,7 +539,9 @@ class Residual(LayerType):
     def build(self, p: ResidualParams, shape: Shape, ctx: BuildContext) -> Built:
         from lernwerk.models.network import build_layers  # the block nests the builder
 
-        inner = build_layers(p.layers, shape, ctx.num_outputs, prefix=ctx.index, last_is_output=False)
+        inner = build_layers(
+            p.layers, shape, ctx.num_outputs, prefix=ctx.index, last_is_output=False
+        )
         out_shape = inner[-1][2].out_shape if inner else shape
         shortcut, flops = self._shortcut(shape, out_shape)
         act = make_activation(p.activation)

@@ -9,7 +9,15 @@ from torch import nn
 
 from lernwerk.config import ModelSpec
 from lernwerk.errors import SpecError
-from lernwerk.models.layers import LAYERS, BuildContext, Built, LayerMisfit, Shape, fmt_shape, validate_params
+from lernwerk.models.layers import (
+    LAYERS,
+    BuildContext,
+    Built,
+    LayerMisfit,
+    Shape,
+    fmt_shape,
+    validate_params,
+)
 
 
 def build_layers(
@@ -95,7 +103,9 @@ class Network(nn.Module):
         return x
 
 
-def build_network(spec: ModelSpec, input_shape: Shape | None = None, num_outputs: int | None = None) -> Network:
+def build_network(
+    spec: ModelSpec, input_shape: Shape | None = None, num_outputs: int | None = None
+) -> Network:
     """Build a spec for an input shape (from the dataset or the spec's own `input`).
 
     Raises:
@@ -114,7 +124,9 @@ def build_network(spec: ModelSpec, input_shape: Shape | None = None, num_outputs
         raise SpecError(f"model '{spec.name}': no input shape; give a dataset or an input shape")
     context: dict[str, str] = {}
     built = build_layers(spec.layers, tuple(input_shape), num_outputs, context=context)
-    return Network(spec, tuple(input_shape), num_outputs, built, context.get("output_activation", "linear"))
+    return Network(
+        spec, tuple(input_shape), num_outputs, built, context.get("output_activation", "linear")
+    )
 
 
 def batched_forward(model: nn.Module, x: torch.Tensor, batch_size: int = 4096) -> torch.Tensor:

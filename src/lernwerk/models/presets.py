@@ -46,7 +46,9 @@ def resolve_model(model: str | dict[str, Any] | ModelSpec) -> ModelSpec:
     if isinstance(model, dict):
         return ModelSpec.from_dict(model)
     if not isinstance(model, str) or not model:
-        raise SpecError(f"model: expected a preset name, a spec file or a spec; received: {model!r}")
+        raise SpecError(
+            f"model: expected a preset name, a spec file or a spec; received: {model!r}"
+        )
     path = Path(model)
     if path.suffix.lower() in (".yaml", ".yml", ".json") or path.is_file():
         spec = ModelSpec.from_dict(read_spec_file(path), what=str(path))

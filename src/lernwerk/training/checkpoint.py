@@ -111,5 +111,9 @@ def load_checkpoint(
     optimizer.load_state_dict(_unflatten_optimizer(tensors, meta["optimizer"]))
     torch.set_rng_state(tensors["rng.torch"])
     shuffle_generator.set_state(tensors["rng.shuffle"])
-    best = {k[5:]: v for k, v in tensors.items() if k.startswith("best.")} if meta["has_best"] else None
+    best = (
+        {k[5:]: v for k, v in tensors.items() if k.startswith("best.")}
+        if meta["has_best"]
+        else None
+    )
     return TrainerState.from_state_dict(meta["trainer_state"]), best

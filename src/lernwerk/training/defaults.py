@@ -42,7 +42,9 @@ def resolve_train_config(config: TrainConfig, *, n_train: int, loss: str) -> Tra
     batch_size = config.batch_size or default_batch_size(n_train)
     epochs = config.epochs or default_epochs(n_train, batch_size)
     lr = config.lr or default_lr(config.optimizer, batch_size)
-    return config.model_copy(update={"batch_size": batch_size, "epochs": epochs, "lr": lr, "loss": loss})
+    return config.model_copy(
+        update={"batch_size": batch_size, "epochs": epochs, "lr": lr, "loss": loss}
+    )
 
 
 def resolve_device(name: str) -> torch.device:
@@ -54,5 +56,8 @@ def resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name == "cuda" and not torch.cuda.is_available():
-        raise SpecError("device cuda: no CUDA device is available here; use --device cpu or auto", where="device")
+        raise SpecError(
+            "device cuda: no CUDA device is available here; use --device cpu or auto",
+            where="device",
+        )
     return torch.device(name)

@@ -11,20 +11,30 @@ from lernwerk.config import TrainConfig
 
 DEFAULT_LR = {"sgd": 0.01, "adam": 1e-3, "adamw": 1e-3, "rmsprop": 1e-3, "adagrad": 0.01}
 
-OptimizerFactory = Callable[[Iterable[torch.nn.Parameter], TrainConfig, float], torch.optim.Optimizer]
+OptimizerFactory = Callable[
+    [Iterable[torch.nn.Parameter], TrainConfig, float], torch.optim.Optimizer
+]
 
 OPTIMIZERS: dict[str, OptimizerFactory] = {
     "sgd": lambda p, c, lr: torch.optim.SGD(
-        p, lr=lr, momentum=c.momentum, nesterov=c.nesterov and c.momentum > 0, weight_decay=c.weight_decay
+        p,
+        lr=lr,
+        momentum=c.momentum,
+        nesterov=c.nesterov and c.momentum > 0,
+        weight_decay=c.weight_decay,
     ),
     "adam": lambda p, c, lr: torch.optim.Adam(p, lr=lr, weight_decay=c.weight_decay),
     "adamw": lambda p, c, lr: torch.optim.AdamW(p, lr=lr, weight_decay=c.weight_decay),
-    "rmsprop": lambda p, c, lr: torch.optim.RMSprop(p, lr=lr, momentum=c.momentum, weight_decay=c.weight_decay),
+    "rmsprop": lambda p, c, lr: torch.optim.RMSprop(
+        p, lr=lr, momentum=c.momentum, weight_decay=c.weight_decay
+    ),
     "adagrad": lambda p, c, lr: torch.optim.Adagrad(p, lr=lr, weight_decay=c.weight_decay),
 }
 
 
-def make_optimizer(params: Iterable[torch.nn.Parameter], config: TrainConfig) -> torch.optim.Optimizer:
+def make_optimizer(
+    params: Iterable[torch.nn.Parameter], config: TrainConfig
+) -> torch.optim.Optimizer:
     """The optimizer a (resolved) config names, at its peak learning rate."""
     assert config.lr is not None, "resolve the config first"
     return OPTIMIZERS[config.optimizer](params, config, config.lr)

@@ -178,7 +178,11 @@ def make_task(
 
 def task_from_dict(d: dict[str, Any]) -> Task:
     """Rebuild a task saved with a model (`Task.to_dict`)."""
-    common = {"loss": d["loss"], "num_outputs": d["num_outputs"], "output_activation": d["output_activation"]}
+    common = {
+        "loss": d["loss"],
+        "num_outputs": d["num_outputs"],
+        "output_activation": d["output_activation"],
+    }
     if d["task"] == "classification":
         return ClassificationTask(**common, classes=list(d["classes"]))
     return RegressionTask(**common, y_mean=d["y_mean"], y_std=d["y_std"])

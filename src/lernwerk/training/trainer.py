@@ -186,7 +186,9 @@ class Trainer:
         finally:
             torch.set_num_threads(threads)
 
-    def _fit(self, data: TrainingData, bs: int, steps: int, total_steps: int, started: float) -> TrainerState:
+    def _fit(
+        self, data: TrainingData, bs: int, steps: int, total_steps: int, started: float
+    ) -> TrainerState:
         cfg = self.config
         self.emit(
             RunStarted(
@@ -209,7 +211,9 @@ class Trainer:
         if cfg.early_stopping and self.best_weights is not None:
             self.model.load_state_dict(self.best_weights)  # restore the best epoch
         if self._stop_reason is not None and not self._stop_is_finish:
-            self.emit(RunStopped(self.run_id, self.state.epoch, self.state.elapsed_s, self._stop_reason))
+            self.emit(
+                RunStopped(self.run_id, self.state.epoch, self.state.elapsed_s, self._stop_reason)
+            )
         else:
             self.emit(
                 RunFinished(
@@ -222,7 +226,9 @@ class Trainer:
             )
         return self.state
 
-    def _train_epoch(self, data: TrainingData, bs: int, steps: int, total_steps: int, started: float) -> None:
+    def _train_epoch(
+        self, data: TrainingData, bs: int, steps: int, total_steps: int, started: float
+    ) -> None:
         cfg, model, task, opt = self.config, self.model, self.task, self.optimizer
         epoch = self.state.epoch + 1
         model.train()
@@ -252,7 +258,11 @@ class Trainer:
             if self.batch_throttle.ready():
                 running = float(loss_sum) / seen
                 self._check_finite(running, epoch, step + 1)
-                self.emit(BatchEnded(self.run_id, epoch, step + 1, steps, running, time.monotonic() - started))
+                self.emit(
+                    BatchEnded(
+                        self.run_id, epoch, step + 1, steps, running, time.monotonic() - started
+                    )
+                )
             if self._should_stop():
                 return  # the stop keeps the weights as they are; the epoch is not counted
         train_loss = float(loss_sum) / seen
@@ -297,7 +307,9 @@ class Trainer:
         if best is None or (value < best if lower else value > best):
             self.state.best_metric, self.state.best_epoch = value, self.state.epoch
             if self.config.early_stopping:
-                self.best_weights = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+                self.best_weights = {
+                    k: v.detach().clone() for k, v in self.model.state_dict().items()
+                }
 
     def _check_finite(self, loss: float, epoch: int, step: int) -> None:
         if not math.isfinite(loss):
