@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
 import secrets
 import shutil
 import socket
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -29,6 +31,7 @@ from lernwerk.store.files import default_workspace_path, json_default
 
 SCHEMA_VERSION = 1
 RUN_STATUSES = ("created", "running", "finished", "stopped", "failed", "interrupted")
+_MIGRATE_TIMEOUT_S = 30.0  # as long as a write waits for the lock (busy_timeout)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS datasets (
@@ -62,6 +65,11 @@ _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
 
 
 def _dumps(obj: Any) -> str:
@@ -215,10 +223,31 @@ class WorkspaceStore:
             con.close()
 
     def _migrate(self) -> None:
+        # Processes that open a fresh workspace at once race to switch it to WAL and to
+        # create the schema. SQLite answers the journal-mode switch with "database is
+        # locked" at once, without the busy handler, while another connection holds a
+        # lock; so both steps are retried with a short backoff, and both are idempotent.
+        deadline = time.monotonic() + _MIGRATE_TIMEOUT_S
+        delay = 0.005
+        while True:
+            try:
+                self._switch_to_wal()
+                self._create_schema()
+                return
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc) or time.monotonic() + delay > deadline:
+                    raise
+            time.sleep(delay * (1 + random.random()))  # jitter: racers do not retry in step
+            delay = min(2 * delay, 0.25)
+
+    def _switch_to_wal(self) -> None:
         with self._connect() as con:
             if con.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
                 con.execute("PRAGMA journal_mode = WAL")
+
+    def _create_schema(self) -> None:
         with self._connect(write=True) as con:
+            # read inside the write transaction: another process may have migrated meanwhile
             version = con.execute("PRAGMA user_version").fetchone()[0]
             if version > SCHEMA_VERSION:
                 raise Conflict(
@@ -229,7 +258,7 @@ class WorkspaceStore:
             if version < SCHEMA_VERSION:
                 for statement in _SCHEMA.split(";"):
                     if statement.strip():
-                        con.execute(statement)
+                        con.execute(statement)  # CREATE … IF NOT EXISTS: safe to repeat
                 con.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     # -- directories ---------------------------------------------------------------
