@@ -55,15 +55,19 @@ def _cosine(step: int, total: int, per_epoch: int, c: TrainConfig) -> float:
 
 
 def _onecycle(step: int, total: int, per_epoch: int, c: TrainConfig) -> float:
-    # Smith & Topin 2017 ("super-convergence"), as torch's OneCycleLR: 30 % warm-up from
-    # lr/25 with a cosine, then a cosine down to lr/(25·1e4)
-    warm = max(int(0.3 * total), 1)
+    # Smith & Topin 2017 ("super-convergence"), step for step as torch's OneCycleLR with its
+    # defaults: a cosine from lr/25 up to lr at step 0.3·total − 1, then a cosine down to
+    # lr/(25·1e4) at the last step (total − 1)
     start, end = 1 / 25, 1 / 25e4
-    if step < warm:
-        t = step / warm
-        return start + (1 - start) * 0.5 * (1 - math.cos(math.pi * t))
-    t = min((step - warm) / max(total - warm, 1), 1.0)
-    return end + (1 - end) * 0.5 * (1 + math.cos(math.pi * t))
+    peak = 0.3 * total - 1
+    if step <= peak:
+        return _cosine_between(start, 1.0, step / peak if peak > 0 else 1.0)
+    return _cosine_between(1.0, end, min((step - peak) / (total - 1 - peak), 1.0))
+
+
+def _cosine_between(start: float, end: float, t: float) -> float:
+    """From `start` at t=0 to `end` at t=1 along half a cosine."""
+    return end + (start - end) * 0.5 * (1 + math.cos(math.pi * t))
 
 
 SCHEDULES: dict[str, Schedule] = {

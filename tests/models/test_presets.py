@@ -1,0 +1,65 @@
+"""Every shipped preset builds for an input that suits it and runs forward."""
+
+import pytest
+import torch
+
+from lernwerk.errors import NotFound
+from lernwerk.models import build_network, list_presets, load_preset, preset_names, resolve_model
+
+# An input each preset is meant for (no batch dimension): images (C, H, W), tables (F,),
+# sequences (C, T). A new preset must be added here, so it gets built at least once.
+PRESET_INPUTS = {
+    "fcn1d": (3, 20),
+    "gru": (3, 20),
+    "lenet": (1, 8, 8),
+    "lstm": (3, 20),
+    "mlp": (2,),
+    "perceptron": (2,),
+    "resnet-small": (3, 16, 16),
+    "smiley-cnn": (1, 28, 28),
+}
+
+
+def test_every_preset_has_an_input_here() -> None:
+    assert preset_names() == sorted(PRESET_INPUTS)
+
+
+@pytest.mark.parametrize("name", sorted(PRESET_INPUTS))
+def test_preset_builds_and_runs_forward(name: str) -> None:
+    torch.manual_seed(0)
+    network = build_network(load_preset(name), PRESET_INPUTS[name], num_outputs=5)
+    x = torch.rand(4, *PRESET_INPUTS[name])  # (N, *input_shape)
+    network.eval()
+    with torch.no_grad():
+        out = network(x)
+    assert network.output_shape == (5,)
+    assert out.shape == (4, 5)
+    assert torch.isfinite(out).all()
+    # softmax is folded into the loss, so forward returns logits, not rows summing to 1
+    assert network.output_activation == "softmax"
+    assert not torch.allclose(out.sum(dim=1), torch.ones(4))
+
+
+def test_presets_have_descriptions() -> None:
+    presets = list_presets()
+    assert [p["name"] for p in presets] == preset_names()
+    assert all(p["description"].strip() for p in presets)
+
+
+def test_unknown_preset_lists_the_presets() -> None:
+    with pytest.raises(NotFound) as info:
+        load_preset("alexnet")
+    message = str(info.value)
+    assert "'alexnet'" in message
+    assert all(name in message for name in PRESET_INPUTS)
+
+
+def test_resolve_model_takes_a_name_a_dict_or_a_file(tmp_path) -> None:
+    assert resolve_model("mlp") == load_preset("mlp")
+    inline = resolve_model({"layers": ["Flatten", {"Dense": {"units": 3}}]})
+    assert inline.name == "custom"
+    path = tmp_path / "tiny-net.yaml"
+    path.write_text("layers:\n  - Flatten\n  - Dense: {units: 3}\n")
+    from_file = resolve_model(str(path))
+    assert from_file.name == "tiny-net"  # named after the file when the spec has no name
+    assert from_file.layers == inline.layers
