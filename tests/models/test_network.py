@@ -66,7 +66,9 @@ def test_bad_parameter_value_shows_what_was_received() -> None:
 
 
 def test_units_auto_needs_the_number_of_outputs() -> None:
-    with pytest.raises(SpecError, match=r"layer 1 \(Dense\): units: auto needs the number of outputs"):
+    with pytest.raises(
+        SpecError, match=r"layer 1 \(Dense\): units: auto needs the number of outputs"
+    ):
         build([{"Dense": {"units": "auto"}}], (2,), num_outputs=None)
     assert build([{"Dense": {"units": "auto"}}], (2,), num_outputs=7).output_shape == (7,)
 
@@ -81,12 +83,16 @@ def test_dense_after_conv_without_flatten_suggests_flatten() -> None:
 
 
 def test_kernel_larger_than_the_image_suggests_same_padding() -> None:
-    with pytest.raises(SpecError, match=r"kernel_size 9 does not fit the 8×8 input; use padding='same'"):
+    with pytest.raises(
+        SpecError, match=r"kernel_size 9 does not fit the 8×8 input; use padding='same'"
+    ):
         build([{"Conv2D": {"filters": 8, "kernel_size": 9}}], (1, 8, 8))
 
 
 def test_conv2d_on_a_table_says_it_wants_images() -> None:
-    with pytest.raises(SpecError, match=r"layer 1 \(Conv2D\): expects an image input \(C, H, W\); received 5"):
+    with pytest.raises(
+        SpecError, match=r"layer 1 \(Conv2D\): expects an image input \(C, H, W\); received 5"
+    ):
         build([{"Conv2D": {"filters": 8}}], (5,))
 
 
@@ -118,9 +124,15 @@ def test_errors_inside_a_block_name_the_inner_layer() -> None:
     [(7, 2, 2), (8, 4, 2), (9, 4, 3), (5, 2, 1), (6, 3, 2), (1, 4, 2)],
 )
 def test_same_padding_gives_keras_output_sizes(size: int, kernel: int, stride: int) -> None:
-    layers = [{"Conv2D": {"filters": 3, "kernel_size": kernel, "strides": stride, "padding": "same"}}]
+    layers = [
+        {"Conv2D": {"filters": 3, "kernel_size": kernel, "strides": stride, "padding": "same"}}
+    ]
     network = build(layers, (2, size, size + 1))
-    expected = (3, math.ceil(size / stride), math.ceil((size + 1) / stride))  # Keras: ceil(in/stride)
+    expected = (
+        3,
+        math.ceil(size / stride),
+        math.ceil((size + 1) / stride),
+    )  # Keras: ceil(in/stride)
     assert network.output_shape == expected
     assert forward(network, torch.rand(2, 2, size, size + 1)).shape == (2, *expected)
 
@@ -129,10 +141,35 @@ def test_same_padding_gives_keras_output_sizes(size: int, kernel: int, stride: i
 def test_same_padding_of_poolings_and_conv1d(size: int, pool: int, stride: int) -> None:
     out = math.ceil(size / stride)
     cases = [
-        ([{"MaxPooling2D": {"pool_size": pool, "strides": stride, "padding": "same"}}], (2, size, size), (2, out, out)),
-        ([{"AveragePooling2D": {"pool_size": pool, "strides": stride, "padding": "same"}}], (2, size, size), (2, out, out)),
-        ([{"MaxPooling1D": {"pool_size": pool, "strides": stride, "padding": "same"}}], (2, size), (2, out)),
-        ([{"Conv1D": {"filters": 4, "kernel_size": pool + 1, "strides": stride, "padding": "same"}}], (2, size), (4, out)),
+        (
+            [{"MaxPooling2D": {"pool_size": pool, "strides": stride, "padding": "same"}}],
+            (2, size, size),
+            (2, out, out),
+        ),
+        (
+            [{"AveragePooling2D": {"pool_size": pool, "strides": stride, "padding": "same"}}],
+            (2, size, size),
+            (2, out, out),
+        ),
+        (
+            [{"MaxPooling1D": {"pool_size": pool, "strides": stride, "padding": "same"}}],
+            (2, size),
+            (2, out),
+        ),
+        (
+            [
+                {
+                    "Conv1D": {
+                        "filters": 4,
+                        "kernel_size": pool + 1,
+                        "strides": stride,
+                        "padding": "same",
+                    }
+                }
+            ],
+            (2, size),
+            (4, out),
+        ),
     ]
     for layers, input_shape, expected in cases:
         network = build(layers, input_shape)
@@ -143,8 +180,20 @@ def test_same_padding_of_poolings_and_conv1d(size: int, pool: int, stride: int) 
 def test_same_padding_pads_the_end_more_as_keras_does() -> None:
     # A 1×2 kernel of ones over [1, 2, 3, 4, 5] with stride 2: one pixel of padding in
     # all, which TensorFlow/Keras put after the row: windows (1,2), (3,4), (5,0).
-    network = build([{"Conv2D": {"filters": 1, "kernel_size": [1, 2], "strides": 2,
-                                 "padding": "same", "use_bias": False}}], (1, 1, 5))
+    network = build(
+        [
+            {
+                "Conv2D": {
+                    "filters": 1,
+                    "kernel_size": [1, 2],
+                    "strides": 2,
+                    "padding": "same",
+                    "use_bias": False,
+                }
+            }
+        ],
+        (1, 1, 5),
+    )
     conv = [m for m in network.modules() if isinstance(m, nn.Conv2d)][0]
     with torch.no_grad():
         conv.weight.fill_(1.0)
@@ -174,10 +223,14 @@ def test_residual_with_the_same_shape_adds_its_input() -> None:
 
 def test_residual_with_projection_shortcut() -> None:
     # 4×8×8 -> 8×4×4: the shortcut becomes a 1×1 convolution with stride 2 (ResNet's option B)
-    block = {"Residual": {"layers": [
-        {"Conv2D": {"filters": 8, "strides": 2, "padding": "same", "activation": "relu"}},
-        {"Conv2D": {"filters": 8, "padding": "same"}},
-    ]}}
+    block = {
+        "Residual": {
+            "layers": [
+                {"Conv2D": {"filters": 8, "strides": 2, "padding": "same", "activation": "relu"}},
+                {"Conv2D": {"filters": 8, "padding": "same"}},
+            ]
+        }
+    }
     network = build([block], (4, 8, 8))
     assert network.output_shape == (8, 4, 4)
     residual = network.layers[0]
@@ -206,7 +259,9 @@ def test_residual_shortcut_needs_a_whole_stride() -> None:
 @pytest.mark.parametrize("cell", ["LSTM", "GRU"])
 @pytest.mark.parametrize("return_sequences", [False, True])
 @pytest.mark.parametrize("bidirectional", [False, True])
-def test_recurrent_shapes_and_states_match_torch(cell: str, return_sequences: bool, bidirectional: bool) -> None:
+def test_recurrent_shapes_and_states_match_torch(
+    cell: str, return_sequences: bool, bidirectional: bool
+) -> None:
     channels, steps, units = 3, 7, 5
     params = {"units": units, "return_sequences": return_sequences, "bidirectional": bidirectional}
     network = build([{cell: params}], (channels, steps))
@@ -226,12 +281,18 @@ def test_recurrent_shapes_and_states_match_torch(cell: str, return_sequences: bo
     else:  # the final state of each direction: forward at the last step, backward at the first
         torch.testing.assert_close(out, torch.cat(list(h_n), dim=1))
 
-    reference = (nn.LSTM if cell == "LSTM" else nn.GRU)(channels, units, bidirectional=bidirectional)
-    assert sum(p.numel() for p in network.parameters()) == sum(p.numel() for p in reference.parameters())
+    reference = (nn.LSTM if cell == "LSTM" else nn.GRU)(
+        channels, units, bidirectional=bidirectional
+    )
+    assert sum(p.numel() for p in network.parameters()) == sum(
+        p.numel() for p in reference.parameters()
+    )
 
 
 def test_recurrent_layer_wants_a_sequence() -> None:
-    with pytest.raises(SpecError, match=r"layer 1 \(LSTM\): expects a sequence input \(C, T\); received 1×8×8"):
+    with pytest.raises(
+        SpecError, match=r"layer 1 \(LSTM\): expects a sequence input \(C, T\); received 1×8×8"
+    ):
         build([{"LSTM": {"units": 4}}], (1, 8, 8))
 
 
@@ -239,7 +300,10 @@ def test_recurrent_layer_wants_a_sequence() -> None:
 
 
 def test_last_softmax_is_folded_but_a_hidden_one_is_not() -> None:
-    layers = [{"Dense": {"units": 4, "activation": "softmax"}}, {"Dense": {"units": 3, "activation": "softmax"}}]
+    layers = [
+        {"Dense": {"units": 4, "activation": "softmax"}},
+        {"Dense": {"units": 3, "activation": "softmax"}},
+    ]
     network = build(layers, (2,))
     assert network.output_activation == "softmax"
     hidden = forward(network.layers[0], torch.randn(5, 2))

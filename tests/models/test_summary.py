@@ -58,7 +58,9 @@ def _hand_built_smiley() -> list[nn.Module]:
 def test_smiley_cnn_params_and_outputs_equal_a_hand_built_torch_model(smiley) -> None:
     reference = _hand_built_smiley()
     summary = summarize(smiley)
-    assert [r.params for r in summary.rows] == [sum(p.numel() for p in m.parameters()) for m in reference]
+    assert [r.params for r in summary.rows] == [
+        sum(p.numel() for p in m.parameters()) for m in reference
+    ]
     oracle = nn.Sequential(*reference)
     with torch.no_grad():
         for ours, theirs in zip(smiley.parameters(), oracle.parameters(), strict=True):
@@ -91,7 +93,11 @@ def test_total_flops_and_params_are_sums_of_top_level_rows() -> None:
     nested = [r for r in summary.rows if r.depth == 1]
     assert len(nested) == 15  # three blocks of five layers, listed under their block
     assert summary.flops_per_sample == sum(r.flops for r in top)
-    assert summary.total_params == sum(r.params for r in top) == sum(p.numel() for p in network.parameters())
+    assert (
+        summary.total_params
+        == sum(r.params for r in top)
+        == sum(p.numel() for p in network.parameters())
+    )
     # the nested rows add up to their block, except the projection shortcut of block 5
     blocks = {r.index: r for r in top if r.type == "Residual"}
     for index, block in blocks.items():
