@@ -65,7 +65,11 @@ def run(
 
 
 def _command(quick: bool, suite: str) -> str:
-    return "python -m bench.run" + (" --quick" if quick else "") + ("" if suite == "tabular" else f" --suite {suite}")
+    return (
+        "python -m bench.run"
+        + (" --quick" if quick else "")
+        + ("" if suite == "tabular" else f" --suite {suite}")
+    )
 
 
 def append_json(path: Path, record: dict[str, Any]) -> Path:
@@ -114,7 +118,7 @@ def write_report(path: Path, record: dict[str, Any]) -> None:
         "- **Fit seconds:** wall clock of the fit call: for lernwerk the whole `Workspace.fit` "
         "(standardise, train, write the run, evaluate val and test), for the rest the estimator's `fit` "
         "(with its StandardScaler where listed). One-time start-up costs are paid by a warm-up "
-        "before timing. \"× lernwerk default\" = peer seconds / lernwerk-default seconds.",
+        'before timing. "× lernwerk default" = peer seconds / lernwerk-default seconds.',
         "",
     ]
     for ds in record["datasets"]:
@@ -143,11 +147,25 @@ def write_report(path: Path, record: dict[str, Any]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.run", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--suite", choices=SUITES, default="tabular")
-    parser.add_argument("--quick", action="store_true", help="5 000 rows only: a smoke run in seconds")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="the markdown report (default bench/RESULTS.md)")
-    parser.add_argument("--results-dir", type=Path, default=None, help="raw JSON folder (default: results/ beside --out)")
+    parser.add_argument(
+        "--quick", action="store_true", help="5 000 rows only: a smoke run in seconds"
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=DEFAULT_OUT,
+        help="the markdown report (default bench/RESULTS.md)",
+    )
+    parser.add_argument(
+        "--results-dir",
+        type=Path,
+        default=None,
+        help="raw JSON folder (default: results/ beside --out)",
+    )
     parser.add_argument(
         "--max-peer-seconds",
         type=float,

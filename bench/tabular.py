@@ -155,7 +155,11 @@ def plain_torch(
         accuracy = float((pred == data.y_test).mean())
     finally:
         torch.set_num_threads(old_threads)
-    return accuracy, seconds, {"threads": threads or old_threads, "batch_size": batch_size, "epochs": epochs, "lr": lr}
+    return (
+        accuracy,
+        seconds,
+        {"threads": threads or old_threads, "batch_size": batch_size, "epochs": epochs, "lr": lr},
+    )
 
 
 # -- scikit-learn ---------------------------------------------------------------------------
@@ -219,7 +223,9 @@ def xgboost(data: Data) -> tuple[float, float, dict[str, Any]]:
 PEERS: tuple[Peer, ...] = (
     Peer("lernwerk mlp, defaults", "all defaults (auto batch size, epochs, lr)", lernwerk_default),
     Peer("lernwerk mlp, lecture", "batch 32, adam lr 1e-3, 20 epochs", lernwerk_lecture),
-    Peer("plain PyTorch loop", "same MLP, batch 32, adam 1e-3, 20 epochs, standardised", plain_torch),
+    Peer(
+        "plain PyTorch loop", "same MLP, batch 32, adam 1e-3, 20 epochs, standardised", plain_torch
+    ),
     Peer(
         "sklearn MLPClassifier",
         "(64, 32) relu, adam 1e-3, batch 32, 20 epochs, alpha 1e-4, no early stop, standardised",
@@ -305,7 +311,8 @@ def run_suite(
             if peer.requires and not _importable(peer.requires):
                 res.status, res.note = "not installed", f"{peer.requires} is not installed"
             elif peer.name in measured and (
-                (est := measured[peer.name][1] * size["rows"] / measured[peer.name][0]) > max_peer_seconds
+                (est := measured[peer.name][1] * size["rows"] / measured[peer.name][0])
+                > max_peer_seconds
             ):
                 res.status = "skipped"
                 res.note = (
@@ -318,7 +325,9 @@ def run_suite(
                     measured[peer.name] = (size["rows"], res.seconds)
                 except Exception as exc:  # report and go on: one broken peer must not hide the rest
                     res.status, res.note = "failed", f"{type(exc).__name__}: {exc}"[:300]
-            log(f"  {peer.name:<24} {_fmt(res.accuracy, '.4f'):>7} {_fmt(res.seconds, '.2f'):>8} s  {res.note}")
+            log(
+                f"  {peer.name:<24} {_fmt(res.accuracy, '.4f'):>7} {_fmt(res.seconds, '.2f'):>8} s  {res.note}"
+            )
             results.append(res)
         base = next((r.seconds for r in results if r.peer == BASELINE and r.seconds), None)
         for r in results:
