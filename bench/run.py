@@ -33,9 +33,13 @@ def run(
     out: Path = DEFAULT_OUT,
     results_dir: Path | None = None,
     max_peer_seconds: float = tabular.DEFAULT_MAX_PEER_SECONDS,
+    sizes: tuple[dict[str, int], ...] | None = None,
     log=print,
 ) -> dict[str, Any]:
-    """Run `suite`, write the report to `out` and the raw numbers beside it; return the record."""
+    """Run `suite`, write the report to `out` and the raw numbers beside it; return the record.
+
+    `sizes` (dicts of rows and features) replaces the suite's dataset sizes, for tests.
+    """
     if suite not in SUITES:
         raise ValueError(f"unknown suite {suite!r}; expected one of {', '.join(SUITES)}")
     out = Path(out)
@@ -43,7 +47,8 @@ def run(
     now = datetime.now(UTC)
     facts = machine.machine_facts()
     log(f"machine: {machine.describe(facts)}")
-    sizes = tabular.QUICK_SIZES if quick else tabular.FULL_SIZES
+    if sizes is None:
+        sizes = tabular.QUICK_SIZES if quick else tabular.FULL_SIZES
     started = time.perf_counter()
     datasets = tabular.run_suite(sizes, max_peer_seconds=max_peer_seconds, log=log)
     record = {

@@ -11,6 +11,7 @@ the others the estimator's `fit` (standardising included where a pipeline does i
 from __future__ import annotations
 
 import gc
+import os
 import tempfile
 import time
 import warnings
@@ -116,9 +117,13 @@ def plain_torch(
     batch_size: int = LECTURE["batch_size"],
     lr: float = LECTURE["lr"],
     epochs: int = LECTURE["epochs"],
-    threads: int | None = None,
+    threads: int | None = 1,
 ) -> tuple[float, float, dict[str, Any]]:
-    """The same MLP written by hand: standardise, shuffle, index batches, Adam, cross-entropy."""
+    """The same MLP written by hand: standardise, shuffle, index batches, Adam, cross-entropy.
+
+    One intra-op thread by default, as lernwerk picks for a network this small, so the
+    difference to lernwerk's lecture row is the engine's overhead (None: torch's default).
+    """
     from torch import nn
 
     old_threads = torch.get_num_threads()
@@ -224,7 +229,9 @@ PEERS: tuple[Peer, ...] = (
     Peer("lernwerk mlp, defaults", "all defaults (auto batch size, epochs, lr)", lernwerk_default),
     Peer("lernwerk mlp, lecture", "batch 32, adam lr 1e-3, 20 epochs", lernwerk_lecture),
     Peer(
-        "plain PyTorch loop", "same MLP, batch 32, adam 1e-3, 20 epochs, standardised", plain_torch
+        "plain PyTorch loop",
+        "same MLP, batch 32, adam 1e-3, 20 epochs, standardised, 1 torch thread",
+        plain_torch,
     ),
     Peer(
         "sklearn MLPClassifier",
@@ -320,8 +327,10 @@ def run_suite(
                     f"(cap {max_peer_seconds:.0f} s)"
                 )
             else:
+                res.extra["load_1min_before"] = _load()
                 try:
-                    res.accuracy, res.seconds, res.extra = peer.fn(data)
+                    res.accuracy, res.seconds, extra = peer.fn(data)
+                    res.extra.update(extra)
                     measured[peer.name] = (size["rows"], res.seconds)
                 except Exception as exc:  # report and go on: one broken peer must not hide the rest
                     res.status, res.note = "failed", f"{type(exc).__name__}: {exc}"[:300]
@@ -342,6 +351,13 @@ def run_suite(
             }
         )
     return out
+
+
+def _load() -> float | None:
+    try:
+        return round(os.getloadavg()[0], 2)
+    except (AttributeError, OSError):
+        return None
 
 
 def _fmt(value: float | None, spec: str) -> str:
@@ -366,18 +382,21 @@ def markdown_table(dataset: dict[str, Any]) -> str:
 
 def _note(r: dict[str, Any]) -> str:
     e = r["extra"]
+    parts = []
     if "train_loop_seconds" in e:
-        return (
+        parts.append(
             f"batch {e['batch_size']}, {e['epochs']} epochs, lr {e['lr']:.3g}; "
             f"training loop {e['train_loop_seconds']:.2f} s"
         )
-    if "threads" in e:
-        return f"{e['threads']} torch threads"
-    if "epochs" in e:
-        return f"{e['epochs']} epochs"
-    if "iterations" in e:
-        return f"{e['iterations']} iterations"
-    return ""
+    elif "threads" in e:
+        parts.append(f"{e['threads']} torch thread{'s' if e['threads'] != 1 else ''}")
+    elif "epochs" in e:
+        parts.append(f"{e['epochs']} epochs")
+    elif "iterations" in e:
+        parts.append(f"{e['iterations']} iterations")
+    if e.get("load_1min_before") is not None:
+        parts.append(f"load {e['load_1min_before']:.1f}")
+    return "; ".join(parts)
 
 
 def console_table(dataset: dict[str, Any]) -> str:
