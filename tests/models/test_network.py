@@ -124,79 +124,43 @@ def test_errors_inside_a_block_name_the_inner_layer() -> None:
     [(7, 2, 2), (8, 4, 2), (9, 4, 3), (5, 2, 1), (6, 3, 2), (1, 4, 2)],
 )
 def test_same_padding_gives_keras_output_sizes(size: int, kernel: int, stride: int) -> None:
-    layers = [
-        {"Conv2D": {"filters": 3, "kernel_size": kernel, "strides": stride, "padding": "same"}}
-    ]
-    network = build(layers, (2, size, size + 1))
-    expected = (
-        3,
-        math.ceil(size / stride),
-        math.ceil((size + 1) / stride),
-    )  # Keras: ceil(in/stride)
+    conv = {"filters": 3, "kernel_size": kernel, "strides": stride, "padding": "same"}
+    network = build([{"Conv2D": conv}], (2, size, size + 1))
+    expected = (3, math.ceil(size / stride), math.ceil((size + 1) / stride))  # as Keras
     assert network.output_shape == expected
     assert forward(network, torch.rand(2, 2, size, size + 1)).shape == (2, *expected)
 
 
-@pytest.mark.parametrize(("size", "pool", "stride"), [(5, 2, 2), (7, 3, 2), (4, 3, 1)])
-def test_same_padding_of_poolings_and_conv1d(size: int, pool: int, stride: int) -> None:
-    out = math.ceil(size / stride)
-    cases = [
-        (
-            [{"MaxPooling2D": {"pool_size": pool, "strides": stride, "padding": "same"}}],
-            (2, size, size),
-            (2, out, out),
-        ),
-        (
-            [{"AveragePooling2D": {"pool_size": pool, "strides": stride, "padding": "same"}}],
-            (2, size, size),
-            (2, out, out),
-        ),
-        (
-            [{"MaxPooling1D": {"pool_size": pool, "strides": stride, "padding": "same"}}],
-            (2, size),
-            (2, out),
-        ),
-        (
-            [
-                {
-                    "Conv1D": {
-                        "filters": 4,
-                        "kernel_size": pool + 1,
-                        "strides": stride,
-                        "padding": "same",
-                    }
-                }
-            ],
-            (2, size),
-            (4, out),
-        ),
-    ]
-    for layers, input_shape, expected in cases:
-        network = build(layers, input_shape)
-        assert network.output_shape == expected, layers
-        assert forward(network, torch.rand(3, *input_shape)).shape == (3, *expected), layers
+@pytest.mark.parametrize(("size", "window", "stride"), [(5, 2, 2), (7, 3, 2), (4, 3, 1), (6, 4, 2)])
+@pytest.mark.parametrize(
+    ("layer", "dims"),
+    [
+        ("MaxPooling2D", 2),
+        ("AveragePooling2D", 2),
+        ("MaxPooling1D", 1),
+        ("AveragePooling1D", 1),
+        ("Conv1D", 1),
+    ],
+)
+def test_same_padding_of_poolings_and_conv1d(
+    layer: str, dims: int, size: int, window: int, stride: int
+) -> None:
+    params = {"strides": stride, "padding": "same"}
+    params |= {"filters": 4, "kernel_size": window} if layer == "Conv1D" else {"pool_size": window}
+    network = build([{layer: params}], (2, *[size] * dims))
+    expected = (4 if layer == "Conv1D" else 2, *[math.ceil(size / stride)] * dims)
+    assert network.output_shape == expected
+    assert forward(network, torch.rand(3, 2, *[size] * dims)).shape == (3, *expected)
 
 
 def test_same_padding_pads_the_end_more_as_keras_does() -> None:
     # A 1×2 kernel of ones over [1, 2, 3, 4, 5] with stride 2: one pixel of padding in
     # all, which TensorFlow/Keras put after the row: windows (1,2), (3,4), (5,0).
-    network = build(
-        [
-            {
-                "Conv2D": {
-                    "filters": 1,
-                    "kernel_size": [1, 2],
-                    "strides": 2,
-                    "padding": "same",
-                    "use_bias": False,
-                }
-            }
-        ],
-        (1, 1, 5),
-    )
-    conv = [m for m in network.modules() if isinstance(m, nn.Conv2d)][0]
+    conv = {"filters": 1, "kernel_size": [1, 2], "strides": 2, "padding": "same", "use_bias": False}
+    network = build([{"Conv2D": conv}], (1, 1, 5))
+    (weight,) = network.parameters()
     with torch.no_grad():
-        conv.weight.fill_(1.0)
+        weight.fill_(1.0)
     x = torch.arange(1.0, 6.0).reshape(1, 1, 1, 5)  # (N, C, H, W)
     assert forward(network, x).flatten().tolist() == [3.0, 7.0, 5.0]
 
