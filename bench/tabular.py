@@ -235,7 +235,8 @@ PEERS: tuple[Peer, ...] = (
     ),
     Peer(
         "sklearn MLPClassifier",
-        "(64, 32) relu, adam 1e-3, batch 32, 20 epochs, alpha 1e-4, no early stop, standardised",
+        "(64, 32) relu, adam 1e-3, batch 32, 20 epochs, alpha 1e-4, "
+        "no early stopping (n_iter_no_change 20), standardised",
         sklearn_mlp,
     ),
     Peer("LogisticRegression", "lbfgs, C=1, max_iter 1000, standardised", logistic_regression),
