@@ -29,7 +29,7 @@ from lernwerk.errors import RunFailed as RunFailedError
 from lernwerk.events import TERMINAL_EVENTS, CheckpointSaved, EpochEnded, Event, RunStarted
 from lernwerk.export import Predictor, export_safetensors, save_bundle
 from lernwerk.models import ModelSummary, build_network, resolve_model, summarize
-from lernwerk.models.network import Network, batched_forward
+from lernwerk.models.network import Network
 from lernwerk.store import DatasetRecord, RunRecord, WorkspaceStore, load_tensors, save_tensors
 from lernwerk.training import (
     EarlyStopping,
@@ -125,8 +125,7 @@ class Workspace:
         """A dataset by reference ('xor', 'tabular:rows=50000') or a stored dataset's name."""
         if isinstance(ref, Dataset):
             return ref
-        if params:
-            ref = ref + ":" + ",".join(f"{k}={v}" for k, v in params.items())
+        ref = _with_params(ref, params)
         name, _ = parse_dataset_ref(ref)
         if name.lower() in BUILTINS:
             return load_dataset_ref(ref)
@@ -172,7 +171,7 @@ class Workspace:
         )
 
     def _ensure_findable(self, dataset: Dataset) -> None:
-        name, _ = parse_dataset_ref(dataset.name) if ":" in dataset.name else (dataset.name, {})
+        name, _ = parse_dataset_ref(dataset.name)
         if name.lower() in BUILTINS and dataset.source.get("builtin"):
             return  # regenerated from its reference
         self.save_dataset(dataset)
@@ -338,7 +337,10 @@ class Workspace:
                 for split in ("val", "test"):
                     idx = getattr(plan.splits, split)
                     if len(idx):
-                        metrics[split] = _evaluate(network, plan.task, plan.standardizer, ds, idx)
+                        predictor = Predictor(
+                            network, plan.task, plan.standardizer, {}, torch.device("cpu")
+                        )
+                        metrics[split] = _evaluate(predictor, ds, idx)
         self.store.update_run(
             rec.id,
             status=status,
@@ -418,15 +420,16 @@ class _Plan:
         }
 
 
-def _evaluate(
-    network: Network, task: Task, standardizer: Standardizer, ds: Dataset, idx: torch.Tensor
-) -> dict:
+def _evaluate(predictor: Predictor, ds: Dataset, idx: torch.Tensor) -> dict:
     x, y = ds.subset(idx)
-    device = next(network.parameters()).device
-    outputs = batched_forward(network, standardizer.transform(x).to(device))
-    with torch.inference_mode():
-        predictions = task.predict(outputs).cpu().numpy()
-    return task.metrics(y.numpy(), predictions)
+    return predictor.task.metrics(y.numpy(), predictor.predict(x))
+
+
+def _with_params(ref: str, params: dict[str, Any]) -> str:
+    """'tabular' + {rows: 500} -> 'tabular:rows=500'."""
+    if not params:
+        return ref
+    return ref + ":" + ",".join(f"{k}={v}" for k, v in params.items())
 
 
 class Run:
@@ -529,8 +532,7 @@ class Run:
         idx = getattr(ds.split(train["val_split"], train["test_split"], train["split_seed"]), split)
         if len(idx) == 0:
             raise SpecError(f"run {self.id} has an empty {split} split", where="split")
-        p = self.predictor
-        return _evaluate(p.network, p.task, p.standardizer, ds, idx)
+        return _evaluate(self.predictor, ds, idx)
 
     def summary(self) -> ModelSummary:
         """The network's layers, shapes, parameters and FLOPs."""
@@ -640,9 +642,7 @@ class _Datasets:
     """`lernwerk.datasets.load("xor", noise=0.1)` and `lernwerk.datasets.list()`."""
 
     def load(self, ref: str, **params: Any) -> Dataset:
-        if params:
-            ref = ref + ":" + ",".join(f"{k}={v}" for k, v in params.items())
-        return load_dataset_ref(ref)
+        return load_dataset_ref(_with_params(ref, params))
 
     def list(self) -> list[dict[str, Any]]:
         return list_builtins()

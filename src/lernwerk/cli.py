@@ -352,9 +352,8 @@ def train(
     _install_sigint(stop)
     try:
         if resume:
-            extra = set(flags) - {"epochs"} or ({"dataset"} if dataset else set()) | (
-                {"model"} if model else set()
-            )
+            given = {"dataset": dataset, "model": model, "name": name, "config": config}
+            extra = (set(flags) - {"epochs"}) | {k for k, v in given.items() if v is not None}
             if extra:
                 raise SpecError(
                     f"--resume takes the run's own settings; only --epochs may be given (received: {', '.join(sorted(extra))})"

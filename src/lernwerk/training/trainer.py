@@ -138,6 +138,11 @@ class Trainer:
         if self._stop_reason is None:
             self._stop_reason, self._stop_is_finish = reason, finished
 
+    @property
+    def stopped_by_request(self) -> bool:
+        """Whether the run ended on a stop request (not on its epoch budget or early stopping)."""
+        return self._stop_reason is not None and not self._stop_is_finish
+
     def _should_stop(self) -> bool:
         if self._stop_reason is None and self.stop_signal.is_set():
             self._stop_reason = self.stop_signal.reason
@@ -210,7 +215,7 @@ class Trainer:
         self.state.elapsed_s = time.monotonic() - started
         if cfg.early_stopping and self.best_weights is not None:
             self.model.load_state_dict(self.best_weights)  # restore the best epoch
-        if self._stop_reason is not None and not self._stop_is_finish:
+        if self.stopped_by_request:
             self.emit(
                 RunStopped(self.run_id, self.state.epoch, self.state.elapsed_s, self._stop_reason)
             )
