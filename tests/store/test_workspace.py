@@ -18,6 +18,7 @@ import pytest
 import lernwerk.store
 from lernwerk.errors import Conflict, NotFound, SpecError
 from lernwerk.store import DatasetRecord, RunRecord, WorkspaceStore, process_start_ticks
+from lernwerk.store.workspace import SCHEMA_VERSION
 
 # Child processes load only the store: a stand-in for the `lernwerk` package skips its
 # __init__ (which imports torch and every layer), so a child starts in milliseconds.
@@ -71,7 +72,7 @@ def test_creates_directories_and_database_in_wal_mode(tmp_path: Path) -> None:
     assert (store.root / "runs").is_dir() and (store.root / "datasets").is_dir()
     con = sqlite3.connect(store.db_path)
     assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert con.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert {"datasets", "runs", "epochs", "events"} <= tables
     con.close()
@@ -348,3 +349,30 @@ def test_one_store_is_safe_across_threads(store: WorkspaceStore) -> None:
         t.join()
     assert errors == []
     assert len(store.events(run.id)) == 200
+
+
+def test_a_version_1_workspace_is_migrated_and_keeps_its_datasets(tmp_path: Path) -> None:
+    root = tmp_path / "old"
+    root.mkdir()
+    con = sqlite3.connect(root / "lernwerk.db")
+    con.executescript(
+        """
+        CREATE TABLE datasets (
+            name TEXT PRIMARY KEY, kind TEXT NOT NULL, task TEXT NOT NULL, source TEXT NOT NULL,
+            content_hash TEXT NOT NULL, num_samples INTEGER NOT NULL, classes TEXT NOT NULL,
+            input_shape TEXT NOT NULL, created_at TEXT NOT NULL
+        );
+        INSERT INTO datasets VALUES ('old', 'table', 'classification', '{}', 'sha256:0', 3,
+            '["a", "b"]', '[2]', '2026-01-01T00:00:00');
+        PRAGMA user_version = 1;
+        """
+    )
+    con.close()
+    store = WorkspaceStore(root)
+    rec = store.get_dataset("old")
+    assert (rec.classes, rec.meta, rec.feature_names, rec.description) == (["a", "b"], {}, [], "")
+    store.put_dataset(DatasetRecord(**{**rec.to_dict(), "meta": {"k": 1}}))
+    assert store.get_dataset("old").meta == {"k": 1}
+    con = sqlite3.connect(root / "lernwerk.db")
+    assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    con.close()

@@ -39,6 +39,10 @@ class Dataset:
         source: Where it came from, e.g. {"builtin": "xor", "params": {...}}.
         test_index: A fixed test split that ships with the data, (N_test,) int64.
         description: One line for people.
+        meta: Kind-specific facts that prediction needs too: an image format, a table
+            encoding, a sequence length policy. JSON-able.
+        sample_ids: (N,) int64 ids that stay with a sample when others are added or
+            deleted; None means 0..N-1.
 
     Raises:
         DataError: The tensors do not fit each other, the kind or the task.
@@ -54,6 +58,8 @@ class Dataset:
     source: dict[str, Any]
     test_index: torch.Tensor | None = None
     description: str = ""
+    meta: dict[str, Any] = field(default_factory=dict)
+    sample_ids: torch.Tensor | None = None
     _content_hash: str | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -62,6 +68,8 @@ class Dataset:
         self._check_values()
         if self.test_index is not None:
             self._check_test_index()
+        if self.sample_ids is not None:
+            self._check_sample_ids()
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -94,6 +102,21 @@ class Dataset:
             self._content_hash = f"sha256:{digest.hexdigest()}"
         return self._content_hash
 
+    @property
+    def ids(self) -> torch.Tensor:
+        """(N,) int64 sample ids: `sample_ids`, or 0..N-1 when none are kept."""
+        if self.sample_ids is None:
+            return torch.arange(len(self), dtype=torch.int64)
+        return self.sample_ids
+
+    @property
+    def is_test(self) -> torch.Tensor:
+        """(N,) bool: True for samples of the fixed test split (all False without one)."""
+        mask = torch.zeros(len(self), dtype=torch.bool)
+        if self.test_index is not None:
+            mask[self.test_index] = True
+        return mask
+
     def __len__(self) -> int:
         return self.x.shape[0]
 
@@ -123,6 +146,7 @@ class Dataset:
             "class_counts": class_counts,
             "feature_names": list(self.feature_names),
             "has_test_split": self.test_index is not None,
+            "meta": self.meta,
             "content_hash": self.content_hash,
             "description": self.description,
         }
@@ -215,3 +239,15 @@ class Dataset:
             raise DataError(f"test_index must lie in [0, {len(self)})", where)
         if len(torch.unique(index)) != len(index):
             raise DataError("test_index contains duplicate sample indices", where)
+
+    def _check_sample_ids(self) -> None:
+        where = f"dataset '{self.name}'"
+        ids = self.sample_ids
+        if ids.dtype != torch.int64 or ids.shape != (len(self),):
+            raise DataError(
+                f"sample_ids must be int64 shaped ({len(self)},); received {ids.dtype} "
+                f"of shape {tuple(ids.shape)}",
+                where,
+            )
+        if len(torch.unique(ids)) != len(ids):
+            raise DataError("sample_ids contains duplicates", where)

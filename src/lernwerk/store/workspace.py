@@ -9,6 +9,7 @@ one place that knows the database is a local file.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import random
@@ -29,7 +30,7 @@ from typing import Any
 from lernwerk.errors import Conflict, NotFound, SpecError
 from lernwerk.store.files import default_workspace_path, json_default
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 RUN_STATUSES = ("created", "running", "finished", "stopped", "failed", "interrupted")
 _MIGRATE_TIMEOUT_S = 30.0  # as long as a write waits for the lock (busy_timeout)
 
@@ -37,7 +38,9 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS datasets (
     name TEXT PRIMARY KEY, kind TEXT NOT NULL, task TEXT NOT NULL, source TEXT NOT NULL,
     content_hash TEXT NOT NULL, num_samples INTEGER NOT NULL, classes TEXT NOT NULL,
-    input_shape TEXT NOT NULL, created_at TEXT NOT NULL
+    input_shape TEXT NOT NULL, created_at TEXT NOT NULL,
+    description TEXT NOT NULL DEFAULT '', feature_names TEXT NOT NULL DEFAULT '[]',
+    meta TEXT NOT NULL DEFAULT '{}', updated_at TEXT
 );
 CREATE TABLE IF NOT EXISTS runs (
     id TEXT PRIMARY KEY, name TEXT NOT NULL, status TEXT NOT NULL, created_at TEXT NOT NULL,
@@ -60,6 +63,16 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE INDEX IF NOT EXISTS events_by_run ON events (run_id, id);
 """
 
+# Steps from one schema version to the next, for workspaces made by an older lernwerk.
+_MIGRATIONS: dict[int, list[str]] = {
+    2: [
+        "ALTER TABLE datasets ADD COLUMN description TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE datasets ADD COLUMN feature_names TEXT NOT NULL DEFAULT '[]'",
+        "ALTER TABLE datasets ADD COLUMN meta TEXT NOT NULL DEFAULT '{}'",
+        "ALTER TABLE datasets ADD COLUMN updated_at TEXT",
+    ],
+}
+
 _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
 
@@ -81,7 +94,7 @@ class DatasetRecord:
     """A dataset stored in the workspace; its arrays live in `dataset_dir(name)`."""
 
     name: str
-    kind: str  # images, tables or sequences
+    kind: str  # images, table or sequences
     task: str
     source: dict[str, Any]
     content_hash: str
@@ -89,6 +102,10 @@ class DatasetRecord:
     classes: list[str]
     input_shape: list[int]  # one sample, without the batch dimension
     created_at: str = field(default_factory=_now)
+    description: str = ""
+    feature_names: list[str] = field(default_factory=list)  # table columns, [] otherwise
+    meta: dict[str, Any] = field(default_factory=dict)  # kind-specific: image format, encoding…
+    updated_at: str | None = None  # last change of its samples or classes
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -139,7 +156,7 @@ class EventRecord:
 
 _RUN_COLUMNS = tuple(f.name for f in dataclass_fields(RunRecord))
 _RUN_JSON = frozenset({"config", "metrics"})
-_DATASET_JSON = frozenset({"source", "classes", "input_shape"})
+_DATASET_JSON = frozenset({"source", "classes", "input_shape", "feature_names", "meta"})
 _EVENT_JSON = frozenset({"payload"})
 
 
@@ -255,11 +272,16 @@ class WorkspaceStore:
                     f"supports ({SCHEMA_VERSION}); upgrade lernwerk",
                     where=str(self.db_path),
                 )
-            if version < SCHEMA_VERSION:
-                for statement in _SCHEMA.split(";"):
-                    if statement.strip():
-                        con.execute(statement)  # CREATE … IF NOT EXISTS: safe to repeat
-                con.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            if version == SCHEMA_VERSION:
+                return
+            if version > 0:  # an older workspace: step it up, one version at a time
+                for step in range(version + 1, SCHEMA_VERSION + 1):
+                    for statement in _MIGRATIONS.get(step, []):
+                        con.execute(statement)
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    con.execute(statement)  # CREATE … IF NOT EXISTS: safe to repeat
+            con.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     # -- directories ---------------------------------------------------------------
 
@@ -302,6 +324,22 @@ class WorkspaceStore:
                 where="dataset",
             )
         return _decode(DatasetRecord, row, _DATASET_JSON)
+
+    def has_dataset(self, name: str) -> bool:
+        with self._connect() as con:
+            row = con.execute("SELECT 1 FROM datasets WHERE name = ?", (name,)).fetchone()
+        return row is not None
+
+    @contextmanager
+    def dataset_lock(self, name: str) -> Iterator[None]:
+        """Hold the dataset's lock: one change at a time (load, edit, store) across processes."""
+        lock_path = self._subdir("datasets", name, create=True) / ".lock"
+        with open(lock_path, "a+b") as handle:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
     def list_datasets(self) -> list[DatasetRecord]:
         """Return all datasets, sorted by name."""

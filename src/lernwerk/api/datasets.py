@@ -1,0 +1,369 @@
+"""Datasets in a workspace: load, store, create from a generator, import, edit, export.
+
+A stored dataset takes precedence over a built-in of the same name, so a workspace can
+hold its own `smileys` (with the drawings people added) beside the generator.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+
+from lernwerk.data import Dataset, editing, list_builtins, load_dataset_ref
+from lernwerk.data.builtin import BUILTINS, parse_dataset_ref
+from lernwerk.data.packing import pack, unpack
+from lernwerk.errors import Conflict, DataError, NotFound
+from lernwerk.store import DatasetRecord, WorkspaceStore, load_tensors, save_tensors
+
+if TYPE_CHECKING:
+    from lernwerk.api.workspace import Workspace
+
+DATA_FILE = "data.safetensors"
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _with_params(ref: str, params: dict[str, Any]) -> str:
+    """'tabular' + {rows: 500} -> 'tabular:rows=500'."""
+    if not params:
+        return ref
+    return ref + ":" + ",".join(f"{k}={v}" for k, v in params.items())
+
+
+class DatasetMethods:
+    """The dataset half of `Workspace`: every method takes and returns plain values."""
+
+    store: WorkspaceStore
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def list_datasets(self) -> list[dict[str, Any]]:
+        """Built-in datasets (with their parameters) and those stored in this workspace."""
+        items = [{**b, "source": "builtin"} for b in list_builtins()]
+        for rec in self.store.list_datasets():
+            items.append({**rec.to_dict(), "origin": rec.source, "source": "workspace"})
+        return items
+
+    def load_dataset(self, ref: str | Dataset, **params: Any) -> Dataset:
+        """A stored dataset by name, or a built-in by reference ('xor', 'tabular:rows=500')."""
+        if isinstance(ref, Dataset):
+            return ref
+        ref = _with_params(ref, params)
+        if ":" not in ref and self.store.has_dataset(ref):
+            return self._load_stored(ref)
+        name, _ = parse_dataset_ref(ref)
+        if name.lower() in BUILTINS:
+            return load_dataset_ref(ref)
+        stored = ", ".join(r.name for r in self.store.list_datasets()) or "none"
+        raise NotFound(
+            f"dataset '{ref}' not found; built-in: {', '.join(sorted(BUILTINS))}; "
+            f"stored in this workspace: {stored}",
+            where="dataset",
+        )
+
+    def dataset_info(
+        self, ref: str, *, val_split: float = 0.2, test_split: float = 0.2, split_seed: int = 0
+    ) -> dict[str, Any]:
+        """Counts per class and split, the sample shape and the content hash."""
+        ds = self.load_dataset(ref)
+        splits = ds.split(val_split, test_split, split_seed)
+        info = ds.info()
+        info["stored"] = self.store.has_dataset(ds.name)
+        info["splits"] = {
+            part: {"samples": len(idx), **_class_counts(ds, idx)}
+            for part, idx in (("train", splits.train), ("val", splits.val), ("test", splits.test))
+        }
+        info["split_settings"] = {
+            "val_split": val_split,
+            "test_split": test_split,
+            "split_seed": split_seed,
+            "fixed_test": ds.test_index is not None,
+        }
+        return info
+
+    # -- storing ----------------------------------------------------------------------------
+
+    def save_dataset(self, dataset: Dataset, name: str | None = None) -> Dataset:
+        """Store a dataset under `name` (default its own); returns it as stored."""
+        stored, tensors = pack(dataset if name is None else _renamed(dataset, name))
+        save_tensors(self.store.dataset_dir(stored.name) / DATA_FILE, tensors)
+        self.store.put_dataset(
+            DatasetRecord(
+                name=stored.name,
+                kind=stored.kind,
+                task=stored.task,
+                source=stored.source,
+                content_hash=stored.content_hash,
+                num_samples=len(stored),
+                classes=list(stored.classes),
+                input_shape=list(stored.input_shape),
+                created_at=_created_at(self.store, stored.name),
+                description=stored.description,
+                feature_names=list(stored.feature_names),
+                meta=stored.meta,
+                updated_at=_now(),
+            )
+        )
+        return stored
+
+    def create_dataset(
+        self, name: str, source: str, *, replace: bool = False, **params: Any
+    ) -> Dataset:
+        """Generate a built-in (e.g. 'smileys', per_class=100) and store it as `name`."""
+        self._check_new_name(name, replace)
+        ds = load_dataset_ref(_with_params(source, params))
+        return self.save_dataset(ds, name)
+
+    def create_empty_dataset(
+        self,
+        name: str,
+        *,
+        classes: list[str] = (),  # type: ignore[assignment]
+        image_size: int = 28,
+        channels: int = 1,
+        resize: str = "fit",
+        replace: bool = False,
+    ) -> Dataset:
+        """An image dataset with classes and no samples yet: the canvas draws into it."""
+        from lernwerk.data.images import ImageFormat
+
+        self._check_new_name(name, replace)
+        fmt = ImageFormat(size=image_size, channels=channels, resize=resize)  # type: ignore[arg-type]
+        names = [editing.validate_class_name(c) for c in classes]
+        if len(set(names)) != len(names):
+            raise DataError("class names must be distinct", where="classes")
+        ds = Dataset(
+            name=name,
+            kind="images",
+            task="classification",
+            x=torch.zeros((0, channels, image_size, image_size)),
+            y=torch.zeros(0, dtype=torch.int64),
+            classes=names or ["class-1"],
+            feature_names=[],
+            source={"created": "empty"},
+            description="Drawn and collected by hand.",
+            meta={"image_format": fmt.to_dict()},
+        )
+        return self.save_dataset(ds)
+
+    def import_dataset(
+        self, name: str, path: str | Path, *, replace: bool = False, **options: Any
+    ) -> tuple[Dataset, dict[str, Any]]:
+        """Import a folder, zip, CSV, Parquet or .ts file as a stored dataset.
+
+        All or nothing: a bad file fails the import and nothing is stored (unless
+        `skip_bad=True` for images). Returns the stored dataset and a report (skipped
+        files, detected settings).
+        """
+        from lernwerk.data.importing import import_path
+
+        self._check_new_name(name, replace)
+        ds, report = import_path(name, Path(path), **options)
+        return self.save_dataset(ds), report
+
+    def delete_dataset(self, name: str) -> None:
+        """Delete a stored dataset and its files (runs trained on it are kept)."""
+        self.store.delete_dataset(name)
+
+    # -- editing ----------------------------------------------------------------------------
+
+    def add_samples(self, name: str, x: np.ndarray | torch.Tensor, labels: list[str]) -> list[int]:
+        """Append samples shaped like the dataset's (images in [0, 1]); returns their ids."""
+        xt = torch.as_tensor(np.asarray(x) if not torch.is_tensor(x) else x, dtype=torch.float32)
+        with self.store.dataset_lock(name):
+            ds, ids = editing.add_samples(self._load_stored(name), xt, list(labels))
+            self.save_dataset(ds)
+        return ids.tolist()
+
+    def add_sample_files(self, name: str, paths: list[str | Path], label: str) -> list[int]:
+        """Decode image files to the dataset's size and channels and add them under `label`."""
+        from lernwerk.data.images import ImageFormat, read_image_files
+
+        ds = self._load_stored(name)
+        if ds.kind != "images":
+            raise DataError(
+                f"dataset '{name}' holds {ds.kind}; only image datasets take image files",
+                where="dataset",
+            )
+        fmt = ImageFormat.from_dict(ds.meta.get("image_format") or _format_of(ds))
+        pixels = read_image_files([Path(p) for p in paths], fmt)  # (n, C, H, W) uint8
+        return self.add_samples(
+            name, torch.from_numpy(pixels).float() / 255.0, [label] * len(pixels)
+        )
+
+    def delete_samples(self, name: str, ids: list[int]) -> None:
+        with self.store.dataset_lock(name):
+            self.save_dataset(editing.delete_samples(self._load_stored(name), ids))
+
+    def add_class(self, name: str, cls: str) -> None:
+        with self.store.dataset_lock(name):
+            self.save_dataset(editing.add_class(self._load_stored(name), cls))
+
+    def rename_class(self, name: str, old: str, new: str) -> None:
+        with self.store.dataset_lock(name):
+            self.save_dataset(editing.rename_class(self._load_stored(name), old, new))
+
+    def delete_class(self, name: str, cls: str) -> None:
+        with self.store.dataset_lock(name):
+            self.save_dataset(editing.delete_class(self._load_stored(name), cls))
+
+    def sample_image(self, ref: str, sample_id: int, scale: int = 1) -> bytes:
+        """One image sample as PNG bytes (nearest-neighbour upscaled by `scale`)."""
+        from lernwerk.data.images import encode_png
+
+        ds = self.load_dataset(ref)
+        if ds.kind != "images":
+            raise DataError(f"dataset '{ds.name}' holds {ds.kind}, not images", where="dataset")
+        where = (ds.ids == sample_id).nonzero().flatten()
+        if len(where) == 0:
+            raise NotFound(f"no sample with id {sample_id}", where=f"dataset '{ds.name}'")
+        return encode_png(ds.x[int(where[0])].numpy(), scale=scale)
+
+    # -- writing out ------------------------------------------------------------------------
+
+    def export_dataset(self, ref: str, out_dir: str | Path) -> dict[str, Any]:
+        """Write a dataset out: images as class folders of PNGs, tables as CSV, sequences
+        as a `.ts` file. Returns what was written."""
+        from lernwerk.data.exporting import export_dataset
+
+        return export_dataset(self.load_dataset(ref), Path(out_dir))
+
+    def preview_dataset(
+        self,
+        ref: str,
+        *,
+        augment: Any = None,
+        per_class: int = 8,
+        seed: int = 0,
+    ) -> bytes:
+        """A PNG: a grid of samples per class, or with `augment` each sample followed by
+        augmented copies, as the network will see them in training."""
+        from lernwerk.config import AugmentConfig
+        from lernwerk.data.exporting import preview_png
+
+        cfg = None
+        if augment is not None:
+            cfg = (
+                augment if isinstance(augment, AugmentConfig) else AugmentConfig.from_dict(augment)
+            )
+        return preview_png(self.load_dataset(ref), augment=cfg, per_class=per_class, seed=seed)
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _needs_storing(self, ds: Dataset) -> bool:
+        """Whether a run on `ds` must store it to find it again (no name regenerates it)."""
+        if self.store.has_dataset(ds.name):
+            return False
+        name, _ = parse_dataset_ref(ds.name)
+        return not (ds.source.get("builtin") and name.lower() in BUILTINS)
+
+    def _as_stored(self, ds: Dataset) -> Dataset:
+        """`ds` as it will be stored (images rounded to 8 bits) when a run must store it."""
+        return pack(ds)[0] if self._needs_storing(ds) else ds
+
+    def _ensure_findable(self, ds: Dataset) -> None:
+        """Store an in-memory dataset so that its runs can load it again by name."""
+        if self.store.has_dataset(ds.name):
+            if self.store.get_dataset(ds.name).content_hash != ds.content_hash:
+                raise Conflict(
+                    f"another dataset named '{ds.name}' is stored in this workspace; "
+                    "give yours another name",
+                    where="dataset",
+                )
+            return
+        if self._needs_storing(ds):
+            self.save_dataset(ds)
+
+    def _load_stored(self, name: str) -> Dataset:
+        rec = self.store.get_dataset(name)
+        tensors, _ = load_tensors(self.store.dataset_dir(rec.name) / DATA_FILE)
+        return unpack(tensors, rec.to_dict())
+
+    def _check_new_name(self, name: str, replace: bool) -> None:
+        self.store.dataset_dir(name)  # validates the name (letters, digits, . _ -)
+        if not replace and self.store.has_dataset(name):
+            raise Conflict(
+                f"dataset '{name}' already exists; choose another name or delete it first",
+                where="name",
+            )
+
+
+def _renamed(ds: Dataset, name: str) -> Dataset:
+    from dataclasses import replace
+
+    return replace(ds, name=name, sample_ids=ds.ids)
+
+
+def _created_at(store: WorkspaceStore, name: str) -> str:
+    return store.get_dataset(name).created_at if store.has_dataset(name) else _now()
+
+
+def _class_counts(ds: Dataset, idx: torch.Tensor) -> dict[str, Any]:
+    if ds.task != "classification":
+        return {}
+    counts = torch.bincount(ds.y[idx], minlength=ds.num_classes).tolist()
+    return {"class_counts": dict(zip(ds.classes, counts, strict=True))}
+
+
+def _format_of(ds: Dataset) -> dict[str, Any]:
+    channels, height, _ = ds.input_shape
+    return {"size": height, "channels": channels, "resize": "fit"}
+
+
+class DatasetsNamespace:
+    """`lernwerk.datasets`: the dataset functions for notebooks, on a workspace.
+
+    Each takes `workspace=` (a `Workspace`, a path, or None for the default one).
+    """
+
+    def __init__(self, workspace_type: type[Workspace]) -> None:
+        self._workspace_type = workspace_type
+
+    def _ws(self, workspace: Workspace | str | Path | None) -> Workspace:
+        if isinstance(workspace, self._workspace_type):
+            return workspace
+        return self._workspace_type(workspace)
+
+    def load(self, ref: str, workspace: Workspace | str | Path | None = None, **params: Any):
+        """A stored dataset by name or a built-in by reference, e.g. load("xor", noise=0.1)."""
+        if workspace is None and ":" not in ref and ref.split(":")[0].lower() in BUILTINS:
+            return load_dataset_ref(_with_params(ref, params))  # no workspace needed
+        return self._ws(workspace).load_dataset(ref, **params)
+
+    def list(self, workspace: Workspace | str | Path | None = None) -> list[dict[str, Any]]:
+        """Built-in datasets, and with a workspace also the stored ones."""
+        if workspace is None:
+            return list_builtins()
+        return self._ws(workspace).list_datasets()
+
+    def create(self, name: str, source: str, workspace=None, **params: Any) -> Dataset:
+        """Generate a built-in and store it: create("faces", "smileys", per_class=50)."""
+        return self._ws(workspace).create_dataset(name, source, **params)
+
+    def import_(self, name: str, path: str | Path, workspace=None, **options: Any):
+        """Import a folder/zip of images, a CSV/Parquet table or a .ts file."""
+        return self._ws(workspace).import_dataset(name, path, **options)
+
+    def show(self, ref: str, workspace=None) -> dict[str, Any]:
+        return self._ws(workspace).dataset_info(ref)
+
+    def add_sample(self, name: str, label: str, paths: list[str | Path], workspace=None):
+        return self._ws(workspace).add_sample_files(name, paths, label)
+
+    def export(self, ref: str, out_dir: str | Path, workspace=None) -> dict[str, Any]:
+        return self._ws(workspace).export_dataset(ref, out_dir)
+
+    def preview(self, ref: str, out: str | Path | None = None, workspace=None, **kw: Any) -> bytes:
+        png = self._ws(workspace).preview_dataset(ref, **kw)
+        if out is not None:
+            Path(out).write_bytes(png)
+        return png
+
+    def delete(self, name: str, workspace=None) -> None:
+        self._ws(workspace).delete_dataset(name)
