@@ -164,6 +164,51 @@ class ModelSpec(_Spec):
         return self.model_dump(mode="json", exclude_none=True)
 
 
+# ---------------------------------------------------------------------------- augmentation
+
+
+class AugmentConfig(_Spec):
+    """Random image transforms for each training batch; every field's default is off.
+
+    Magnitudes are drawn uniformly per sample from ±the given value; pixels are in [0, 1].
+    """
+
+    what_name: ClassVar[str] = "augmentation config"
+
+    rotation_deg: float = Field(
+        0.0, ge=0, le=180, description="rotate by a random angle of up to ±this many degrees"
+    )
+    shift: float = Field(
+        0.0, ge=0, le=0.5, description="move by up to ±this fraction of the width and height"
+    )
+    zoom: float = Field(0.0, ge=0, le=0.5, description="scale by a random factor in 1 ± this")
+    flip_horizontal: bool = Field(False, description="mirror left-right with probability 0.5")
+    flip_vertical: bool = Field(False, description="mirror top-bottom with probability 0.5")
+    brightness: float = Field(
+        0.0, ge=0, le=1, description="add a random offset of up to ±this to every pixel"
+    )
+    contrast: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="scale around the image's mean by a random factor in 1 ± this",
+    )
+    noise_std: float = Field(
+        0.0, ge=0, le=0.5, description="add gaussian noise with this std to every pixel"
+    )
+
+    @property
+    def active(self) -> tuple[str, ...]:
+        """The names of the fields that differ from their default (off)."""
+        fields = type(self).model_fields
+        return tuple(k for k, info in fields.items() if getattr(self, k) != info.default)
+
+    @property
+    def enabled(self) -> bool:
+        """Whether any transform is switched on."""
+        return bool(self.active)
+
+
 # ---------------------------------------------------------------------------- training config
 
 
@@ -212,6 +257,10 @@ class TrainConfig(_Spec):
     val_split: float = Field(0.2, ge=0, lt=1, description="fraction of the data for validation")
     test_split: float = Field(0.2, ge=0, lt=1, description="fraction held out for the final test")
     split_seed: int = Field(0, ge=0, le=2**31 - 1, description="seeds the train/val/test split")
+    augment: AugmentConfig = Field(
+        default_factory=AugmentConfig,  # type: ignore[arg-type]
+        description="random transforms of each training batch (images only); off by default",
+    )
 
     @field_validator("monitor")
     @classmethod

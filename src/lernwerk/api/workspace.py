@@ -15,6 +15,7 @@ from lernwerk.api.datasets import DatasetMethods
 from lernwerk.api.run import Run, _evaluate
 from lernwerk.config import SCHEMA_VERSION, ModelSpec, TrainConfig
 from lernwerk.data import Dataset, Splits, Standardizer
+from lernwerk.data.augment import Augmenter
 from lernwerk.errors import Conflict, SpecError
 from lernwerk.errors import RunFailed as RunFailedError
 from lernwerk.events import TERMINAL_EVENTS, CheckpointSaved, EpochEnded, Event, RunStarted
@@ -216,6 +217,7 @@ class Workspace(DatasetMethods):
             listeners=all_listeners + listeners,
             checkpoint_path=run_dir / CHECKPOINT_FILE,
             stop_signal=stop_signal,
+            augmenter=plan.augmenter,
         )
         checkpoint = run_dir / CHECKPOINT_FILE
         if resume and checkpoint.is_file():
@@ -325,6 +327,13 @@ class _Plan:
         self.network: Network = build_network(spec, ds.input_shape, self.task.num_outputs)
         self.task.output_activation = self.network.output_activation
         self.standardizer = Standardizer.fit(x_train, ds.kind)
+        self.augmenter = Augmenter(
+            self.config.augment,
+            self.config.seed,
+            mean=self.standardizer.mean,
+            std=self.standardizer.std,
+        )
+        self.augmenter.check_applicable(ds.kind)
 
     def training_data(self, ds: Dataset, device: torch.device) -> TrainingData:
         def part(idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -339,6 +348,7 @@ class _Plan:
         return {
             "kind": ds.kind,
             "feature_names": list(ds.feature_names),
+            "data_meta": ds.meta,
             "dataset": ds.name,
             "dataset_hash": ds.content_hash,
             "lernwerk_version": __version__,

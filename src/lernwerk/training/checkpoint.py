@@ -68,8 +68,9 @@ def save_checkpoint(
     shuffle_generator: torch.Generator,
     best_weights: dict[str, torch.Tensor] | None,
     fingerprint: str,
+    extra: dict[str, torch.Tensor] | None = None,
 ) -> None:
-    """Write one checkpoint atomically."""
+    """Write one checkpoint atomically; `extra` tensors (e.g. augmentation RNG) ride along."""
     tensors = {f"model.{k}": v.detach() for k, v in model.state_dict().items()}
     optim_tensors, optim_meta = _flatten_optimizer(optimizer.state_dict())
     tensors.update(optim_tensors)
@@ -77,6 +78,7 @@ def save_checkpoint(
     tensors["rng.shuffle"] = shuffle_generator.get_state()
     if best_weights is not None:
         tensors.update({f"best.{k}": v for k, v in best_weights.items()})
+    tensors.update({f"extra.{k}": v for k, v in (extra or {}).items()})
     meta = {
         "trainer_state": state.state_dict(),
         "optimizer": optim_meta,
@@ -93,8 +95,10 @@ def load_checkpoint(
     *,
     shuffle_generator: torch.Generator,
     fingerprint: str,
-) -> tuple[TrainerState, dict[str, torch.Tensor] | None]:
+) -> tuple[TrainerState, dict[str, torch.Tensor] | None, dict[str, torch.Tensor]]:
     """Restore a checkpoint into a freshly built model and optimizer.
+
+    Returns the trainer state, the best weights (or None) and the `extra` tensors.
 
     Raises:
         Conflict: the checkpoint was written for a different spec or config.
@@ -116,4 +120,5 @@ def load_checkpoint(
         if meta["has_best"]
         else None
     )
-    return TrainerState.from_state_dict(meta["trainer_state"]), best
+    extra = {k[6:]: v for k, v in tensors.items() if k.startswith("extra.")}
+    return TrainerState.from_state_dict(meta["trainer_state"]), best, extra

@@ -18,6 +18,7 @@ from pathlib import Path
 import torch
 
 from lernwerk.config import TrainConfig
+from lernwerk.data.augment import Augmenter
 from lernwerk.errors import RunFailed as RunFailedError
 from lernwerk.events import (
     BatchEnded,
@@ -79,6 +80,8 @@ class StopSignal:
 def fingerprint(spec: dict, config: TrainConfig) -> str:
     """A hash of what must not change between a checkpoint and its resume."""
     fixed = {k: v for k, v in config.to_dict().items() if k not in ("epochs", "device")}
+    if not config.augment.enabled:
+        fixed.pop("augment", None)  # checkpoints from before augmentation existed still fit
     blob = json.dumps({"spec": spec, "config": fixed}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
@@ -96,6 +99,7 @@ class Trainer:
             Epochs shorter than `checkpoint_interval_s` are checkpointed at most that
             often (and always after the last epoch), so tiny epochs are not slowed by I/O.
         stop_signal: set from outside to stop after the current step.
+        augmenter: transforms each training batch (random, seeded); None: none.
         batch_event_interval_s: at most one BatchEnded event per this many seconds.
     """
 
@@ -110,6 +114,7 @@ class Trainer:
         listeners: list[Listener] | None = None,
         checkpoint_path: Path | None = None,
         stop_signal: StopSignal | None = None,
+        augmenter: Augmenter | None = None,
         batch_event_interval_s: float = 0.2,
         checkpoint_interval_s: float = 2.0,
     ) -> None:
@@ -122,6 +127,7 @@ class Trainer:
         self.checkpoint_path = checkpoint_path
         self.checkpoint_throttle = Throttle(checkpoint_interval_s)
         self.stop_signal = stop_signal or StopSignal()
+        self.augmenter = augmenter if augmenter is not None and augmenter.enabled else None
         self.batch_throttle = Throttle(batch_event_interval_s)
         self.optimizer = make_optimizer(model.parameters(), config)
         self.shuffle_generator = torch.Generator().manual_seed(config.seed)
@@ -154,13 +160,15 @@ class Trainer:
 
     def resume_from(self, path: Path) -> None:
         """Load a checkpoint written by this trainer's `fit` for the same spec and config."""
-        self.state, self.best_weights = load_checkpoint(
+        self.state, self.best_weights, extra = load_checkpoint(
             path,
             self.model,
             self.optimizer,
             shuffle_generator=self.shuffle_generator,
             fingerprint=self.fingerprint,
         )
+        if self.augmenter is not None:
+            self.augmenter.load_state_dict(_strip(extra, "augment."))
 
     # -- the loop --------------------------------------------------------------------------
 
@@ -245,6 +253,8 @@ class Trainer:
             idx = perm[step * bs : (step + 1) * bs]
             xb = data.x_train.index_select(0, idx)  # (B, *input_shape)
             yb = data.y_train.index_select(0, idx)
+            if self.augmenter is not None:
+                xb = self.augmenter(xb)
             lr = lr_at(self.state.global_step, total_steps, steps, cfg)
             for group in opt.param_groups:
                 group["lr"] = lr
@@ -289,8 +299,14 @@ class Trainer:
                 shuffle_generator=self.shuffle_generator,
                 best_weights=self.best_weights,
                 fingerprint=self.fingerprint,
+                extra=self._extra_state(),
             )
             self.emit(CheckpointSaved(self.run_id, epoch, str(self.checkpoint_path)))
+
+    def _extra_state(self) -> dict[str, torch.Tensor]:
+        if self.augmenter is None:
+            return {}
+        return {f"augment.{k}": v for k, v in self.augmenter.state_dict().items()}
 
     def validate(self, data: TrainingData) -> dict[str, float]:
         """Loss and score on the validation split (empty dict when there is none)."""
@@ -322,3 +338,7 @@ class Trainer:
                 f"the training loss became {loss} in epoch {epoch}, step {step}; "
                 f"try a lower learning rate (now {self.config.lr:g}) or gradient clipping"
             )
+
+
+def _strip(tensors: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
+    return {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
