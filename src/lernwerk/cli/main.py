@@ -1,8 +1,4 @@
-"""The `lernwerk` command line: parse, call `lernwerk.api`, render. No training logic here.
-
-Exit codes: 0 done, 1 the run failed, 2 bad input or usage (one line on stderr),
-130 stopped by Ctrl-C (the run is kept as `stopped`).
-"""
+"""The command line's root: the app, shared options and helpers, training, runs, models."""
 
 from __future__ import annotations
 
@@ -174,30 +170,6 @@ def models_summary(
 # -- datasets -----------------------------------------------------------------------------
 
 
-@datasets_app.command("list")
-def datasets_list(as_json: bool = JsonOption) -> None:
-    """Built-in datasets (with their parameters) and datasets stored in the workspace."""
-    items = _ws().list_datasets()
-    if as_json:
-        _print_json(items)
-        return
-    rows = []
-    for d in items:
-        params = ", ".join(f"{p['name']}={p['default']}" for p in d.get("params", []))
-        rows.append(
-            {
-                "name": d["name"],
-                "source": d["source"],
-                "kind": d["kind"],
-                "task": d["task"],
-                "parameters": params or d.get("num_samples", ""),
-                "description": d.get("description", ""),
-            }
-        )
-    out.print(_table(rows, "Datasets"))
-    out.print("Parameters go after a colon: [bold]--dataset tabular:rows=50000,features=20[/]")
-
-
 # -- train --------------------------------------------------------------------------------
 
 
@@ -321,6 +293,12 @@ def train(
     val_split: float | None = typer.Option(None, "--val-split"),
     test_split: float | None = typer.Option(None, "--test-split"),
     early_stopping: int | None = typer.Option(None, "--early-stopping", help="Patience in epochs."),
+    augment: bool = typer.Option(
+        False, "--augment", help="Augment image batches with the standard set (see the guide)."
+    ),
+    augment_with: str | None = typer.Option(
+        None, "--augment-with", help="Augmentation settings: 'rotation_deg=20,flip_horizontal=1'."
+    ),
     name: str | None = typer.Option(None, "--name", help="A name for the run."),
     resume: str | None = typer.Option(
         None, "--resume", help="Continue this run from its last checkpoint."
@@ -346,6 +324,10 @@ def train(
         "early_stopping": early_stopping,
     }
     flags = {k: v for k, v in flags.items() if v is not None}
+    if augment or augment_with:
+        from lernwerk.cli.datasets import augment_option
+
+        flags["augment"] = augment_option(augment, augment_with).to_dict()
     stop = StopSignal()
     listeners: list[Listener] = [] if as_json else [ProgressBar(err)]
     ws = _ws()
@@ -593,11 +575,6 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_USAGE
         raise
     return result if isinstance(result, int) else 0
-    return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
 
 
 def run() -> None:

@@ -1,0 +1,5 @@
+import sys
+
+from lernwerk.cli import main
+
+sys.exit(main())
