@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
-from lernwerk.data import Dataset, editing, list_builtins, load_dataset_ref
+from lernwerk.data import Dataset, Splits, editing, list_builtins, load_dataset_ref
 from lernwerk.data.builtin import BUILTINS, parse_dataset_ref
 from lernwerk.data.packing import pack, unpack
 from lernwerk.errors import Conflict, DataError, NotFound
@@ -72,7 +72,11 @@ class DatasetMethods:
     ) -> dict[str, Any]:
         """Counts per class and split, the sample shape and the content hash."""
         ds = self.load_dataset(ref)
-        splits = ds.split(val_split, test_split, split_seed)
+        if len(ds):
+            splits = ds.split(val_split, test_split, split_seed)
+        else:  # an empty dataset waiting for its first drawings
+            none = torch.zeros(0, dtype=torch.int64)
+            splits = Splits(train=none, val=none, test=none)
         info = ds.info()
         info["stored"] = self.store.has_dataset(ds.name)
         info["splits"] = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -204,7 +205,7 @@ class Dataset:
 
     def _check_values(self) -> None:
         where = f"dataset '{self.name}'"
-        flat = self.x.reshape(len(self.x), -1)  # (N, D)
+        flat = self.x.reshape(len(self.x), math.prod(self.x.shape[1:]))  # (N, D)
         bad = (~torch.isfinite(flat).all(dim=1)).nonzero()  # (M, 1)
         if len(bad):
             raise DataError(
