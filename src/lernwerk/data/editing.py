@@ -12,16 +12,8 @@ from dataclasses import replace
 import torch
 
 from lernwerk.data.dataset import Dataset
+from lernwerk.data.images import MAX_CLASSES, validate_class_name
 from lernwerk.errors import Conflict, DataError, NotFound
-
-MAX_CLASSES = 200
-
-
-def validate_class_name(name: str) -> str:
-    """The class name, stripped; see `lernwerk.data.images.validate_class_name`."""
-    from lernwerk.data.images import validate_class_name as check
-
-    return check(name)
 
 
 def add_class(ds: Dataset, name: str) -> Dataset:

@@ -1,0 +1,179 @@
+"""Datasets in a workspace: store and load, create, edit by id, export, preview."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from lernwerk.api import Workspace
+from lernwerk.data import Dataset
+from lernwerk.errors import Conflict, DataError, NotFound, SpecError
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Workspace:
+    return Workspace(tmp_path / "ws")
+
+
+def drawings(n: int = 6, classes: tuple[str, ...] = ("a", "b")) -> Dataset:
+    gen = torch.Generator().manual_seed(0)
+    return Dataset(
+        name="drawn",
+        kind="images",
+        task="classification",
+        x=torch.rand((n, 1, 8, 8), generator=gen),
+        y=torch.arange(n) % len(classes),
+        classes=list(classes),
+        feature_names=[],
+        source={"test": True},
+    )
+
+
+def test_a_stored_image_dataset_loads_back_with_the_hash_it_was_stored_with(ws) -> None:
+    stored = ws.save_dataset(drawings())
+    loaded = ws.load_dataset("drawn")
+    assert loaded.content_hash == stored.content_hash == ws.store.get_dataset("drawn").content_hash
+    assert torch.equal(loaded.x, stored.x)  # 8-bit pixels: exact after the first rounding
+    assert (loaded.x * 255 - (loaded.x * 255).round()).abs().max() < 1e-4
+    assert loaded.ids.tolist() == list(range(6))
+
+
+def test_a_stored_dataset_takes_precedence_over_the_builtin_of_its_name(ws) -> None:
+    ws.create_dataset("xor", "xor", samples=40)
+    assert len(ws.load_dataset("xor")) == 40  # the stored one, not the 500-point generator
+    assert len(ws.load_dataset("xor:samples=60")) == 60  # a reference with params: the builtin
+
+
+def test_create_refuses_an_existing_name_unless_replaced(ws) -> None:
+    ws.create_dataset("pts", "moons", samples=30)
+    with pytest.raises(Conflict, match="already exists"):
+        ws.create_dataset("pts", "moons", samples=30)
+    assert len(ws.create_dataset("pts", "moons", samples=50, replace=True)) == 50
+    with pytest.raises(SpecError, match="not allowed"):
+        ws.create_dataset("../up", "moons")
+
+
+def test_samples_keep_their_ids_through_adds_and_deletes(ws) -> None:
+    ws.save_dataset(drawings(4))
+    new = ws.add_samples("drawn", np.ones((2, 1, 8, 8), np.float32), ["b", "a"])
+    assert new == [4, 5]
+    ws.delete_samples("drawn", [1, 4])
+    ds = ws.load_dataset("drawn")
+    assert ds.ids.tolist() == [0, 2, 3, 5]
+    assert [ds.classes[i] for i in ds.y.tolist()] == ["a", "a", "b", "a"]
+    with pytest.raises(NotFound, match="no sample with id 99"):
+        ws.delete_samples("drawn", [99])
+    with pytest.raises(NotFound, match="no class 'c'"):
+        ws.add_samples("drawn", np.zeros((1, 1, 8, 8), np.float32), ["c"])
+    with pytest.raises(DataError, match="shaped"):
+        ws.add_samples("drawn", np.zeros((1, 1, 9, 9), np.float32), ["a"])
+
+
+def test_classes_are_added_renamed_and_deleted_with_their_samples(ws) -> None:
+    ws.save_dataset(drawings(6, ("a", "b", "c")))
+    ws.add_class("drawn", "Lötstelle_gut")
+    ws.rename_class("drawn", "a", "alpha")
+    ws.delete_class("drawn", "b")
+    ds = ws.load_dataset("drawn")
+    assert ds.classes == ["alpha", "c", "Lötstelle_gut"]
+    assert [ds.classes[i] for i in ds.y.tolist()] == ["alpha", "c", "alpha", "c"]
+    assert ds.ids.tolist() == [0, 2, 3, 5]
+    for bad in ("../x", "a/b", "", "x" * 300):
+        with pytest.raises(DataError):
+            ws.add_class("drawn", bad)
+    with pytest.raises(Conflict, match="already exists"):
+        ws.rename_class("drawn", "c", "alpha")
+
+
+def test_an_empty_image_dataset_takes_drawings_and_trains_once_it_has_them(ws) -> None:
+    ws.create_empty_dataset("canvas", classes=["smile", "sad"], image_size=8, channels=1)
+    assert ws.dataset_info("canvas")["num_samples"] == 0
+    x = torch.zeros((20, 1, 8, 8))
+    x[:10, :, 2:4, :] = 1.0  # a bar at the top
+    x[10:, :, 5:7, :] = 1.0  # a bar at the bottom
+    ws.add_samples("canvas", x, ["smile"] * 10 + ["sad"] * 10)
+    run = ws.fit("canvas", "mlp", epochs=3, seed=0)
+    assert run.status == "finished"
+    assert run.record.dataset_hash == ws.store.get_dataset("canvas").content_hash
+
+
+def test_add_sample_files_converts_to_the_dataset_format(ws, tmp_path: Path) -> None:
+    ws.create_empty_dataset("cam", classes=["ok"], image_size=16, channels=3)
+    photo = tmp_path / "shot.png"
+    Image.new("RGB", (40, 30), (200, 10, 10)).save(photo)
+    ids = ws.add_sample_files("cam", [photo], "ok")
+    ds = ws.load_dataset("cam")
+    assert ids == [0] and ds.input_shape == (3, 16, 16)
+    png = ws.sample_image("cam", 0, scale=2)
+    assert Image.open(io.BytesIO(png)).size == (32, 32)
+
+
+def test_info_counts_per_class_and_split_and_keeps_a_fixed_test_split(ws) -> None:
+    ds = drawings(10)
+    ds.test_index = torch.tensor([8, 9])
+    ws.save_dataset(ds)
+    info = ws.dataset_info("drawn")
+    assert info["splits"]["test"]["samples"] == 2
+    assert info["split_settings"]["fixed_test"] is True
+    assert sum(info["splits"][p]["samples"] for p in ("train", "val", "test")) == 10
+    ws.delete_samples("drawn", [0, 9])
+    assert ws.load_dataset("drawn").test_index.tolist() == [7]  # sample 8, now at index 7
+
+
+def test_export_writes_the_layout_the_import_reads(ws, tmp_path: Path) -> None:
+    ws.save_dataset(drawings(6))
+    result = ws.export_dataset("drawn", tmp_path / "out")
+    assert result["files"] == 6
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a", "b"]
+    back, _ = ws.import_dataset("again", tmp_path / "out", image_size=8, channels=1)
+    assert back.content_hash != "" and len(back) == 6
+    assert torch.allclose(back.x.sum(), ws.load_dataset("drawn").x.sum(), atol=1e-3)
+    with pytest.raises(Conflict, match="not empty"):
+        ws.export_dataset("drawn", tmp_path / "out")
+
+
+def test_sequences_export_as_ts_and_import_back(ws, tmp_path: Path) -> None:
+    gen = torch.Generator().manual_seed(1)
+    ds = Dataset(
+        name="curves",
+        kind="sequences",
+        task="classification",
+        x=torch.randn((6, 2, 12), generator=gen),
+        y=torch.tensor([0, 1, 0, 1, 0, 1]),
+        classes=["ok", "nok"],
+        feature_names=[],
+        source={},
+        test_index=torch.tensor([4, 5]),
+    )
+    ws.save_dataset(ds)
+    ws.export_dataset("curves", tmp_path / "ts")
+    assert sorted(p.name for p in (tmp_path / "ts").iterdir()) == [
+        "curves_TEST.ts",
+        "curves_TRAIN.ts",
+    ]
+    back, report = ws.import_dataset("back", tmp_path / "ts" / "curves_TRAIN.ts")
+    assert report["fixed_test_split"] and back.test_index.tolist() == [4, 5]
+    assert torch.allclose(back.x, ds.x, atol=1e-5) and back.classes == ["ok", "nok"]
+    png = ws.preview_dataset("curves", per_class=2)
+    assert png.startswith(b"\x89PNG")
+
+
+def test_preview_refuses_tables_and_augmenting_sequences(ws) -> None:
+    with pytest.raises(DataError, match="table"):
+        ws.preview_dataset("xor")
+    png = ws.preview_dataset("digits", per_class=3)
+    assert Image.open(io.BytesIO(png)).size[0] > 0
+    augmented = ws.preview_dataset("digits", augment={"rotation_deg": 20}, per_class=3)
+    assert augmented.startswith(b"\x89PNG")
+
+
+def test_training_takes_augmentation_for_images_only(ws) -> None:
+    straight = ws.fit("digits", "lenet", epochs=2, seed=3, augment={"rotation_deg": 15})
+    assert straight.config["train"]["augment"]["rotation_deg"] == 15
+    with pytest.raises(SpecError, match="images only"):
+        ws.fit("xor", "mlp", epochs=1, augment={"zoom": 0.1})

@@ -1,0 +1,561 @@
+"""Image import and export: decoding, class folders, zip archives, limits and every refusal."""
+
+from __future__ import annotations
+
+import io
+import struct
+import subprocess
+import sys
+import zipfile
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from lernwerk.data import images
+from lernwerk.data.images import (
+    ImageFormat,
+    decode_image,
+    encode_png,
+    image_grid,
+    read_image_files,
+    read_image_tree,
+    validate_class_name,
+    write_image_tree,
+)
+from lernwerk.errors import DataError, NotFound, SpecError
+
+GREY = ImageFormat(size=8)
+
+
+def _png(array: np.ndarray) -> bytes:
+    """(H, W) or (H, W, 3|4) uint8 as PNG bytes."""
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def _flat(value: int, size: tuple[int, int] = (8, 8)) -> bytes:
+    return _png(np.full(size, value, dtype=np.uint8))
+
+
+def _tree(root: Path, files: dict[str, bytes]) -> Path:
+    for name, data in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    return root
+
+
+def _zip(path: Path, files: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return path
+
+
+def _png_bomb(width: int, height: int, rows: int) -> bytes:
+    """A valid PNG declaring width × height grey pixels, with its first `rows` rows (all black).
+
+    Black rows compress about 1000:1, so even all 8000 rows of 8000×8000 take only ~64 KB.
+    """
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data)
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit grey
+    packer = zlib.compressobj(9)
+    row = bytes(width + 1)  # filter byte 0, then black pixels
+    pixels = b"".join(packer.compress(row) for _ in range(rows)) + packer.flush()
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
+
+
+# ----------------------------------------------------------------------------------- the format
+
+
+def test_format_round_trips_and_normalises_square_sizes() -> None:
+    assert ImageFormat(size=(16, 16)) == ImageFormat(size=16)
+    fmt = ImageFormat.from_dict({"size": [32, 16], "channels": 3, "resize": "crop"})
+    assert fmt.shape == (3, 32, 16)
+    assert ImageFormat.from_dict(fmt.to_dict()) == fmt
+    assert ImageFormat.from_dict({}) == ImageFormat()
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"size": 0}, "expected a side in 1..2048"),
+        ({"size": (28, 28, 3)}, r"or \(height, width\); received: \(28, 28, 3\)"),
+        ({"size": None}, "received: None"),
+        ({"channels": 2}, "expected 1 or 3"),
+        ({"resize": "stretch"}, "expected 'fit' or 'crop'"),
+        ({"sise": 28}, "unknown image format keys sise"),
+    ],
+)
+def test_format_refuses_bad_fields(data: dict, message: str) -> None:
+    with pytest.raises(SpecError, match=message):
+        ImageFormat.from_dict(data)
+
+
+# ---------------------------------------------------------------------------------- decoding
+
+
+def test_fit_pads_with_the_border_colour_and_crop_fills() -> None:
+    drawing = np.zeros((20, 40), dtype=np.uint8)  # white stroke on black, twice as wide as high
+    drawing[8:12, 5:35] = 255
+    fit = decode_image(_png(drawing), ImageFormat(size=28))
+    assert fit.shape == (1, 28, 28) and fit.dtype == np.uint8
+    assert fit[0, :6].max() == 0 and fit[0, -6:].max() == 0  # padded black, not white
+    assert fit[0, 14].max() == 255
+
+    paper = 255 - drawing  # black stroke on white: padded white
+    assert decode_image(_png(paper), ImageFormat(size=28))[0, :6].min() == 255
+
+    crop = decode_image(_png(drawing), ImageFormat(size=28, resize="crop"))
+    assert crop.shape == (1, 28, 28)
+    assert crop[0, 14, 0] > 200 and crop[0, 14, -1] > 200  # the stroke runs off both sides
+
+    wide = decode_image(_png(drawing), ImageFormat(size=(10, 20), channels=3))
+    assert wide.shape == (3, 10, 20)  # (C, H, W)
+
+
+@pytest.mark.parametrize("kind", ["PNG", "JPEG", "BMP", "GIF", "WEBP"])
+def test_every_supported_format_decodes(kind: str) -> None:
+    buffer = io.BytesIO()
+    Image.new("RGB", (16, 12), (200, 40, 40)).save(buffer, kind)
+    colour = decode_image(buffer.getvalue(), ImageFormat(size=(12, 16), channels=3))
+    assert colour.shape == (3, 12, 16)
+    assert np.abs(colour.reshape(3, -1).mean(axis=1) - [200, 40, 40]).max() < 12
+    grey = decode_image(buffer.getvalue(), ImageFormat(size=(12, 16)))
+    assert abs(float(grey.mean()) - (0.299 * 200 + 0.587 * 40 + 0.114 * 40)) < 12
+
+
+def test_exif_orientation_is_applied() -> None:
+    stored = np.zeros((20, 40), dtype=np.uint8)  # left half black, right half white
+    stored[:, 20:] = 255
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90° clockwise to display"
+    buffer = io.BytesIO()
+    Image.fromarray(stored).save(buffer, "JPEG", quality=95, exif=exif)
+
+    shown = decode_image(buffer.getvalue(), ImageFormat(size=(40, 20)))[0]  # (H=40, W=20)
+
+    assert shown[:16].mean() < 30  # the left half is now on top
+    assert shown[24:].mean() > 225
+
+
+def test_gif_gives_its_first_frame() -> None:
+    frames = [Image.new("L", (8, 8), 0), Image.new("L", (8, 8), 255)]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, "GIF", save_all=True, append_images=frames[1:])
+    assert decode_image(buffer.getvalue(), GREY).max() == 0
+
+
+@pytest.mark.parametrize(("stroke", "background"), [(0, 255), (255, 0)])
+def test_transparency_is_laid_on_a_contrasting_background(stroke: int, background: int) -> None:
+    rgba = np.zeros((8, 8, 4), dtype=np.uint8)  # fully transparent
+    rgba[3:5, :] = (stroke, stroke, stroke, 255)  # an opaque line
+    flat = decode_image(_png(rgba), GREY)[0]
+    assert flat[0, 0] == background and flat[4, 4] == stroke
+
+
+def test_sixteen_bit_greys_are_scaled_not_clipped() -> None:
+    wide = np.array([[0, 32896, 65535]] * 3, dtype=np.uint16)
+    buffer = io.BytesIO()
+    Image.fromarray(wide).save(buffer, "PNG")
+    assert decode_image(buffer.getvalue(), ImageFormat(size=(3, 3)))[0, 0].tolist() == [0, 128, 255]
+
+
+def test_truncated_png_is_named_in_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "cut.png"
+    path.write_bytes(_png(np.random.default_rng(0).integers(0, 255, (64, 64), np.uint8))[:300])
+    with pytest.raises(DataError) as caught:
+        decode_image(path, GREY)
+    assert caught.value.where == str(path)
+    assert str(caught.value).startswith(f"{path}: cannot decode the image: ")
+    assert "\n" not in str(caught.value)
+
+
+def test_other_formats_and_text_are_refused() -> None:
+    buffer = io.BytesIO()
+    Image.new("L", (8, 8)).save(buffer, "TIFF")
+    for data in (buffer.getvalue(), b"hello"):
+        with pytest.raises(DataError, match="not a PNG, JPEG, BMP, GIF or WebP image"):
+            decode_image(data, GREY, "x.png")
+
+
+def test_missing_and_oversized_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(NotFound):
+        decode_image(tmp_path / "nope.png", GREY)
+    monkeypatch.setattr(images, "MAX_FILE_BYTES", 10)
+    with pytest.raises(DataError, match="image files above 0 MB are refused"):
+        decode_image(_flat(0), GREY, "big.png")
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "message"),
+    [
+        (30_000, 30_000, "declares 900 megapixels; images above 40 megapixels are refused"),
+        (8_000, 8_000, "declares 8000×8000 = 64 megapixels; images above 40 megapixels"),
+    ],
+)
+def test_pixel_bombs_are_refused_from_the_header(width: int, height: int, message: str) -> None:
+    bomb = _png_bomb(width, height, rows=4)
+    assert len(bomb) < 4096
+    with pytest.raises(DataError, match=message):
+        decode_image(bomb, GREY, "bomb.png")
+
+
+def test_pixel_bombs_keep_the_process_small(tmp_path: Path) -> None:
+    """In a fresh process, refusing both bombs stays far below the 1 GB a decode would take."""
+    (tmp_path / "30000.png").write_bytes(_png_bomb(30_000, 30_000, rows=4))  # header: 900 MB
+    (tmp_path / "8000.png").write_bytes(_png_bomb(8_000, 8_000, rows=8_000))  # 64 MB in 64 KB
+    # The child loads the module without the package root (which imports torch): it starts
+    # in a fraction of a second and its peak memory is the decoder's alone.
+    script = (
+        "import resource, sys, types\n"
+        "from pathlib import Path\n"
+        "for name, folder in (('lernwerk', sys.argv[1]), ('lernwerk.data', sys.argv[1] + '/data')):\n"
+        "    sys.modules[name] = types.ModuleType(name)\n"
+        "    sys.modules[name].__path__ = [folder]\n"
+        "from lernwerk.data.images import ImageFormat, decode_image\n"
+        "from lernwerk.errors import DataError\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+        "for name in sys.argv[2:]:\n"
+        "    try:\n"
+        "        decode_image(Path(name), ImageFormat())\n"
+        "    except DataError:\n"
+        "        print('refused')\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+    )
+    package = str(Path(images.__file__).parents[1])
+    bombs = [str(tmp_path / "30000.png"), str(tmp_path / "8000.png")]
+    done = subprocess.run(
+        [sys.executable, "-c", script, package, *bombs], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    before, *refusals, after = done.stdout.split()
+    assert refusals == ["refused", "refused"]
+    unit = 1 if sys.platform == "darwin" else 1024  # ru_maxrss counts bytes there, KiB here
+    assert int(after) * unit < 1024**3
+    assert (int(after) - int(before)) * unit < 32 * 1024**2, (before, after)  # decoding: 64 MB+
+
+
+# ---------------------------------------------------------------------------------- class names
+
+
+@pytest.mark.parametrize(
+    ("name", "rule"),
+    [
+        ("../x", "contains a path separator"),
+        ("a/b", "contains a path separator"),
+        ("a\\b", "contains a path separator"),
+        ("..", "contains '..'"),
+        (".", "starts with a dot"),
+        (".hidden", "starts with a dot"),
+        ("   ", "is empty"),
+        ("x" * 300, "has 300 characters; at most 64"),
+        ("tab\there", r"control character U\+0009"),
+    ],
+)
+def test_unsafe_class_names_are_refused(name: str, rule: str) -> None:
+    with pytest.raises(DataError, match=rule) as caught:
+        validate_class_name(name)
+    assert "received: " in str(caught.value)
+    assert len(str(caught.value)) < 200  # long names are shown cut short
+
+
+def test_class_names_of_any_script_are_accepted() -> None:
+    assert validate_class_name(" Lötstelle_gut ") == "Lötstelle_gut"
+    assert validate_class_name("缺陷") == "缺陷"
+    assert validate_class_name("Lo\u0308tstelle") == "Lötstelle"  # macOS NFD becomes NFC
+
+
+# ------------------------------------------------------------------------------- folders
+
+
+def test_folder_of_class_folders_in_natural_order(tmp_path: Path) -> None:
+    root = _tree(
+        tmp_path / "parts",
+        {
+            "c10/a.png": _flat(10),
+            "c2/b10.png": _flat(210),
+            "c2/b9.png": _flat(29),
+            "c2/deeper/z.png": _flat(220),
+            "c1/x.jpg": _flat(100),
+            "c1/notes.txt": b"not an image",
+            "c1/.DS_Store": b"junk",
+            "loose.png": _flat(0),
+            "Thumbs.db": b"junk",
+        },
+    )
+    result = read_image_tree(root, GREY)
+    assert result.classes == ["c1", "c2", "c10"]
+    assert result.x.shape == (5, 1, 8, 8) and result.x.dtype == np.uint8
+    assert result.y.tolist() == [0, 1, 1, 1, 2] and result.y.dtype == np.int64
+    assert [Path(f).relative_to(root).as_posix() for f in result.files] == [
+        "c1/x.jpg",
+        "c2/b9.png",
+        "c2/b10.png",
+        "c2/deeper/z.png",
+        "c10/a.png",
+    ]
+    assert result.x[1:4, 0, 0, 0].tolist() == [29, 210, 220]
+    assert not result.is_test.any()
+    assert sorted(Path(f).name for f in result.ignored) == ["loose.png", "notes.txt"]
+    assert result.skipped == []
+
+
+def _three_classes_one_corrupt(tmp_path: Path) -> tuple[Path, Path]:
+    root = _tree(
+        tmp_path / "shapes",
+        {
+            "circle/1.png": _flat(10),
+            "circle/2.png": _flat(20),
+            "square/1.png": _flat(30),
+            "square/2.png": _png(np.random.default_rng(0).integers(0, 255, (32, 32), np.uint8))[
+                :500
+            ],
+            "star/1.png": _flat(50),
+        },
+    )
+    return root, root / "square" / "2.png"
+
+
+def test_a_corrupt_file_fails_the_whole_import(tmp_path: Path) -> None:
+    root, bad = _three_classes_one_corrupt(tmp_path)
+    with pytest.raises(DataError) as caught:
+        read_image_tree(root, GREY)
+    assert caught.value.where == str(bad)
+    assert str(caught.value).startswith(str(bad))
+    assert "--skip-bad" in str(caught.value)
+
+
+def test_skip_bad_imports_the_rest(tmp_path: Path) -> None:
+    root, bad = _three_classes_one_corrupt(tmp_path)
+    result = read_image_tree(root, GREY, skip_bad=True)
+    assert result.classes == ["circle", "square", "star"]
+    assert len(result.x) == 4 and str(bad) not in result.files
+    assert result.x[:, 0, 0, 0].tolist() == [10, 20, 30, 50]
+    assert [path for path, _ in result.skipped] == [str(bad)]
+    assert "cannot" in result.skipped[0][1]
+
+
+def test_train_and_test_folders_mark_a_fixed_test_split(tmp_path: Path) -> None:
+    root = _tree(
+        tmp_path / "set",
+        {
+            "Train/gut/1.png": _flat(1),
+            "Train/schlecht/1.png": _flat(2),
+            "Test/gut/1.png": _flat(3),
+            "Test/schlecht/1.png": _flat(4),
+        },
+    )
+    result = read_image_tree(root, GREY)
+    assert result.classes == ["gut", "schlecht"]
+    by_value = dict(zip(result.x[:, 0, 0, 0].tolist(), result.is_test.tolist(), strict=True))
+    assert by_value == {1: False, 2: False, 3: True, 4: True}
+
+    (root / "Test" / "neu").mkdir()
+    (root / "Test" / "neu" / "1.png").write_bytes(_flat(5))
+    with pytest.raises(DataError, match="classes neu have images in test/ but none in train/"):
+        read_image_tree(root, GREY)
+
+    (root / "val" / "gut").mkdir(parents=True)
+    with pytest.raises(DataError, match="holds train/ and test/ next to val"):
+        read_image_tree(root, GREY)
+
+
+@pytest.mark.parametrize(
+    ("files", "message", "where"),
+    [
+        ({"a.png": _flat(0)}, "holds no class folders; .*found 1 images directly", ""),
+        ({"gut/1.png": _flat(0), "leer/x.txt": b""}, "class folder holds no images", "leer"),
+        ({"gut/1.png": _flat(0), ".x/1.png": _flat(0), "..a/1.png": _flat(0)}, None, None),
+        ({"Gut/1.png": _flat(0), "gut/1.png": _flat(0)}, "differ only in case", ""),
+        ({"a b\x01/1.png": _flat(0)}, "control character U\\+0001", "a b\x01"),
+    ],
+)
+def test_layout_errors_name_the_folder(
+    tmp_path: Path, files: dict[str, bytes], message: str | None, where: str | None
+) -> None:
+    root = _tree(tmp_path / "root", files)
+    if message is None:  # hidden folders are passed over, not refused
+        assert read_image_tree(root, GREY).classes == ["gut"]
+        return
+    with pytest.raises(DataError, match=message) as caught:
+        read_image_tree(root, GREY)
+    assert caught.value.where == str(root / where) if where else str(root)
+
+
+def test_limits_on_classes_and_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = _tree(tmp_path / "r", {f"k{i}/1.png": _flat(i) for i in range(3)})
+    monkeypatch.setattr(images, "MAX_CLASSES", 2)
+    with pytest.raises(DataError, match="holds 3 classes; at most 2 are allowed"):
+        read_image_tree(root, GREY)
+    monkeypatch.setattr(images, "MAX_CLASSES", 200)
+    monkeypatch.setattr(images, "MAX_FILES", 2)
+    with pytest.raises(DataError, match="holds more than 2 images"):
+        read_image_tree(root, GREY)
+    monkeypatch.setattr(images, "MAX_FILES", 100)
+    with pytest.raises(DataError, match=r"3 images of 1×1000×1000 would take 0.0 GB"):
+        monkeypatch.setattr(images, "MAX_DECODED_BYTES", 10)
+        read_image_tree(root, ImageFormat(size=1000))
+
+
+def test_an_import_with_nothing_readable_is_an_error(tmp_path: Path) -> None:
+    root = _tree(tmp_path / "r", {"a/1.png": b"broken", "b/1.png": b"broken"})
+    with pytest.raises(DataError, match="none of its 2 images is readable"):
+        read_image_tree(root, GREY, skip_bad=True)
+    (root / "b" / "1.png").write_bytes(_flat(0))
+    with pytest.raises(DataError, match="every image of class 'a' is unreadable"):
+        read_image_tree(root, GREY, skip_bad=True)
+
+
+def test_tree_paths_that_are_not_folders_or_zips(tmp_path: Path) -> None:
+    with pytest.raises(NotFound):
+        read_image_tree(tmp_path / "nope", GREY)
+    (tmp_path / "a.tar").write_bytes(b"")
+    with pytest.raises(DataError, match="received a .tar file"):
+        read_image_tree(tmp_path / "a.tar", GREY)
+    (tmp_path / "a.zip").write_bytes(b"not a zip")
+    with pytest.raises(DataError, match="not a readable zip archive"):
+        read_image_tree(tmp_path / "a.zip", GREY)
+
+
+# ------------------------------------------------------------------------------------- zips
+
+
+def test_zip_with_a_wrapper_folder(tmp_path: Path) -> None:
+    path = _zip(
+        tmp_path / "parts.zip",
+        {
+            "parts/gut/1.png": _flat(1),
+            "parts/Lötstelle_schlecht/1.png": _flat(2),
+            "parts/README.md": b"# parts",
+            "__MACOSX/parts/gut/._1.png": b"resource fork",
+            "parts/.DS_Store": b"junk",
+        },
+    )
+    result = read_image_tree(path, GREY)
+    assert result.classes == ["gut", "Lötstelle_schlecht"]
+    assert result.files == [f"{path}:parts/gut/1.png", f"{path}:parts/Lötstelle_schlecht/1.png"]
+    assert result.ignored == [f"{path}:parts/README.md"]
+
+
+def test_zip_names_written_without_the_utf8_flag(tmp_path: Path) -> None:
+    path = _zip(tmp_path / "w.zip", {"Lötstelle/1.png": _flat(1), "gut/1.png": _flat(2)})
+    data = bytearray(path.read_bytes())
+    for signature, flag_at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):  # local, central
+        start = data.find(signature)
+        while start >= 0:
+            data[start + flag_at] &= ~0x08 & 0xFF  # bit 11 of the flags: names are UTF-8
+            start = data.find(signature, start + 1)
+    path.write_bytes(bytes(data))
+    assert read_image_tree(path, GREY).classes == ["gut", "Lötstelle"]
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [("../evil.png", "holds a path with '..'"), ("/etc/evil.png", "holds an absolute path")],
+)
+def test_zip_with_escaping_paths_is_refused(tmp_path: Path, name: str, message: str) -> None:
+    path = _zip(tmp_path / "evil.zip", {"gut/1.png": _flat(0), name: _flat(0)})
+    with pytest.raises(DataError, match=message) as caught:
+        read_image_tree(path, GREY)
+    assert caught.value.where == f"{path}:{name}"
+
+
+def test_zip_entry_that_compresses_like_a_bomb_is_refused(tmp_path: Path) -> None:
+    path = _zip(tmp_path / "bomb.zip", {"gut/1.png": _flat(0), "gut/2.png": bytes(3_000_000)})
+    with pytest.raises(DataError, match="possible zip bomb") as caught:
+        read_image_tree(path, GREY)
+    assert caught.value.where == f"{path}:gut/2.png"
+
+
+def test_corrupt_zip_member_is_skipped_or_named(tmp_path: Path) -> None:
+    path = _zip(tmp_path / "r.zip", {"a/1.png": _flat(0), "b/1.png": _flat(7), "b/2.png": b"x"})
+    with pytest.raises(DataError, match="--skip-bad") as caught:
+        read_image_tree(path, GREY)
+    assert caught.value.where == f"{path}:b/2.png"
+    result = read_image_tree(path, GREY, skip_bad=True)
+    assert result.skipped[0][0] == f"{path}:b/2.png" and len(result.x) == 2
+
+
+# ---------------------------------------------------------------------------- files and export
+
+
+def test_read_image_files_all_or_nothing(tmp_path: Path) -> None:
+    good = _tree(tmp_path, {"a.png": _flat(3), "b.bmp": b""})
+    (tmp_path / "b.bmp").unlink()
+    Image.new("L", (8, 8), 9).save(tmp_path / "b.bmp")
+    x = read_image_files([good / "a.png", tmp_path / "b.bmp"], GREY)
+    assert x.shape == (2, 1, 8, 8) and x[:, 0, 0, 0].tolist() == [3, 9]
+    (tmp_path / "c.txt").write_text("x")
+    with pytest.raises(DataError, match="unsupported type .txt"):
+        read_image_files([good / "a.png", tmp_path / "c.txt"], GREY)
+    with pytest.raises(DataError, match="no image files given"):
+        read_image_files([], GREY)
+
+
+@pytest.mark.parametrize("as_float", [False, True])
+def test_export_reads_back_the_same(tmp_path: Path, as_float: bool) -> None:
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, (7, 3, 6, 5), dtype=np.uint8)  # (N, C, H, W)
+    y = np.array([0, 2, 1, 0, 2, 2, 0])
+    classes = ["rot", "Grün", "blau"]
+    out = tmp_path / "export"
+
+    written = write_image_tree(x / 255.0 if as_float else x, y, classes, out)
+
+    assert written == 7
+    assert sorted(p.name for p in out.iterdir()) == ["Grün", "blau", "rot"]
+    assert (out / "rot" / "00001.png").is_file()
+    back = read_image_tree(out, ImageFormat(size=(6, 5), channels=3))
+    order = [int(Path(f).stem) - 1 for f in back.files]
+    np.testing.assert_array_equal(back.x, x[order])
+    assert [back.classes[i] for i in back.y] == [classes[y[i]] for i in order]
+
+
+def test_export_refusals(tmp_path: Path) -> None:
+    x = np.zeros((2, 1, 4, 4), dtype=np.uint8)
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "old.png").write_bytes(b"")
+    with pytest.raises(DataError, match="is not empty"):
+        write_image_tree(x, np.array([0, 1]), ["a", "b"], tmp_path / "full")
+    with pytest.raises(DataError, match="contains a path separator"):
+        write_image_tree(x, np.array([0, 1]), ["a", "../b"], tmp_path / "new")
+    with pytest.raises(DataError, match="differ only in case"):
+        write_image_tree(x, np.array([0, 1]), ["a", "A"], tmp_path / "new")
+    with pytest.raises(DataError, match="class indices must lie in 0..1"):
+        write_image_tree(x, np.array([0, 2]), ["a", "b"], tmp_path / "new")
+    with pytest.raises(DataError, match="must lie in \\[0, 1\\]"):
+        write_image_tree(x + 2.0, np.array([0, 1]), ["a", "b"], tmp_path / "new")
+    with pytest.raises(DataError, match="occurs twice"):
+        write_image_tree(x, np.array([0, 0]), ["a"], tmp_path / "new", names=["p", "p.png"])
+    assert not (tmp_path / "new").exists()
+    assert write_image_tree(x, np.array([0, 0]), ["a"], tmp_path / "new", names=["p", "q"]) == 2
+    assert sorted(p.name for p in (tmp_path / "new" / "a").iterdir()) == ["p.png", "q.png"]
+
+
+def test_png_thumbnails_and_grids() -> None:
+    sample = np.zeros((1, 28, 28), dtype=np.float32)
+    sample[0, 10:18, 10:18] = 1.0
+    thumb = Image.open(io.BytesIO(encode_png(sample, scale=4)))
+    assert thumb.size == (112, 112) and thumb.mode == "L"
+    assert set(np.unique(np.asarray(thumb)).tolist()) == {0, 255}  # nearest neighbour: no blur
+
+    batch = np.zeros((5, 3, 8, 8), dtype=np.uint8)
+    plain = Image.open(io.BytesIO(image_grid(batch, cols=2, scale=2)))
+    assert plain.mode == "RGB" and plain.size == (2 + 2 * 18, 2 + 3 * 18)
+    labelled = Image.open(io.BytesIO(image_grid(batch, cols=2, scale=2, labels=list("abcde"))))
+    assert labelled.size[0] == plain.size[0] and labelled.size[1] > plain.size[1]
+    with pytest.raises(DataError, match="expected 5 labels"):
+        image_grid(batch, labels=["a"])
+    with pytest.raises(DataError, match="expected an integer scale"):
+        encode_png(sample, scale=0)
