@@ -94,11 +94,13 @@ class Run:
         regression: {"input", "value"} (or "values" for several outputs).
         """
         p = self.predictor
+        data_meta = p.meta.get("data_meta") or {}
         x, labels = read_inputs(
             [Path(q) for q in paths],
             kind=p.meta["kind"],
             input_shape=p.input_shape,
             feature_names=p.meta.get("feature_names", []),
+            image_resize=(data_meta.get("image_format") or {}).get("resize", "fit"),
         )
         out = p.predict(x)
         results = []

@@ -10,20 +10,15 @@ from __future__ import annotations
 import csv
 import io
 import math
-import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image, ImageOps, UnidentifiedImageError
 
+from lernwerk.data.images import IMAGE_SUFFIXES
 from lernwerk.errors import DataError, NotFound
 
-__all__ = ["IMAGE_SUFFIXES", "MAX_IMAGE_BYTES", "MAX_IMAGE_PIXELS", "read_inputs"]
-
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
-MAX_IMAGE_BYTES = 20 * 1024 * 1024  # 20 MB: larger files are refused before decoding
-MAX_IMAGE_PIXELS = 40_000_000  # 40 megapixels: checked from the header, before decoding
+__all__ = ["read_inputs"]
 
 # The kind names a run may use, singular or plural, mapped to the suffixes it accepts.
 _KINDS = {
@@ -47,6 +42,7 @@ def read_inputs(
     kind: str,
     input_shape: tuple[int, ...],
     feature_names: list[str],
+    image_resize: str = "fit",
 ) -> tuple[torch.Tensor, list[str]]:
     """Read input files into one float32 batch of shape (N, *input_shape) and N labels.
 
@@ -55,6 +51,8 @@ def read_inputs(
         kind: The run's data kind: "images", "table" or "sequences".
         input_shape: The shape of one sample, e.g. (C, H, W) for images.
         feature_names: The table columns the run was trained on, in order.
+        image_resize: How images are brought to the input size: "fit" (pad) or "crop",
+            as the run's dataset did.
 
     Returns:
         The samples, shape (N, *input_shape), and a display label per sample.
@@ -73,7 +71,7 @@ def read_inputs(
     labels: list[str] = []
     for path in paths:
         path = Path(path)
-        array, names = _read_one(path, kind, input_shape, list(feature_names))
+        array, names = _read_one(path, kind, input_shape, list(feature_names), image_resize)
         batches.append(array)
         labels.extend(names)
     if not labels:
@@ -84,7 +82,7 @@ def read_inputs(
 
 
 def _read_one(
-    path: Path, kind: str, input_shape: tuple[int, ...], feature_names: list[str]
+    path: Path, kind: str, input_shape: tuple[int, ...], feature_names: list[str], resize: str
 ) -> tuple[np.ndarray, list[str]]:
     if not path.exists():
         raise NotFound(f"{path} does not exist", where=str(path))
@@ -100,7 +98,7 @@ def _read_one(
         return _read_npy(path, kind, input_shape)
     if suffix == ".csv":
         return _read_csv(path, kind, input_shape, feature_names)
-    return _read_image(path, input_shape)
+    return _read_image(path, input_shape, resize)
 
 
 def _read_npy(path: Path, kind: str, input_shape: tuple[int, ...]) -> tuple[np.ndarray, list[str]]:
@@ -249,7 +247,11 @@ def _is_number(cell: str) -> bool:
     return _parse_number(cell) is not None
 
 
-def _read_image(path: Path, input_shape: tuple[int, ...]) -> tuple[np.ndarray, list[str]]:
+def _read_image(
+    path: Path, input_shape: tuple[int, ...], resize: str
+) -> tuple[np.ndarray, list[str]]:
+    from lernwerk.data.images import ImageFormat, decode_image
+
     if len(input_shape) != 3 or input_shape[0] not in (1, 3):
         raise DataError(
             f"{path}: the run takes inputs of shape ({_dims(input_shape)}), "
@@ -257,44 +259,9 @@ def _read_image(path: Path, input_shape: tuple[int, ...]) -> tuple[np.ndarray, l
             where=str(path),
         )
     channels, height, width = input_shape
-    size = path.stat().st_size
-    if size > MAX_IMAGE_BYTES:
-        raise DataError(
-            f"{path} is {size / 1e6:.1f} MB; images above "
-            f"{MAX_IMAGE_BYTES // (1024 * 1024)} MB are refused",
-            where=str(path),
-        )
-    try:
-        # Our own pixel limit below is lower than Pillow's, whose warning would be noise.
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(path)  # reads the header only
-        with image:
-            pixels = image.width * image.height
-            if pixels > MAX_IMAGE_PIXELS:
-                raise DataError(
-                    f"{path} is {image.width}×{image.height} = {pixels / 1e6:.1f} "
-                    f"megapixels; images above {MAX_IMAGE_PIXELS // 1_000_000} "
-                    "megapixels are refused",
-                    where=str(path),
-                )
-            image = ImageOps.exif_transpose(image)
-            image = image.convert("L" if channels == 1 else "RGB")
-            image = image.resize((width, height), Image.Resampling.BILINEAR)
-            array = np.asarray(image, dtype=np.float32) / 255.0
-    except Image.DecompressionBombError:
-        raise DataError(
-            f"{path} has too many pixels; images above "
-            f"{MAX_IMAGE_PIXELS // 1_000_000} megapixels are refused",
-            where=str(path),
-        ) from None
-    except (UnidentifiedImageError, OSError) as error:
-        raise DataError(f"{path} is not a readable image: {error}", where=str(path)) from None
-    if channels == 1:
-        array = array[None]  # (1, H, W)
-    else:
-        array = array.transpose(2, 0, 1)  # (H, W, 3) -> (3, H, W)
-    return array[None], [str(path)]  # (1, C, H, W)
+    fmt = ImageFormat(size=(height, width), channels=channels, resize=resize)  # type: ignore[arg-type]
+    pixels = decode_image(path, fmt, where=str(path))  # (C, H, W) uint8, limits checked
+    return (pixels.astype(np.float32) / 255.0)[None], [str(path)]  # (1, C, H, W)
 
 
 def _fits_flat(array: np.ndarray, input_shape: tuple[int, ...]) -> bool:
