@@ -208,6 +208,9 @@ class AugmentConfig(_Spec):
         """Whether any transform is switched on."""
         return bool(self.active)
 
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
 
 # What `--augment` switches on: mild changes that keep a drawing or a photo what it is.
 # No flips: an upside-down smiley is a class of its own, and so is a mirrored digit.
