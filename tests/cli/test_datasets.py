@@ -1,0 +1,150 @@
+"""`lernwerk datasets …` as a user runs it: imports that fail whole, clear errors, JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from lernwerk.cli import main
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Path:
+    return tmp_path / "ws"
+
+
+def cli(capsys: pytest.CaptureFixture[str], ws: Path, *args: str) -> tuple[int, str, str]:
+    code = main(["--workspace", str(ws), *args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def stored_names(capsys: pytest.CaptureFixture[str], ws: Path) -> list[str]:
+    code, out, _ = cli(capsys, ws, "datasets", "list", "--json")
+    assert code == 0
+    return [d["name"] for d in json.loads(out) if d["source"] == "workspace"]
+
+
+def image_folder(root: Path, per_class: int = 4) -> Path:
+    rng = np.random.default_rng(0)
+    for k, name in enumerate(("gut", "brücke", "fehlt")):
+        (root / name).mkdir(parents=True)
+        for i in range(per_class):
+            pixels = (rng.random((12, 12)) * 80 + 60 * k).astype(np.uint8)
+            Image.fromarray(pixels, "L").save(root / name / f"{i}.png")
+    return root
+
+
+def test_a_corrupt_png_fails_the_whole_import_and_skip_bad_imports_the_rest(
+    capsys: pytest.CaptureFixture[str], ws: Path, tmp_path: Path
+) -> None:
+    folder = image_folder(tmp_path / "photos")
+    (folder / "brücke" / "kaputt.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
+
+    code, out, err = cli(capsys, ws, "datasets", "import", "solder", str(folder))
+    assert code == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1 and "kaputt.png" in err and "--skip-bad" in err
+    assert stored_names(capsys, ws) == []
+
+    args = ("datasets", "import", "solder", str(folder), "--skip-bad", "--image-size", "8")
+    code, out, err = cli(capsys, ws, *args, "--json")
+    assert code == 0
+    result = json.loads(out)
+    assert result["num_samples"] == 12 and result["input_shape"] == [3, 8, 8]
+    assert [s["path"].endswith("kaputt.png") for s in result["report"]["skipped"]] == [True]
+    assert stored_names(capsys, ws) == ["solder"]
+
+
+def test_class_names_are_checked_and_unicode_letters_allowed(
+    capsys: pytest.CaptureFixture[str], ws: Path
+) -> None:
+    assert cli(capsys, ws, "datasets", "create", "d", "--empty", "--classes", "a")[0] == 0
+    for bad in ("../x", "a/b", "", "x" * 300):
+        code, _, err = cli(capsys, ws, "datasets", "add-class", "d", bad)
+        assert code == 2 and len(err.strip().splitlines()) == 1, bad
+    assert cli(capsys, ws, "datasets", "add-class", "d", "Lötstelle_gut")[0] == 0
+    _, out, _ = cli(capsys, ws, "datasets", "show", "d", "--json")
+    assert json.loads(out)["classes"] == ["a", "Lötstelle_gut"]
+
+
+def test_a_text_value_in_a_numeric_column_names_row_and_column(
+    capsys: pytest.CaptureFixture[str], ws: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "messwerte.csv"
+    path.write_text("temp,druck,ok\n1.5,2.0,ja\n1.7,abc,nein\n1.6,2.2,ja\n", encoding="utf-8")
+    code, _, err = cli(capsys, ws, "datasets", "import", "m", str(path), "--target", "ok")
+    assert code == 2
+    assert "messwerte.csv:3" in err and "druck" in err and "abc" in err
+    assert stored_names(capsys, ws) == []
+
+
+def test_a_german_excel_export_imports_with_decimal_commas(
+    capsys: pytest.CaptureFixture[str], ws: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "export.csv"
+    rows = ["Temperatur;Druck;Qualität"] + [
+        f"{20 + i % 7},{i % 10};1,{i:03d};{'gut' if i % 3 else 'schlecht'}" for i in range(30)
+    ]
+    path.write_bytes(("\n".join(rows) + "\n").encode("utf-8-sig"))
+    code, out, err = cli(
+        capsys, ws, "datasets", "import", "q", str(path), "--target", "Qualität", "--json"
+    )
+    assert code == 0, err
+    info = json.loads(out)
+    assert info["feature_names"] == ["Temperatur", "Druck"]
+    assert info["classes"] == ["gut", "schlecht"] and info["num_samples"] == 30
+    code, out, _ = cli(capsys, ws, "train", "-d", "q", "-m", "mlp", "--epochs", "2", "--json")
+    assert code == 0 and json.loads(out)["status"] == "finished"
+
+
+def test_a_malformed_ts_line_is_named(
+    capsys: pytest.CaptureFixture[str], ws: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "Kurven_TRAIN.ts"
+    path.write_text(
+        "@problemName Kurven\n@timeStamps false\n@univariate true\n@equalLength true\n"
+        "@seriesLength 3\n@classLabel true ok nok\n@data\n1,2,3:ok\n1,x,3:nok\n"
+    )
+    code, _, err = cli(capsys, ws, "datasets", "import", "k", str(path))
+    assert code == 2 and "Kurven_TRAIN.ts:9" in err
+
+
+def test_create_show_preview_export_delete(
+    capsys: pytest.CaptureFixture[str], ws: Path, tmp_path: Path
+) -> None:
+    code, out, _ = cli(
+        capsys, ws, "datasets", "create", "pts", "--from", "moons", "--n", "60", "--json"
+    )
+    assert code == 0 and json.loads(out)["num_samples"] == 60
+    _, out, _ = cli(capsys, ws, "datasets", "show", "pts")
+    assert "pts" in out and "sha256:" in out
+    code, _, err = cli(capsys, ws, "datasets", "preview", "pts", "--out", str(tmp_path / "p.png"))
+    assert code == 2 and "table" in err
+    grid = tmp_path / "grid.png"
+    code, _, err = cli(capsys, ws, "datasets", "preview", "digits", "--augment", "--out", str(grid))
+    assert code == 0, err
+    assert Image.open(grid).size[0] > 100
+    code, out, _ = cli(capsys, ws, "datasets", "export", "pts", str(tmp_path / "csv"), "--json")
+    assert code == 0 and json.loads(out)["files"] == 1
+    assert cli(capsys, ws, "datasets", "delete", "pts")[0] == 0
+    assert stored_names(capsys, ws) == []
+    code, _, err = cli(capsys, ws, "datasets", "delete", "pts")
+    assert code == 2 and "not found" in err
+
+
+def test_add_sample_takes_image_files_into_a_class(
+    capsys: pytest.CaptureFixture[str], ws: Path, tmp_path: Path
+) -> None:
+    cli(capsys, ws, "datasets", "create", "cam", "--empty", "--classes", "ok,nok")
+    shot = tmp_path / "shot.jpg"
+    Image.new("RGB", (64, 48), (250, 250, 250)).save(shot)
+    code, out, _ = cli(capsys, ws, "datasets", "add-sample", "cam", str(shot), "--label", "ok")
+    assert code == 0
+    code, _, err = cli(capsys, ws, "datasets", "add-sample", "cam", str(shot), "--label", "x")
+    assert code == 2 and "no class 'x'" in err
+    _, out, _ = cli(capsys, ws, "datasets", "show", "cam", "--json")
+    assert json.loads(out)["class_counts"] == {"ok": 1, "nok": 0}
