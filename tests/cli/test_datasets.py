@@ -148,3 +148,34 @@ def test_add_sample_takes_image_files_into_a_class(
     assert code == 2 and "no class 'x'" in err
     _, out, _ = cli(capsys, ws, "datasets", "show", "cam", "--json")
     assert json.loads(out)["class_counts"] == {"ok": 1, "nok": 0}
+
+
+def test_predict_reads_a_csv_with_the_training_encoding(
+    capsys: pytest.CaptureFixture[str], ws: Path, tmp_path: Path
+) -> None:
+    rng = np.random.default_rng(0)
+    colours = rng.choice(["rot", "grün", "blau"], size=120)
+    weight = rng.normal(5, 1, size=120)
+    ok = np.where(colours == "rot", "nok", "ok")
+    lines = ["Farbe;Gewicht;Ergebnis"] + [
+        f"{c};{w:.2f}".replace(".", ",") + f";{o}"
+        for c, w, o in zip(colours, weight, ok, strict=True)
+    ]
+    (tmp_path / "teile.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code, out, err = cli(
+        capsys, ws, "datasets", "import", "teile", str(tmp_path / "teile.csv"), "--json"
+    )
+    assert code == 0, err
+    assert json.loads(out)["feature_names"] == ["Farbe=blau", "Farbe=grün", "Farbe=rot", "Gewicht"]
+    args = ("train", "-d", "teile", "-m", "mlp", "--epochs", "30", "--seed", "0", "--json")
+    code, out, _ = cli(capsys, ws, *args)
+    run_id = json.loads(out)["run_id"]
+    new = tmp_path / "neu.csv"
+    new.write_text("Gewicht;Farbe\n5,1;rot\n4,9;blau\n", encoding="utf-8")
+    code, out, err = cli(capsys, ws, "predict", run_id, str(new), "--json")
+    assert code == 0, err
+    predicted = [r["predicted"] for r in json.loads(out)]
+    assert predicted == ["nok", "ok"]
+    new.write_text("Gewicht;Farbe\n5,1;lila\n", encoding="utf-8")
+    code, _, err = cli(capsys, ws, "predict", run_id, str(new))
+    assert code == 2 and "lila" in err and "neu.csv:2" in err

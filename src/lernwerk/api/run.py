@@ -101,6 +101,7 @@ class Run:
             input_shape=p.input_shape,
             feature_names=p.meta.get("feature_names", []),
             image_resize=(data_meta.get("image_format") or {}).get("resize", "fit"),
+            table_encoding=data_meta.get("table_encoding"),
         )
         out = p.predict(x)
         results = []

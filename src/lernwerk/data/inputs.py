@@ -31,7 +31,7 @@ _KINDS = {
 }
 _SUFFIXES = {
     "images": (*IMAGE_SUFFIXES, ".npy"),
-    "table": (".csv", ".npy"),
+    "table": (".csv", ".parquet", ".pq", ".npy"),
     "sequences": (".csv", ".npy"),
 }
 
@@ -43,6 +43,7 @@ def read_inputs(
     input_shape: tuple[int, ...],
     feature_names: list[str],
     image_resize: str = "fit",
+    table_encoding: dict | None = None,
 ) -> tuple[torch.Tensor, list[str]]:
     """Read input files into one float32 batch of shape (N, *input_shape) and N labels.
 
@@ -53,6 +54,8 @@ def read_inputs(
         feature_names: The table columns the run was trained on, in order.
         image_resize: How images are brought to the input size: "fit" (pad) or "crop",
             as the run's dataset did.
+        table_encoding: The encoding of an imported table (`TableEncoding.to_dict()`):
+            CSV and Parquet files are then read and encoded as the training data was.
 
     Returns:
         The samples, shape (N, *input_shape), and a display label per sample.
@@ -71,7 +74,10 @@ def read_inputs(
     labels: list[str] = []
     for path in paths:
         path = Path(path)
-        array, names = _read_one(path, kind, input_shape, list(feature_names), image_resize)
+        if kind == "table" and table_encoding and path.suffix.lower() != ".npy":
+            array, names = _read_encoded_table(path, table_encoding)
+        else:
+            array, names = _read_one(path, kind, input_shape, list(feature_names), image_resize)
         batches.append(array)
         labels.extend(names)
     if not labels:
@@ -99,6 +105,14 @@ def _read_one(
     if suffix == ".csv":
         return _read_csv(path, kind, input_shape, feature_names)
     return _read_image(path, input_shape, resize)
+
+
+def _read_encoded_table(path: Path, encoding: dict) -> tuple[np.ndarray, list[str]]:
+    from lernwerk.data.tables import TableEncoding, read_table_file
+
+    frame = read_table_file(path)  # NotFound, DataError name the file
+    x = TableEncoding.from_dict(encoding).transform(frame, str(path))  # (N, F)
+    return x, [f"{path.name}:{line}" for line in frame.index]
 
 
 def _read_npy(path: Path, kind: str, input_shape: tuple[int, ...]) -> tuple[np.ndarray, list[str]]:
