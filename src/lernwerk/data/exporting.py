@@ -34,7 +34,7 @@ def export_dataset(ds: Dataset, out_dir: Path) -> dict[str, Any]:
     parts = _parts(ds)
     written = 0
     if ds.kind == "images":
-        from lernwerk.data.images import write_image_tree
+        from lernwerk.data.image_folders import write_image_tree
 
         for part, index in parts:
             target = out_dir / part if part else out_dir

@@ -84,7 +84,8 @@ def _images(
     resize: str = "fit",
     skip_bad: bool = False,
 ) -> tuple[Dataset, dict[str, Any]]:
-    from lernwerk.data.images import ImageFormat, read_image_tree
+    from lernwerk.data.image_folders import read_image_tree
+    from lernwerk.data.images import ImageFormat
 
     fmt = ImageFormat(size=image_size, channels=channels, resize=resize)  # type: ignore[arg-type]
     result = read_image_tree(path, fmt, skip_bad=skip_bad)
@@ -150,7 +151,8 @@ def _sequences(
     length: str = "error",
     length_steps: int | None = None,
 ) -> tuple[Dataset, dict[str, Any]]:
-    from lernwerk.data import sequences as seq
+    from lernwerk.data.sequence_csv import read_sequence_csv
+    from lernwerk.data.ts_format import read_ts_pair
 
     if path.name.lower().endswith((".ts", ".ts.gz")):
         if target or delimiter or decimal or layout:
@@ -159,11 +161,11 @@ def _sequences(
                 "--decimal are for CSV files",
                 where="options",
             )
-        train, test = seq.read_ts_pair(path)
+        train, test = read_ts_pair(path)
         if task is not None and task != train.task:
             raise SpecError(f"{path.name} holds a {train.task} problem, not {task}", "task")
     else:
-        train = seq.read_sequence_csv(
+        train = read_sequence_csv(
             path,
             layout or "wide",  # type: ignore[arg-type]
             target,
@@ -195,7 +197,7 @@ def sequences_dataset(
     length_steps: int | None = None,
 ) -> Dataset:
     """One Dataset from a train SequenceSet and an optional fixed test SequenceSet."""
-    from lernwerk.data import sequences as seq
+    from lernwerk.data.sequences import to_array
 
     if length not in ("error", "pad", "resample"):
         raise SpecError(
@@ -207,7 +209,7 @@ def sequences_dataset(
     if test is not None and length_steps is None and length != "error":
         # both parts on one length: the longest series of either
         length_steps = max(s.shape[1] for part in parts for s in part.series)
-    arrays = [seq.to_array(part, length, length_steps)[0] for part in parts]
+    arrays = [to_array(part, length, length_steps)[0] for part in parts]
     if test is not None and arrays[0].shape[1:] != arrays[1].shape[1:]:
         raise DataError(
             f"train series are shaped {arrays[0].shape[1:]} (channels, steps) but test "

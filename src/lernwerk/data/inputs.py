@@ -108,7 +108,8 @@ def _read_one(
 
 
 def _read_encoded_table(path: Path, encoding: dict) -> tuple[np.ndarray, list[str]]:
-    from lernwerk.data.tables import TableEncoding, read_table_file
+    from lernwerk.data.table_encoding import TableEncoding
+    from lernwerk.data.tables import read_table_file
 
     frame = read_table_file(path)  # NotFound, DataError name the file
     x = TableEncoding.from_dict(encoding).transform(frame, str(path))  # (N, F)

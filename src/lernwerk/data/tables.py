@@ -1,9 +1,8 @@
-"""Reading tables from CSV and Parquet files and encoding their columns as float features.
+"""Reading tables from CSV and Parquet files, for training and for prediction.
 
-`read_table_file` reads a file into a DataFrame of raw values; a `TableEncoding` turns
-those columns into features (numbers as they are, categories one-hot, gaps filled if
-asked) and is stored with the trained model; `read_table` does both for training, and
-`read_table_inputs` applies a stored encoding to new rows at prediction.
+`read_table_file` reads a file into a DataFrame of raw values; `read_table` encodes its
+columns as features with a `TableEncoding` (see `table_encoding`) and picks target and
+task, for training; `read_table_inputs` applies a stored encoding to new rows at prediction.
 
 Rows are numbered by their line in the file, the header being line 1 (a quoted cell that
 spans lines takes the number of its first line); Parquet rows count the same way, as if
@@ -15,51 +14,40 @@ from __future__ import annotations
 
 import codecs
 import csv
-import difflib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
+from lernwerk.data._cells import MAX_TABLE_COLUMNS, _check_names, _parse_text, _unknown_column
 from lernwerk.data.dataset import Task
+from lernwerk.data.table_encoding import TableEncoding, _check_impute, _encode_target
 from lernwerk.errors import DataError, NotFound, SpecError
 
 __all__ = [
-    "MAX_CATEGORIES",
     "MAX_TABLE_BYTES",
     "MAX_TABLE_COLUMNS",
-    "ColumnEncoding",
     "TableData",
-    "TableEncoding",
     "read_table",
     "read_table_file",
     "read_table_inputs",
 ]
 
 MAX_TABLE_BYTES = 2_000_000_000  # 2 GB: larger files are refused before reading
-MAX_TABLE_COLUMNS = 10_000
-MAX_CATEGORIES = 1000  # per column; more distinct values usually mean an id or free text
-MAX_CLASS_VALUES = 20  # a whole-number target with at most this many values may be classes
 
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 PARQUET_SUFFIXES = (".parquet", ".pq")
 DELIMITERS = (",", ";", "\t", "|")
-IMPUTE_STRATEGIES = ("mean", "median", "most_frequent")
-ENCODING_SCHEMA_VERSION = 1
 
-# Cells read as missing, compared case-insensitively; "#NV" is German Excel's "#N/A".
-_MISSING = frozenset({"", "na", "n/a", "#n/a", "#nv", "nan", "null", "?"})
 _SNIFF_BYTES = 1024 * 1024  # delimiter and decimal mark are detected from the first MiB …
 _SNIFF_LINES = 1000  # … from its first lines at most
 _COMMA_DECIMAL = re.compile(r"[+-]?\d*,\d+")
 _DOT_DECIMAL = re.compile(r"[+-]?\d*\.\d+")
 _CHUNK_ROWS = 50_000  # CSV rows parsed per batch, so memory stays near the parsed size
-_SHOWN = 5  # rows or categories listed in a message before "…"
 
 
 # --- reading files ------------------------------------------------------------------
@@ -309,52 +297,9 @@ def _name_columns(frame: pd.DataFrame, names: list[str], path: Path) -> pd.DataF
     return frame
 
 
-def _check_names(names: list[str], path: Path) -> None:
-    if len(names) > MAX_TABLE_COLUMNS:
-        raise DataError(
-            f"{path} has {len(names)} columns; tables with more than {MAX_TABLE_COLUMNS} "
-            "are refused",
-            str(path),
-        )
-    seen: dict[str, list[int]] = {}
-    for position, name in enumerate(names, start=1):
-        seen.setdefault(name, []).append(position)
-    twice = {name: positions for name, positions in seen.items() if len(positions) > 1}
-    if twice:
-        shown = "; ".join(
-            f"{name!r} in columns {', '.join(map(str, positions))}"
-            for name, positions in twice.items()
-        )
-        raise DataError(
-            f"{path} names a column more than once: {shown}; give each column its own name",
-            str(path),
-        )
-
-
 def _parse_rows(rows: list[list[str]], width: int, decimal: str) -> pd.DataFrame:
     grid = np.array(rows, dtype=object).reshape(len(rows), width)  # (N, W) of str
     return pd.DataFrame({c: _parse_text(grid[:, c], decimal) for c in range(width)})
-
-
-def _parse_text(cells: Sequence[str], decimal: str) -> np.ndarray:
-    """Numbers as floats, missing markers as NaN, other text stripped; float64 if no text."""
-    if decimal == ",":  # a "." is then no decimal mark: such cells stay text
-        cells_for_numbers = ["x" if "." in cell else cell.replace(",", ".") for cell in cells]
-    else:
-        cells_for_numbers = cells  # "1,5" is no number to pandas either
-    numbers = pd.to_numeric(np.array(cells_for_numbers, dtype=object), errors="coerce")
-    numbers = np.asarray(numbers, dtype=np.float64)  # (N,); pandas skips surrounding spaces
-    other = np.flatnonzero(~np.isfinite(numbers))
-    text = [cells[i].strip() for i in other]
-    missing = [cell.lower() in _MISSING for cell in text]
-    numbers[other] = np.nan
-    if all(missing):
-        return numbers
-    values = numbers.astype(object)
-    for i, cell, is_missing in zip(other, text, missing, strict=True):
-        if not is_missing:
-            values[i] = cell
-    return values
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
@@ -405,413 +350,6 @@ def _parse_objects(column: pd.Series, path: Path) -> pd.Series:
 
 def _empty_message(path: Path) -> str:
     return f"{path} is empty; expected a header line naming the columns, then one line per sample"
-
-
-# --- encoding columns as features ---------------------------------------------------
-
-
-@dataclass
-class ColumnEncoding:
-    """How one input column becomes features.
-
-    Args:
-        name: The column's name in the file.
-        kind: "numeric" (one feature) or "categorical" (one-hot, a feature per category).
-        categories: Categorical only: the category names, in feature order.
-        fill: The value for a missing cell, a number or a category; None when a missing
-            cell is an error.
-    """
-
-    name: str
-    kind: Literal["numeric", "categorical"]
-    categories: list[str] = field(default_factory=list)
-    fill: float | str | None = None
-
-    @property
-    def feature_names(self) -> list[str]:
-        if self.kind == "numeric":
-            return [self.name]
-        return [f"{self.name}={category}" for category in self.categories]
-
-
-@dataclass
-class TableEncoding:
-    """The recipe that turns raw table columns into float features, kept with the model.
-
-    A category not seen in training is an error at prediction, naming the row and
-    column, rather than a row of zeros: the model has never seen such input, and a
-    typo ("rto" for "rot") should not pass silently.
-
-    Args:
-        columns: The input columns, in the order their features appear.
-        impute: The strategy that chose the fill values: None, "mean", "median" or
-            "most_frequent" (categories always take the most frequent).
-    """
-
-    columns: list[ColumnEncoding]
-    impute: str | None = None
-
-    @property
-    def feature_names(self) -> list[str]:
-        """One name per feature, e.g. ["Druck", "Farbe=blau", "Farbe=rot"]."""
-        return [name for column in self.columns for name in column.feature_names]
-
-    @property
-    def input_columns(self) -> list[str]:
-        return [column.name for column in self.columns]
-
-    @classmethod
-    def fit(
-        cls,
-        df: pd.DataFrame,
-        target: str | None = None,
-        categorical: Iterable[str] | None = None,
-        impute: str | None = None,
-        *,
-        source: str | None = None,
-    ) -> TableEncoding:
-        """Learn the encoding of every column but `target` from a table.
-
-        A column is categorical when listed in `categorical`, or when most of its
-        filled cells are text; numeric otherwise (its text cells are then errors in
-        `transform`). Categories sort naturally, numbers by value. `source` names the
-        file in errors.
-
-        Raises:
-            SpecError: `impute` is not a known strategy.
-            DataError: A named column is missing, a column holds no values, holds
-                values that cannot be encoded (dates), or has over MAX_CATEGORIES
-                categories.
-        """
-        _check_impute(impute)
-        names = list(df.columns)
-        if target is not None and target not in names:
-            raise _unknown_column(target, names, "target")
-        listed = [categorical] if isinstance(categorical, str) else list(categorical or [])
-        for name in listed:
-            if name not in names or name == target:
-                raise _unknown_column(name, [n for n in names if n != target], "categorical")
-        inputs = [name for name in names if name != target]
-        if not inputs:
-            raise DataError(f"the table has no columns besides the target {target!r}", source)
-        return cls(
-            [_fit_column(df[name], name, name in listed, impute, source) for name in inputs],
-            impute,
-        )
-
-    def transform(self, df: pd.DataFrame, source: str | None = None) -> np.ndarray:
-        """Encode a table's rows as float32 features of shape (N, F).
-
-        Args:
-            df: A table as `read_table_file` returns it, numbers parsed and row numbers
-                in the index (which errors cite); extra columns are ignored.
-            source: The file it came from, for the `where` of errors.
-
-        Raises:
-            DataError: A column is missing, a numeric cell holds text, a category was
-                not seen in training, or cells are missing without a fill value.
-        """
-        absent = [name for name in self.input_columns if name not in df.columns]
-        if absent:
-            raise DataError(
-                f"missing column{'s' if len(absent) > 1 else ''} "
-                f"{', '.join(map(repr, absent))}; the table has "
-                f"{', '.join(map(str, df.columns)) or 'no columns'}; the model takes "
-                f"{', '.join(self.input_columns)}",
-                source,
-            )
-        rows = df.index.to_numpy()
-        blocks: list[np.ndarray] = []
-        gaps: dict[str, np.ndarray] = {}
-        for column in self.columns:
-            series = df[column.name]
-            if isinstance(series, pd.DataFrame):
-                raise DataError(f"the table has more than one column {column.name!r}", source)
-            if column.kind == "numeric":
-                block, missing = _encode_numbers(column, series, rows, source)  # (N, 1)
-            else:
-                block, missing = _encode_categories(column, series, rows, source)  # (N, K)
-            if missing.any():
-                gaps[column.name] = missing
-            blocks.append(block)
-        if gaps:
-            raise _gaps_error(gaps, rows, source)
-        if not blocks:
-            return np.zeros((len(df), 0), dtype=np.float32)
-        return np.concatenate(blocks, axis=1)  # (N, F)
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-able form, read back by `from_dict`."""
-        return {
-            "schema_version": ENCODING_SCHEMA_VERSION,
-            "impute": self.impute,
-            "columns": [
-                {
-                    "name": column.name,
-                    "kind": column.kind,
-                    "categories": list(column.categories),
-                    "fill": column.fill,
-                }
-                for column in self.columns
-            ],
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> TableEncoding:
-        """Rebuild an encoding from `to_dict` output; anything unexpected is an error."""
-        where = "table encoding"
-        if not isinstance(data, dict):
-            raise DataError(f"expected a dict; received: {type(data).__name__}", where)
-        _check_keys(data, {"schema_version", "impute", "columns"}, where)
-        if data["schema_version"] != ENCODING_SCHEMA_VERSION:
-            raise DataError(
-                f"schema_version {data['schema_version']!r} is not supported; "
-                f"expected {ENCODING_SCHEMA_VERSION}",
-                where,
-            )
-        if data["impute"] is not None and data["impute"] not in IMPUTE_STRATEGIES:
-            raise DataError(f"unknown impute strategy {data['impute']!r}", where)
-        if not isinstance(data["columns"], list):
-            raise DataError("columns must be a list", where)
-        columns = []
-        for entry in data["columns"]:
-            if not isinstance(entry, dict):
-                raise DataError(f"expected a dict per column; received: {entry!r}", where)
-            _check_keys(entry, {"name", "kind", "categories", "fill"}, where)
-            if not isinstance(entry["categories"], list) or not all(
-                isinstance(category, str) for category in entry["categories"]
-            ):
-                raise DataError(f"column {entry['name']!r}: categories must be strings", where)
-            column = ColumnEncoding(
-                str(entry["name"]), entry["kind"], list(entry["categories"]), entry["fill"]
-            )
-            _check_column(column, where)
-            columns.append(column)
-        _check_names([column.name for column in columns], Path(where))
-        return cls(columns, data["impute"])
-
-
-def _check_impute(impute: str | None) -> None:
-    if impute is not None and impute not in IMPUTE_STRATEGIES:
-        raise SpecError(
-            f"impute must be None or one of {', '.join(IMPUTE_STRATEGIES)}; received: {impute!r}",
-            "impute",
-        )
-
-
-def _fit_column(
-    series: pd.Series, name: str, categorical: bool, impute: str | None, source: str | None
-) -> ColumnEncoding:
-    numbers, is_number, missing = _split_cells(series)
-    if not categorical:
-        categorical = _holds_text(series, name, is_number, missing, source)
-    if missing.all():
-        raise DataError(f"column {name!r} is empty in every row; drop it", source)
-    if not categorical:
-        present = numbers[is_number]  # (M,)
-        if not len(present):
-            raise DataError(f"column {name!r} holds no numbers; drop it", source)
-        fill = None if impute is None else _numeric_fill(present, impute)
-        return ColumnEncoding(name, "numeric", fill=fill)
-    keys = _category_keys(series)
-    counts = keys.value_counts()  # missing cells are not counted
-    if len(counts) > MAX_CATEGORIES:
-        raise DataError(
-            f"column {name!r} has {len(counts)} distinct values, more than the "
-            f"{MAX_CATEGORIES} categories a column may have; it is probably an id or "
-            f"free-text column: drop it (drop=[{name!r}])",
-            source,
-        )
-    categories = sorted(counts.index, key=_natural_key)
-    fill = None
-    if impute is not None:
-        fill = max(categories, key=lambda category: counts[category])  # ties: the first
-    return ColumnEncoding(name, "categorical", categories, fill)
-
-
-def _holds_text(
-    series: pd.Series, name: str, is_number: np.ndarray, missing: np.ndarray, source: str | None
-) -> bool:
-    dtype = series.dtype
-    if pd.api.types.is_numeric_dtype(dtype):
-        return False
-    if not (
-        pd.api.types.is_object_dtype(dtype)
-        or pd.api.types.is_string_dtype(dtype)
-        or isinstance(dtype, pd.CategoricalDtype)
-    ):
-        raise DataError(
-            f"column {name!r} holds {dtype} values, which cannot be encoded as features; "
-            "drop it, or convert it to numbers or text",
-            source,
-        )
-    text = int((~is_number & ~missing).sum())
-    return text >= int(is_number.sum())  # a few stray words in a numeric column are errors
-
-
-def _numeric_fill(present: np.ndarray, impute: str) -> float:
-    if impute == "mean":
-        return float(present.mean())
-    if impute == "median":
-        return float(np.median(present))
-    values, counts = np.unique(present, return_counts=True)
-    return float(values[np.argmax(counts)])  # ties: the smallest value
-
-
-def _split_cells(series: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(N,) float values (NaN where not a number), (N,) is-a-number and (N,) is-missing."""
-    if pd.api.types.is_numeric_dtype(series.dtype):
-        values = series.to_numpy(dtype=np.float64, na_value=np.nan)
-        missing = np.isnan(values)
-        return values, np.isfinite(values), missing
-    objects = series.to_numpy(dtype=object)
-    missing = np.asarray(pd.isna(objects), dtype=bool)
-    values = np.full(len(objects), np.nan)
-    for i, value in enumerate(objects):
-        if not missing[i] and isinstance(value, (int, float, np.number, np.bool_)):
-            values[i] = float(value)
-    return values, np.isfinite(values), missing
-
-
-def _category_keys(series: pd.Series) -> pd.Series:
-    """Each cell's category name; NaN where missing. 1, 1.0 and "1" all name "1"."""
-    values = pd.Series(series.to_numpy(dtype=object), index=series.index, dtype=object)
-    present = values.notna()
-    lookup = {value: _category_key(value) for value in values[present].unique()}
-    return values[present].map(lookup).reindex(values.index)
-
-
-def _category_key(value: Any) -> str:
-    if isinstance(value, (bool, np.bool_)):
-        return str(bool(value))
-    if isinstance(value, (int, np.integer)):
-        return str(int(value))
-    if isinstance(value, (float, np.floating)):
-        value = float(value)
-        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
-    return str(value)
-
-
-def _natural_key(name: str) -> tuple:
-    """Numbers by value first, then text with its digit runs compared as numbers."""
-    try:
-        return (0, float(name), (), name)
-    except ValueError:
-        parts = re.split(r"(\d+)", name.casefold())
-        natural = tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts)
-        return (1, 0.0, natural, name)
-
-
-def _encode_numbers(
-    column: ColumnEncoding, series: pd.Series, rows: np.ndarray, source: str | None
-) -> tuple[np.ndarray, np.ndarray]:
-    values, is_number, missing = _split_cells(series)
-    bad = ~is_number & ~missing
-    if bad.any():
-        first = int(np.argmax(bad))
-        cell = series.iloc[first]
-        more = f" ({int(bad.sum())} such cells in all)" if bad.sum() > 1 else ""
-        hint = ""
-        if isinstance(cell, str) and re.fullmatch(r"[+-]?\d*[.,]\d+", cell):
-            mark = "," if "," in cell else "."
-            hint = f"; if the file writes decimals like this, pass decimal={mark!r}"
-        raise DataError(
-            f"column {column.name!r}: {_show(cell)} is not a number{more}; correct the "
-            f"cell, or list {column.name!r} as categorical if it holds categories{hint}",
-            _where(source, rows[first]),
-        )
-    if column.fill is not None:
-        values = np.where(missing, float(column.fill), values)
-        missing = np.zeros_like(missing)
-    return values.astype(np.float32)[:, None], missing  # (N, 1)
-
-
-def _encode_categories(
-    column: ColumnEncoding, series: pd.Series, rows: np.ndarray, source: str | None
-) -> tuple[np.ndarray, np.ndarray]:
-    keys = _category_keys(series)
-    missing = keys.isna().to_numpy()
-    index = {category: i for i, category in enumerate(column.categories)}
-    codes = keys.map(index).to_numpy(dtype=np.float64)  # NaN: missing or unknown
-    unknown = ~missing & np.isnan(codes)
-    if unknown.any():
-        first = int(np.argmax(unknown))
-        known = ", ".join(column.categories[:_SHOWN])
-        if len(column.categories) > _SHOWN:
-            known += f", … ({len(column.categories)} in all)"
-        raise DataError(
-            f"column {column.name!r}: {_show(keys.iloc[first])} is not a category the model "
-            f"was trained on ({known}); correct the cell, or retrain with data that "
-            "includes it",
-            _where(source, rows[first]),
-        )
-    if column.fill is not None:
-        codes[missing] = index[str(column.fill)]
-        missing = np.zeros_like(missing)
-    one_hot = np.zeros((len(codes), len(column.categories)), dtype=np.float32)  # (N, K)
-    filled = np.flatnonzero(~missing)
-    one_hot[filled, codes[filled].astype(np.int64)] = 1.0
-    return one_hot, missing
-
-
-def _gaps_error(gaps: dict[str, np.ndarray], rows: np.ndarray, source: str | None) -> DataError:
-    any_gap = np.logical_or.reduce(list(gaps.values()))
-    columns = ", ".join(f"{name!r} ({int(mask.sum())})" for name, mask in gaps.items())
-    count = int(any_gap.sum())
-    return DataError(
-        f"{count} row{'s' if count > 1 else ''} with missing values: "
-        f"{_rows(rows[any_gap])}; in columns {columns}; fill or delete them, or train "
-        f"with impute='mean' (or 'median', 'most_frequent')",
-        _where(source, rows[any_gap][0]),
-    )
-
-
-def _check_column(column: ColumnEncoding, where: str) -> None:
-    if column.kind not in ("numeric", "categorical"):
-        raise DataError(f"column {column.name!r}: unknown kind {column.kind!r}", where)
-    if column.kind == "numeric":
-        if column.categories:
-            raise DataError(f"numeric column {column.name!r} has categories", where)
-        if column.fill is not None and not isinstance(column.fill, (int, float)):
-            raise DataError(f"column {column.name!r}: fill must be a number", where)
-        return
-    if not column.categories or len(set(column.categories)) != len(column.categories):
-        raise DataError(f"column {column.name!r}: categories must be distinct, not empty", where)
-    if column.fill is not None and column.fill not in column.categories:
-        raise DataError(f"column {column.name!r}: fill {column.fill!r} is no category", where)
-
-
-def _check_keys(data: dict[str, Any], expected: set[str], where: str) -> None:
-    unknown, absent = set(data) - expected, expected - set(data)
-    if unknown or absent:
-        raise DataError(
-            f"unknown keys {sorted(unknown)}, missing keys {sorted(absent)}; "
-            f"expected {sorted(expected)}",
-            where,
-        )
-
-
-def _unknown_column(name: str, names: list[str], option: str) -> DataError:
-    close = difflib.get_close_matches(name, names, n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
-    return DataError(
-        f"{option}: no column {name!r}; the table has {', '.join(names) or 'no columns'}{hint}",
-        option,
-    )
-
-
-def _where(source: str | None, row: Any) -> str:
-    return f"{source}:{row}" if source else f"row {row}"
-
-
-def _rows(rows: np.ndarray) -> str:
-    shown = ", ".join(str(row) for row in rows[:_SHOWN])
-    return f"row{'s' if len(rows) > 1 else ''} {shown}{', …' if len(rows) > _SHOWN else ''}"
-
-
-def _show(cell: Any) -> str:
-    text = repr(cell)
-    return text if len(text) <= 40 else text[:37] + "…'"
 
 
 # --- training and prediction ----------------------------------------------------------
@@ -920,58 +458,3 @@ def read_table_inputs(
     """
     frame = read_table_file(path, delimiter, decimal, file_encoding)
     return encoding.transform(frame, str(path))
-
-
-def _encode_target(
-    series: pd.Series, name: str, task: str | None, source: str
-) -> tuple[np.ndarray, list[str], Task, str | None]:
-    rows = series.index.to_numpy()
-    values, is_number, missing = _split_cells(series)
-    if missing.any():
-        raise DataError(
-            f"the target {name!r} is missing in {int(missing.sum())} "
-            f"{_rows(rows[missing])}; fill or delete those rows",
-            _where(source, rows[missing][0]),
-        )
-    note = None
-    if task is None:
-        task, reason = _infer_task(values, is_number, name)
-        other = "regression" if task == "classification" else "classification"
-        note = f"task: {task}, as {reason}; pass task={other!r} to change it"
-    if task == "regression":
-        if not is_number.all():
-            first = int(np.argmax(~is_number))
-            raise DataError(
-                f"the target {name!r} holds {_show(series.iloc[first])}, which is not a "
-                "number; regression needs numbers: correct the cell, or use "
-                "task='classification'",
-                _where(source, rows[first]),
-            )
-        return values.astype(np.float32), [], "regression", note
-    keys = _category_keys(series)
-    classes = sorted(keys.unique(), key=_natural_key)
-    if len(classes) < 2:
-        raise DataError(
-            f"the target {name!r} holds one class only ({classes[0]!r}); "
-            "classification needs two or more",
-            source,
-        )
-    if len(classes) > MAX_CATEGORIES:
-        raise DataError(
-            f"the target {name!r} has {len(classes)} classes, more than {MAX_CATEGORIES}; "
-            "if it is a quantity, fix its text cells and use task='regression'",
-            source,
-        )
-    y = keys.map({c: i for i, c in enumerate(classes)}).to_numpy(dtype=np.int64)
-    return y, classes, "classification", note
-
-
-def _infer_task(values: np.ndarray, is_number: np.ndarray, name: str) -> tuple[Task, str]:
-    if not is_number.all():
-        return "classification", f"the target {name!r} holds text"
-    distinct = len(np.unique(values))
-    if np.all(values == np.round(values)) and (
-        distinct <= 2 or (distinct <= MAX_CLASS_VALUES and distinct * 5 <= len(values))
-    ):
-        return "classification", f"the target {name!r} holds {distinct} distinct whole numbers"
-    return "regression", f"the target {name!r} holds numbers"
