@@ -24,7 +24,7 @@ install: $(STAMP)
 install-dev: $(DEV_STAMP)
 
 run: $(STAMP)
-	$(BIN)/lernwerk demo --workspace $(WORKSPACE)
+	$(BIN)/lernwerk serve --demo --workspace $(WORKSPACE)
 
 test: $(DEV_STAMP)
 	$(BIN)/python -m pytest -q

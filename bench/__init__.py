@@ -1,1 +1,1 @@
-"""Benchmarks: `python -m bench.run`."""
+"""This checkout's benchmark report: `python -m bench.run` runs the suites of `lernwerk.bench`."""

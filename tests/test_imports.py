@@ -2,6 +2,8 @@
 
 Layers, top to bottom: faces (`cli`, `serving`) -> `api` -> verbs (`training`, `evaluation`,
 `export`) -> nouns (`models`, `data`) -> base (`store`, `config`, `events`, `errors`).
+Tools (`bench`) stand beside the faces: they use `api` and below, may print, and only the
+faces import them; they import no face and no face library (the server is measured over HTTP).
 Imports inside functions and under TYPE_CHECKING count as well.
 """
 
@@ -19,13 +21,15 @@ BASE = ("store", "config", "events", "errors")
 NOUNS = ("models", "data")
 VERBS = ("training", "evaluation", "export")
 FACES = ("cli", "serving")
+TOOLS = ("bench",)
 
 # (who, what they must not import)
 RULES = [
-    (BASE, (*NOUNS, *VERBS, "api", *FACES)),
-    (NOUNS, (*VERBS, "api", *FACES)),
-    (VERBS, ("api", *FACES)),
-    (("api",), FACES),
+    (BASE, (*NOUNS, *VERBS, "api", *TOOLS, *FACES)),
+    (NOUNS, (*VERBS, "api", *TOOLS, *FACES)),
+    (VERBS, ("api", *TOOLS, *FACES)),
+    (("api",), (*TOOLS, *FACES)),
+    (TOOLS, FACES),
 ]
 
 
@@ -114,7 +118,7 @@ def violations(root: Path) -> list[str]:
             ):
                 # the root re-exports the API: below it, only the version is safe to take
                 problems.append(f"{where}:{line}: takes {name} from the package root")
-        if not is_face:
+        if not is_face and layer not in TOOLS:
             problems += [
                 f"{where}:{line}: calls print() below the faces" for line in print_calls(path)
             ]
@@ -127,7 +131,7 @@ def test_imports_point_down_only() -> None:
 
 
 def test_every_subpackage_has_a_layer() -> None:
-    known = {*BASE, *NOUNS, *VERBS, "api", *FACES}
+    known = {*BASE, *NOUNS, *VERBS, "api", *TOOLS, *FACES}
     children = {
         p.stem
         for p in SOURCE.iterdir()
@@ -145,7 +149,7 @@ def test_every_subpackage_has_a_layer() -> None:
 def _tree(tmp_path: Path, files: dict[str, str]) -> Path:
     """A small fake source tree: a package root, a CLI, an API and a few layers."""
     root = tmp_path / "lernwerk"
-    for sub in ("store", "models", "training", "serving"):
+    for sub in ("store", "models", "training", "serving", "bench"):
         (root / sub).mkdir(parents=True)
         (root / sub / "__init__.py").touch()
     (root / "__init__.py").write_text("from lernwerk.api import fit\n__version__ = '0'\n")
@@ -171,6 +175,9 @@ def _tree(tmp_path: Path, files: dict[str, str]) -> Path:
         ({"__init__.py": "from lernwerk.cli import main\n"}, "only the faces may import the CLI"),
         ({"store/x.py": "from lernwerk import Workspace\n"}, "from the package root"),
         ({"training/log.py": "def log(x):\n    print(x)\n"}, "calls print() below the faces"),
+        ({"training/x.py": "from lernwerk.bench import run\n"}, "training imports lernwerk.bench"),
+        ({"bench/x.py": "from lernwerk.serving import app\n"}, "bench imports lernwerk.serving"),
+        ({"bench/y.py": "import typer\n"}, "imports typer"),
     ],
 )
 def test_the_checker_finds_wrong_arrows(
@@ -184,12 +191,13 @@ def test_the_checker_allows_the_right_arrows(tmp_path: Path) -> None:
     root = _tree(
         tmp_path,
         {
-            "cli.py": "import typer\nfrom rich.console import Console\nfrom lernwerk import api\nprint('ok')\n",
+            "cli.py": "import typer\nfrom rich.console import Console\nfrom lernwerk import api\nfrom lernwerk.bench import run\nprint('ok')\n",
             "serving/app.py": "from fastapi import FastAPI\nfrom lernwerk.api import Workspace\n",
             "api.py": "from lernwerk.training import trainer\nfrom lernwerk import __version__\n",
             "training/loop.py": "from ..models import net\nfrom lernwerk.store import db\n",
             "models/net.py": "from lernwerk.config import X\nimport torch\n",
             "store/db.py": "import sqlite3\nfrom lernwerk.errors import E\n",
+            "bench/run.py": "from lernwerk.api import Workspace\nprint('42 s')\n",
         },
     )
     assert violations(root) == []

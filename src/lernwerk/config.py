@@ -21,7 +21,7 @@ SCHEMA_VERSION = 1
 OptimizerName = Literal["sgd", "adam", "adamw", "rmsprop", "adagrad"]
 LossName = Literal["cross_entropy", "binary_cross_entropy", "mse", "mae"]
 ScheduleName = Literal["constant", "step", "cosine", "onecycle"]
-TaskName = Literal["classification", "regression"]
+TaskName = Literal["classification", "regression", "forecasting", "anomaly"]
 DeviceName = Literal["cpu", "cuda", "auto"]
 
 
@@ -113,10 +113,11 @@ def normalize_layer(raw: Any, index: str) -> dict[str, Any]:
                 f"layer {index}: expected {{type: Name, ...}} or {{Name: {{...}}}}; "
                 f"received keys: {', '.join(map(str, raw))}"
             )
-        if isinstance(out.get("layers"), list):
-            out["layers"] = [
-                normalize_layer(sub, f"{index}.{i + 1}") for i, sub in enumerate(out["layers"])
-            ]
+        for key in ("layers", "shortcut"):  # blocks hold layers (a residual's shortcut, too)
+            if isinstance(out.get(key), list):
+                out[key] = [
+                    normalize_layer(sub, f"{index}.{i + 1}") for i, sub in enumerate(out[key])
+                ]
         return out
     raise SpecError(f"layer {index}: expected a mapping or a layer name; received: {raw!r}")
 
@@ -250,7 +251,11 @@ class TrainConfig(_Spec):
     nesterov: bool = Field(False, description="Nesterov momentum (sgd)")
     weight_decay: float = Field(0.0, ge=0, le=1, description="L2 penalty (decoupled for adamw)")
     loss: LossName | None = Field(None, description="chosen from the task when omitted")
-    schedule: ScheduleName = Field("constant", description="learning-rate schedule over the run")
+    schedule: ScheduleName | None = Field(
+        None,
+        description="learning-rate schedule over the run; cosine for sequences, else constant, "
+        "when omitted",
+    )
     step_size_epochs: int = Field(10, ge=1, description="step schedule: epochs between decays")
     gamma: float = Field(0.1, gt=0, le=1, description="step schedule: factor per decay")
     lr_min: float = Field(0.0, ge=0, description="cosine schedule: the final learning rate")
@@ -259,8 +264,9 @@ class TrainConfig(_Spec):
     )
     early_stopping: int | None = Field(
         None,
-        ge=1,
-        description="stop after this many epochs without improvement and restore the best weights",
+        ge=0,
+        description="stop after this many epochs without improvement and restore the best "
+        "weights; 0: never; when omitted, on for sequences with a validation split",
     )
     monitor: str = Field(
         "val_loss", description="the validation metric that early stopping and 'best' watch"
@@ -272,6 +278,21 @@ class TrainConfig(_Spec):
     val_split: float = Field(0.2, ge=0, lt=1, description="fraction of the data for validation")
     test_split: float = Field(0.2, ge=0, lt=1, description="fraction held out for the final test")
     split_seed: int = Field(0, ge=0, le=2**31 - 1, description="seeds the train/val/test split")
+    balanced_sampling: bool | None = Field(
+        None,
+        description="draw every class equally often in training; when omitted, on for "
+        "classification when the largest class is at least 1.5x the smallest",
+    )
+    normal_class: str | None = Field(
+        None, description="anomaly: the class of normal samples; 'ok' when omitted"
+    )
+    threshold_quantile: float | None = Field(
+        None,
+        gt=0,
+        le=1,
+        description="anomaly: the threshold is this quantile of the normal validation scores; "
+        "when omitted, the best F1 on validation (0.99 when it holds no anomalies)",
+    )
     augment: AugmentConfig = Field(
         default_factory=AugmentConfig,  # type: ignore[arg-type]
         description="random transforms of each training batch (images only); off by default",

@@ -1,48 +1,207 @@
-"""The benchmark's quick mode runs end to end and writes a report with every peer."""
+"""Every suite runs once in quick mode on tiny sizes and writes its section and its JSON.
+
+No timing is asserted: the machine may be busy. The peers that need the `bench` extra are
+left out here (TensorFlow's import alone takes seconds); a missing one must say so.
+"""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
-from bench import run as bench_run
-from bench import tabular
+import pytest
+
+from lernwerk.bench import SUITES, report, tabular
+from lernwerk.bench import run as bench_run
+from lernwerk.bench.common import percentile
+from lernwerk.cli import main
+
+TINY = {
+    "tabular": {
+        "sizes": ({"rows": 1000, "features": 20},),
+        # no Keras (its import takes seconds); no HistGradientBoosting (its OpenMP threads
+        # take seconds even on 600 rows when the machine is busy)
+        "peers": tuple(
+            p for p in tabular.PEERS if p.requires != "keras" and p.name != "HistGradientBoosting"
+        ),
+    },
+    "digits": {"epochs": 1, "keras": False},
+    "images": {
+        "runs": (
+            ("lernwerk smiley-cnn on smileys", "smileys:per_class=5", "smiley-cnn", 1),
+            ("lernwerk smiley-cnn on solder", "solder:per_class=5", "smiley-cnn", 1),
+        ),
+        "lever_epochs": 1,
+        "peak_seconds": 0.1,
+    },
+    "predict": {
+        "per_class": 5,
+        "calls": 10,
+        "warmup": 2,
+        "batch_seconds": 0.1,
+        "under_load": False,
+    },
+}
 
 
-def test_quick_mode_is_5000_rows_only():
+def test_quick_mode_sizes():
     assert tabular.QUICK_SIZES == ({"rows": 5000, "features": 20},)
     assert {s["rows"] for s in tabular.FULL_SIZES} == {50_000, 500_000}
 
 
-def test_quick_suite_writes_report_with_every_peer(tmp_path):
-    out = tmp_path / "RESULTS.md"
-    (tmp_path / "RESULTS.md").write_text("# old\n\n## Log\n\n- kept by hand\n")
-    # quick mode, on 2 000 rows instead of 5 000 to stay well under 30 s on a busy 2-core box
-    record = bench_run.run(
-        quick=True, out=out, sizes=({"rows": 2000, "features": 20},), log=lambda _: None
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory) -> tuple[Path, dict]:
+    folder = tmp_path_factory.mktemp("bench")
+    out = folder / "RESULTS.md"
+    out.write_text(
+        "# old\n\n<!-- suite:other -->\n## kept section\n\n<!-- /suite:other -->\n\n"
+        "## Log\n\n- kept by hand\n"
     )
+    records = bench_run.run("all", quick=True, out=out, options=TINY, log=lambda _: None)
+    return out, records
 
+
+def test_every_suite_writes_its_section(quick_run):
+    out, records = quick_run
     text = out.read_text()
-    assert "| peer | settings | test accuracy | fit seconds | × lernwerk default | notes |" in text
-    assert "`tabular:rows=2000,features=20`" in text
-    assert "quick mode" in text
-    for peer in tabular.PEERS:
-        assert f"| {peer.name} |" in text, peer.name
-    assert "## How to reproduce" in text
+    assert list(records) == list(SUITES)
+    for suite in SUITES:
+        assert text.count(f"<!-- suite:{suite} -->") == 1, suite
+        assert text.count(f"<!-- /suite:{suite} -->") == 1, suite
+    assert text.index("suite:tabular") < text.index("suite:digits") < text.index("suite:images")
+    assert "**Machine (latest run):**" in text and "**quick mode**" in text
+    assert "1-min load average at the start" in text
+    assert "**Targets (issue 5):**" in text
+    assert "## kept section" in text  # another suite's section survives
     assert text.rstrip().endswith("## Log\n\n- kept by hand")  # the hand-written log survives
-    assert "**Machine:**" in text
 
-    (ds,) = record["datasets"]
+
+def test_every_suite_appends_its_json(quick_run):
+    out, records = quick_run
+    for suite in SUITES:
+        (path,) = (out.parent / "results").glob(f"{suite}-*.json")
+        runs = json.loads(path.read_text())
+        assert runs[-1]["suite"] == suite and runs[-1]["quick"] is True
+        assert runs[-1]["machine"]["cpu"] and "torch" in runs[-1]["machine"]["versions"]
+        assert runs[-1]["machine"]["load_average_1min"] is not None
+
+
+def test_tabular_has_every_peer_and_ratios(quick_run):
+    _, records = quick_run
+    text = (quick_run[0]).read_text()
+    assert "| peer | settings | test accuracy | fit seconds | × lernwerk default | notes |" in text
+    (ds,) = records["tabular"]["datasets"]
     by_peer = {r["peer"]: r for r in ds["results"]}
-    assert set(by_peer) == {p.name for p in tabular.PEERS}
+    assert set(by_peer) == {p.name for p in TINY["tabular"]["peers"]}
     for name, r in by_peer.items():
         if r["status"] == "ok":
             assert 0.5 < r["accuracy"] <= 1.0, name
-            assert r["seconds"] > 0, name
+            assert r["extra"]["load_1min_before"] is not None, name
         else:
             assert r["status"] in ("not installed", "skipped"), (name, r["note"])
-    assert by_peer[tabular.BASELINE]["status"] == "ok"
     assert by_peer[tabular.BASELINE]["ratio"] == 1.0
 
-    (json_file,) = (tmp_path / "results").glob("tabular-*.json")
-    runs = json.loads(json_file.read_text())
-    assert runs[-1]["datasets"][0]["dataset"] == "tabular:rows=2000,features=20"
+
+def test_digits_compares_the_same_network(quick_run):
+    _, records = quick_run
+    rows = {r["peer"]: r for r in records["digits"]["results"]}
+    assert rows["lernwerk lenet"]["status"] == "ok"
+    assert rows["plain PyTorch loop"]["status"] == "ok"
+    assert (
+        rows["plain PyTorch loop"]["extra"]["batch_size"]
+        == rows["lernwerk lenet"]["extra"]["batch_size"]
+    )
+    assert rows["Keras (TensorFlow)"]["status"] == "skipped"  # left out here
+    assert any(name.startswith("plain loop + ") for name in rows)
+
+
+def test_images_report_flops_against_the_peak(quick_run):
+    _, records = quick_run
+    rec = records["images"]
+    assert rec["peaks"]["float32"]["gflops"] > 0
+    solder = next(r for r in rec["results"] if r["peer"] == "lernwerk smiley-cnn on solder")
+    assert solder["status"] == "ok"
+    assert solder["extra"]["achieved_gflops"] > 0 and 0 < solder["extra"]["share_of_peak"]
+
+
+def test_predict_times_the_api_and_says_what_it_could_not(quick_run):
+    _, records = quick_run
+    rows = {r["peer"]: r for r in records["predict"]["results"]}
+    api = rows["Python API, one sample"]
+    assert api["status"] == "ok" and api["extra"]["p50_ms"] <= api["extra"]["p99_ms"]
+    assert rows["Python API, batch 256"]["extra"]["samples_per_second"] > 0
+    http = rows["HTTP, one sample"]
+    assert http["status"] == "ok" or "not available" in http["note"], http["note"]
+    assert rows["HTTP, one sample, under load"]["status"] in ("skipped", "not available")
+
+
+def test_a_missing_peer_says_so_and_the_rest_run():
+    def never(data):
+        raise AssertionError("a missing peer must not run")
+
+    peers = (
+        tabular.PEERS[4],  # LogisticRegression, fast
+        tabular.Peer("Imaginary", "—", never, requires="no_such_module_for_lernwerk"),
+    )
+    peers = (tabular.Peer(tabular.BASELINE, "stand-in", tabular.logistic_regression), *peers)
+    (ds,) = tabular.run_suite(({"rows": 500, "features": 20},), peers=peers, log=lambda _: None)
+    by_peer = {r["peer"]: r for r in ds["results"]}
+    assert by_peer["Imaginary"]["status"] == "not installed"
+    assert "no_such_module_for_lernwerk is not installed" in by_peer["Imaginary"]["note"]
+    assert by_peer["LogisticRegression"]["status"] == "ok"
+    assert "not installed" in tabular.markdown_table(ds)
+
+
+def test_report_rewrites_only_the_suites_that_ran(tmp_path):
+    out = tmp_path / "RESULTS.md"
+    old = (
+        "# x\n\n<!-- suite:digits -->\n## digits old\n\nOLD DIGITS\n<!-- /suite:digits -->\n\n"
+        "<!-- suite:images -->\n## images old\n\nOLD IMAGES\n<!-- /suite:images -->\n\n## Log\n\n- a\n"
+    )
+    out.write_text(old)
+    sections = report.existing_sections(old)
+    assert set(sections) == {"digits", "images"}
+
+    class Fake:
+        TITLE = "digits: new"
+
+        @staticmethod
+        def section(record):
+            return "NEW DIGITS"
+
+    facts = {
+        "cpu": "cpu",
+        "cores": 2,
+        "usable_cores": 2,
+        "ram_gib": 1.0,
+        "os": "os",
+        "python": "3",
+        "torch_threads": 1,
+        "versions": {"torch": "2"},
+        "load_average_1min": 0.5,
+    }
+    record = {
+        "suite": "digits",
+        "quick": False,
+        "started_at": "now",
+        "total_seconds": 1.0,
+        "machine": facts,
+        "command": "c",
+    }
+    report.write_report(out, [record], {"digits": Fake})
+    text = out.read_text()
+    assert "NEW DIGITS" in text and "OLD DIGITS" not in text
+    assert "OLD IMAGES" in text and text.rstrip().endswith("## Log\n\n- a")
+
+
+def test_percentile_interpolates_like_numpy():
+    values = [5.0, 1.0, 3.0, 2.0, 4.0]
+    assert percentile(values, 50) == 3.0
+    assert percentile(values, 99) == pytest.approx(4.96)
+    assert percentile([7.0], 99) == 7.0
+
+
+def test_cli_refuses_an_unknown_suite(capsys):
+    assert main(["bench", "--suite", "nope"]) == 2
+    assert main(["bench", "--help"]) == 0
+    assert "--quick" in capsys.readouterr().out

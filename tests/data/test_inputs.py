@@ -300,7 +300,9 @@ def test_missing_file_is_not_found(tmp_path: Path) -> None:
 def test_unknown_suffix_lists_supported(tmp_path: Path) -> None:
     path = _write(tmp_path / "notes.txt", "1,2,3")
 
-    with pytest.raises(DataError, match=r"notes\.txt: unsupported type; supported: \.csv, \.parquet"):
+    with pytest.raises(
+        DataError, match=r"notes\.txt: unsupported type; supported: \.csv, \.parquet"
+    ):
         _table([path])
 
 

@@ -11,17 +11,35 @@ from lernwerk.models import build_network, list_presets, load_preset, preset_nam
 PRESET_INPUTS = {
     "fcn1d": (3, 20),
     "gru": (3, 20),
+    "gru-bi": (3, 20),
+    "inception1d": (3, 20),
     "lenet": (1, 8, 8),
     "lstm": (3, 20),
+    "lstm-bi": (3, 20),
+    "lstm-fcn": (3, 20),
     "mlp": (2,),
     "perceptron": (2,),
     "resnet-small": (3, 16, 16),
+    "resnet1d": (3, 20),
     "smiley-cnn": (1, 28, 28),
 }
+# autoencoders: their output has the input's shape ('filters: auto' = the input's channels)
+AUTOENCODER_INPUTS = {"autoencoder1d": (3, 32)}
 
 
 def test_every_preset_has_an_input_here() -> None:
-    assert preset_names() == sorted(PRESET_INPUTS)
+    assert preset_names() == sorted({**PRESET_INPUTS, **AUTOENCODER_INPUTS})
+
+
+@pytest.mark.parametrize("name", sorted(AUTOENCODER_INPUTS))
+def test_autoencoder_preset_gives_back_the_input_shape(name: str) -> None:
+    shape = AUTOENCODER_INPUTS[name]
+    network = build_network(load_preset(name), shape, num_outputs=shape[0])
+    network.eval()
+    with torch.no_grad():
+        out = network(torch.rand(2, *shape))
+    assert network.output_shape == shape and out.shape == (2, *shape)
+    assert network.output_activation == "linear"
 
 
 @pytest.mark.parametrize("name", sorted(PRESET_INPUTS))

@@ -17,8 +17,13 @@ from lernwerk.training import resolve_device, resolve_train_config
         (5_000, "adam", 64, 26, 1e-3 * 2**0.5),
         # N/100 = 500 -> 2^9 = 512; 98 steps -> 21 epochs; sqrt(512/32) = 4, the cap
         (50_000, "adamw", 512, 21, 4e-3),
-        # N/100 = 10 000 -> 2^13, capped at 512; 1954 steps -> 2 epochs, raised to 10
-        (1_000_000, "rmsprop", 512, 10, 4e-3),
+        # N/100 = 10 000 -> 2^13, capped at 512; 1954 steps -> 2 epochs, raised to 3
+        # (the floor above 100 000 samples)
+        (1_000_000, "rmsprop", 512, 3, 4e-3),
+        # 200 000 -> 391 steps -> 6 epochs: above the floor of 3
+        (200_000, "adam", 512, 6, 4e-3),
+        # 100 000 (not above the limit) -> 196 steps -> ceil(10.2) = 11 epochs
+        (100_000, "adam", 512, 11, 4e-3),
         # sgd and adagrad keep their rate whatever the batch
         (50_000, "sgd", 512, 21, 0.01),
         (50_000, "adagrad", 512, 21, 0.01),

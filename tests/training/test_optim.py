@@ -143,3 +143,21 @@ def test_the_trainer_follows_the_schedule(workspace) -> None:
     # the history's lr is the rate of each epoch's last step
     last_steps = [expected[epoch * per_epoch - 1] for epoch in range(1, 5)]
     assert run.history["lr"].tolist() == pytest.approx(last_steps, rel=1e-6)
+
+
+@pytest.mark.parametrize("name", ["adam", "adamw"])
+def test_adam_steps_are_fused_on_the_cpu(name: str) -> None:
+    # fused: one kernel for all parameters, 0.72x the step time (bench/RESULTS.md, Log)
+    config = TrainConfig(optimizer=name, lr=0.05)
+    optimizer = make_optimizer(iter([torch.nn.Parameter(torch.zeros(2))]), config)
+    assert optimizer.defaults["fused"] is True
+    reference = torch.nn.Parameter(torch.ones(3))
+    ours = torch.nn.Parameter(torch.ones(3))
+    cls = torch.optim.Adam if name == "adam" else torch.optim.AdamW
+    torch_opt = cls([reference], lr=0.05, weight_decay=config.weight_decay)  # the default way
+    our_opt = make_optimizer([ours], config)
+    for step in range(3):
+        for p, opt in ((reference, torch_opt), (ours, our_opt)):
+            p.grad = torch.tensor([1.0, -2.0, 0.5]) * (step + 1)
+            opt.step()
+    torch.testing.assert_close(ours.detach(), reference.detach(), rtol=1e-6, atol=1e-7)

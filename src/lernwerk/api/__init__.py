@@ -18,7 +18,6 @@ from lernwerk.api.workspace import Workspace
 from lernwerk.config import ModelSpec
 from lernwerk.data import Dataset
 from lernwerk.models import ModelSummary, build_network, resolve_model, summarize
-from lernwerk.training import make_task
 
 # -- module-level conveniences --------------------------------------------------------------
 
@@ -53,15 +52,16 @@ def model_summary(
 ) -> ModelSummary:
     """Summarise a model for a dataset's input (and classes) or for a given input shape.
 
+    A model name may be a preset or, with a workspace, a model saved there.
+
     Raises:
         SpecError: the model does not fit the input; the message names the layer.
     """
-    spec = resolve_model(model)
-    if dataset is not None:
-        ds = _workspace(workspace).load_dataset(dataset)
-        task = make_task(ds.task, None, classes=ds.classes, y_train=ds.y)
-        input_shape, outputs = ds.input_shape, outputs or task.num_outputs
-    return summarize(build_network(spec, input_shape, outputs))
+    if dataset is None and workspace is None:  # no workspace needed (nor created)
+        return summarize(build_network(resolve_model(model), input_shape, outputs))
+    return _workspace(workspace).model_summary(
+        model, dataset=dataset, input_shape=input_shape, outputs=outputs
+    )
 
 
 datasets = DatasetsNamespace(Workspace)

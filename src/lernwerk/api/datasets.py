@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
+from lernwerk.api.batching import GroupCommit
 from lernwerk.data import Dataset, Splits, editing, list_builtins, load_dataset_ref
 from lernwerk.data.builtin import BUILTINS, parse_dataset_ref
 from lernwerk.data.packing import pack, unpack
-from lernwerk.errors import Conflict, DataError, NotFound
+from lernwerk.errors import Conflict, DataError, LernwerkError, NotFound
 from lernwerk.store import DatasetRecord, WorkspaceStore, load_tensors, save_tensors
 
 if TYPE_CHECKING:
@@ -40,6 +41,7 @@ class DatasetMethods:
     """The dataset half of `Workspace`: every method takes and returns plain values."""
 
     store: WorkspaceStore
+    _sample_additions: GroupCommit
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -90,6 +92,97 @@ class DatasetMethods:
             "fixed_test": ds.test_index is not None,
         }
         return info
+
+    def dataset_view(
+        self, ref: str, *, table_rows: int = 20, series_per_class: int = 3
+    ) -> dict[str, Any]:
+        """`dataset_info` plus a look at the data: the first rows of a table
+        (`table: {columns, rows}`) or a few series per class (`series: [{label, values}]`)."""
+        info = self.dataset_info(ref)
+        ds = self.load_dataset(ref)
+        if ds.kind == "table":
+            info["table"] = _table_head(ds, table_rows)
+        elif ds.kind == "sequences":
+            info["series"] = _series_examples(ds, series_per_class)
+        return info
+
+    def list_samples(
+        self, ref: str, *, label: str | None = None, offset: int = 0, limit: int = 100
+    ) -> dict[str, Any]:
+        """A page of a dataset's samples: `{"total", "samples": [{id, label, test}]}`,
+        optionally only those of one class."""
+        ds = self.load_dataset(ref)
+        index = torch.arange(len(ds))
+        if label is not None:
+            if ds.task != "classification" or label not in ds.classes:
+                raise NotFound(
+                    f"no class '{label}'; classes: {', '.join(ds.classes) or 'none'}",
+                    where="label",
+                )
+            index = (ds.y == ds.classes.index(label)).nonzero().flatten()
+        page = index[max(offset, 0) : max(offset, 0) + max(limit, 0)]
+        ids, is_test = ds.ids, ds.is_test
+        samples = [
+            {"id": int(ids[i]), "label": _label(ds, int(i)), "test": bool(is_test[i])}
+            for i in page.tolist()
+        ]
+        return {"total": len(index), "samples": samples}
+
+    def add_image_samples(
+        self,
+        name: str,
+        label: str,
+        *,
+        pixels: Any = None,
+        data_url: str | None = None,
+        files: list[tuple[str, bytes]] | None = None,
+    ) -> list[int]:
+        """Add images to a stored image dataset under `label`; returns their ids.
+
+        Give one of: `pixels` (rows of values in [0, 1], H×W or H×W×C), `data_url` (a
+        PNG/JPEG `data:` URL, as a canvas or webcam gives it) or `files` ((name, bytes)
+        of image files, or of one zip of images). Every image is brought to the dataset's
+        size and channels; all are decoded before any is stored (all or nothing).
+
+        Raises:
+            DataError: the dataset holds no images, or an input is not a readable image.
+            NotFound: no such dataset or class.
+        """
+        from lernwerk.api import inputs
+
+        rec = self.store.get_dataset(name)
+        if rec.kind != "images":
+            raise DataError(
+                f"dataset '{name}' holds {rec.kind}; only image datasets take images",
+                where="dataset",
+            )
+        if label not in rec.classes:
+            raise NotFound(
+                f"no class '{label}'; classes: {', '.join(rec.classes) or 'none yet'}",
+                where="label",
+            )
+        shape = tuple(rec.input_shape)
+        given = [v is not None for v in (pixels, data_url, files)]
+        if sum(given) != 1:
+            raise DataError("give one of pixels, image (a data URL) or files", where="body")
+        if pixels is not None:
+            samples = [inputs.image_from_pixels(pixels, shape, rec.meta)]
+        elif data_url is not None:
+            data = inputs.decode_data_url(data_url)
+            samples = [inputs.image_from_bytes(data, shape, rec.meta, "image")]
+        else:
+            samples = []
+            for file_name, data in files or []:
+                if file_name.lower().endswith(".zip"):
+                    for member, content in inputs.images_in_zip(data, file_name):
+                        where = f"{file_name}:{member}"
+                        samples.append(inputs.image_from_bytes(content, shape, rec.meta, where))
+                else:
+                    samples.append(inputs.image_from_bytes(data, shape, rec.meta, file_name))
+            if not samples:
+                raise DataError("no images in the upload", where="files")
+        x = torch.from_numpy(np.stack(samples))  # (n, C, H, W)
+        return self.add_samples(name, x, [label] * len(samples))
 
     # -- storing ----------------------------------------------------------------------------
 
@@ -178,12 +271,32 @@ class DatasetMethods:
     # -- editing ----------------------------------------------------------------------------
 
     def add_samples(self, name: str, x: np.ndarray | torch.Tensor, labels: list[str]) -> list[int]:
-        """Append samples shaped like the dataset's (images in [0, 1]); returns their ids."""
+        """Append samples shaped like the dataset's (images in [0, 1]); returns their ids.
+
+        Safe to call from many threads at once: additions that arrive together are
+        stored in one write (see `lernwerk.api.batching`).
+        """
         xt = torch.as_tensor(np.asarray(x) if not torch.is_tensor(x) else x, dtype=torch.float32)
-        with self.store.dataset_lock(name):
-            ds, ids = editing.add_samples(self._load_stored(name), xt, list(labels))
+        return self._sample_additions.submit(
+            name,
+            (xt, list(labels)),
+            lambda: self.store.dataset_lock(name),
+            lambda changes: self._add_sample_batch(name, changes),
+        )
+
+    def _add_sample_batch(self, name: str, changes: list[tuple[torch.Tensor, list[str]]]) -> list:
+        """Apply queued additions in order and store once; a bad one fails on its own."""
+        ds = self._load_stored(name)
+        results: list[Any] = []
+        for xt, labels in changes:
+            try:
+                ds, ids = editing.add_samples(ds, xt, labels)
+                results.append(ids.tolist())
+            except LernwerkError as exc:
+                results.append(exc)
+        if any(not isinstance(r, LernwerkError) for r in results):
             self.save_dataset(ds)
-        return ids.tolist()
+        return results
 
     def add_sample_files(self, name: str, paths: list[str | Path], label: str) -> list[int]:
         """Decode image files to the dataset's size and channels and add them under `label`."""
@@ -371,3 +484,28 @@ class DatasetsNamespace:
 
     def delete(self, name: str, workspace=None) -> None:
         self._ws(workspace).delete_dataset(name)
+
+
+def _label(ds: Dataset, i: int) -> str | float:
+    return ds.classes[int(ds.y[i])] if ds.task == "classification" else float(ds.y[i])
+
+
+def _table_head(ds: Dataset, rows: int) -> dict[str, Any]:
+    target = str(ds.meta.get("target") or "target")
+    head = ds.x[:rows].tolist()
+    return {
+        "columns": [*ds.feature_names, target],
+        "rows": [[*r, _label(ds, i)] for i, r in enumerate(head)],
+    }
+
+
+def _series_examples(ds: Dataset, per_class: int) -> list[dict[str, Any]]:
+    if ds.task != "classification":
+        picks = list(range(min(len(ds), 2 * per_class)))
+    else:
+        picks = []
+        for k in range(len(ds.classes)):
+            picks += (ds.y == k).nonzero().flatten()[:per_class].tolist()
+    return [
+        {"id": int(ds.ids[i]), "label": _label(ds, i), "values": ds.x[i].tolist()} for i in picks
+    ]

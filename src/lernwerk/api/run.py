@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
+import tempfile
+import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -13,8 +16,10 @@ import torch
 
 from lernwerk.config import ModelSpec
 from lernwerk.data import Dataset
+from lernwerk.data.images import IMAGE_SUFFIXES
 from lernwerk.data.inputs import read_inputs
-from lernwerk.errors import Conflict, SpecError
+from lernwerk.errors import Conflict, DataError, LernwerkError, SpecError
+from lernwerk.evaluation.metrics import misclassified
 from lernwerk.export import Predictor, export_safetensors
 from lernwerk.models import ModelSummary, build_network, summarize
 from lernwerk.store import RunRecord
@@ -104,26 +109,149 @@ class Run:
             table_encoding=data_meta.get("table_encoding"),
         )
         out = p.predict(x)
-        results = []
-        for label, row in zip(labels, out, strict=True):
-            if p.classes:
-                best = int(row.argmax())
-                results.append(
-                    {
-                        "input": label,
-                        "predicted": p.classes[best],
-                        "confidence": float(row[best]),
-                        "probabilities": {c: float(v) for c, v in zip(p.classes, row, strict=True)},
-                    }
-                )
-            elif len(row) == 1:
-                results.append({"input": label, "value": float(row[0])})
-            else:
-                results.append({"input": label, "values": [float(v) for v in row]})
-        return results
+        return [{"input": label, **_result(p, row)} for label, row in zip(labels, out, strict=True)]
 
     def evaluate(self, split: str = "test") -> dict[str, Any]:
         """Metrics of the trained model on a split of the run's dataset, computed now."""
+        ds, idx = self._split(split)
+        return _evaluate(self.predictor, ds, idx)
+
+    def evaluation(self, split: str = "test", *, limit: int = 1000) -> dict[str, Any]:
+        """Metrics on a split and every sample's prediction, for a results page.
+
+        Returns:
+            `{"split", "metrics", "classes", "num_samples", "samples"}`; for classification
+            each sample is `{id, label, predicted, confidence, probabilities: {class: p}}`,
+            the misclassified first (most confident first), then the rest; for regression
+            `{id, label, predicted}`, the largest errors first. At most `limit` samples.
+        """
+        ds, idx = self._split(split)
+        x, y = ds.subset(idx)
+        predictor = self.predictor
+        out = predictor.predict(x)  # (N, C) probabilities or (N, K) values
+        metrics = predictor.task.metrics(y.numpy(), out)
+        ids = ds.ids[idx].tolist()
+        samples: list[dict[str, Any]] = []
+        classes = predictor.classes
+        if classes:
+            true = y.numpy().astype(np.int64)
+            wrong = {m["index"] for m in misclassified(true, out)}
+            order = [m["index"] for m in misclassified(true, out)]
+            right = [i for i in np.argsort(out.max(axis=1), kind="stable") if i not in wrong]
+            for i in (order + [int(i) for i in right])[:limit]:
+                best = int(out[i].argmax())
+                samples.append(
+                    {
+                        "id": ids[i],
+                        "label": classes[int(true[i])],
+                        "predicted": classes[best],
+                        "confidence": float(out[i, best]),
+                        "probabilities": {
+                            c: float(p) for c, p in zip(classes, out[i], strict=True)
+                        },
+                    }
+                )
+        else:
+            values = out[:, 0] if out.ndim == 2 and out.shape[1] == 1 else out
+            target = y.numpy()
+            error = np.abs(np.asarray(values, dtype=np.float64) - target).reshape(len(target), -1)
+            for i in np.argsort(-error.max(axis=1), kind="stable")[:limit].tolist():
+                samples.append(
+                    {"id": ids[i], "label": target[i].tolist(), "predicted": values[i].tolist()}
+                )
+        return {
+            "split": split,
+            "metrics": metrics,
+            "classes": list(classes),
+            "num_samples": len(idx),
+            "samples": samples,
+        }
+
+    def predict_sample(
+        self,
+        *,
+        pixels: Any = None,
+        image: str | bytes | None = None,
+        values: dict[str, float] | None = None,
+        series: Any = None,
+    ) -> dict[str, Any]:
+        """Predict one input given as a page sends it.
+
+        Args:
+            pixels: rows of values in [0, 1], H×W or H×W×C (image models).
+            image: a `data:` URL or an image file's bytes (image models).
+            values: `{feature: number}` (table models).
+            series: values per channel, C×T, or T values for one channel (sequence models).
+
+        Returns:
+            `{"predicted", "confidence", "probabilities": {class: p}}` (classification) or
+            `{"value"}` (`{"values"}` for several outputs).
+
+        Raises:
+            DataError: the input does not suit the model (kind, shape, range, format).
+        """
+        from lernwerk.api import inputs
+
+        p = self.predictor
+        kind, shape, meta = p.meta.get("kind"), p.input_shape, p.meta.get("data_meta") or {}
+        given = {
+            k: v
+            for k, v in {
+                "pixels": pixels,
+                "image": image,
+                "values": values,
+                "series": series,
+            }.items()
+            if v is not None
+        }
+        if len(given) != 1:
+            raise DataError("give exactly one of pixels, image, values or series", where="body")
+        ((field, value),) = given.items()
+        expected = {"pixels": "images", "image": "images", "values": "table", "series": "sequences"}
+        if expected[field] != kind:
+            raise DataError(
+                f"this model was trained on {kind}; {field} are for {expected[field]}", where=field
+            )
+        if field == "pixels":
+            x = inputs.image_from_pixels(value, shape, meta)
+        elif field == "image":
+            data = inputs.decode_data_url(value) if isinstance(value, str) else value
+            x = inputs.image_from_bytes(data, shape, meta)
+        elif field == "values":
+            names = list(p.meta.get("feature_names") or [])
+            x = inputs.row_from_values(value, names, meta.get("table_encoding"))
+        else:
+            x = inputs.series_from_values(value, shape)
+        return _result(p, p.predict(x)[0])
+
+    def predict_upload(self, file_name: str, data: bytes) -> list[dict[str, Any]]:
+        """Predict for an uploaded file (an image, a CSV of rows or series, a `.npy` array):
+        one result per sample, as `predict_files` gives them."""
+        suffix = Path(file_name).suffix.lower()
+        if suffix in IMAGE_SUFFIXES and self.predictor.meta.get("kind") == "images":
+            return [{"input": file_name, **self.predict_sample(image=data)}]
+        with tempfile.TemporaryDirectory(prefix="lernwerk-upload-") as tmp:
+            path = Path(tmp) / (Path(file_name).name or "upload")
+            path.write_bytes(data)
+            try:
+                results = self.predict_files([path])
+            except LernwerkError as exc:
+                raise type(exc)(str(exc).replace(f"{tmp}/", ""), where=file_name) from None
+        for r in results:
+            r["input"] = str(r["input"]).replace(f"{tmp}/", "")
+        return results
+
+    def weights_zip(self) -> bytes:
+        """The trained model as a zip: `model.safetensors` and `model.json`."""
+        buffer = io.BytesIO()
+        with tempfile.TemporaryDirectory(prefix="lernwerk-export-") as tmp:
+            files = self.export(tmp)
+            with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+                for f in files:
+                    archive.write(f, f.name)
+        return buffer.getvalue()
+
+    def _split(self, split: str) -> tuple[Dataset, torch.Tensor]:
         if split not in SPLITS:
             raise SpecError(
                 f"split must be one of {', '.join(SPLITS)}; received: {split!r}", where="split"
@@ -137,7 +265,35 @@ class Run:
         idx = getattr(ds.split(train["val_split"], train["test_split"], train["split_seed"]), split)
         if len(idx) == 0:
             raise SpecError(f"run {self.id} has an empty {split} split", where="split")
-        return _evaluate(self.predictor, ds, idx)
+        return ds, idx
+
+    def input_spec(self) -> dict[str, Any] | None:
+        """What `predict_sample` takes, for a form: the kind, the sample shape, the classes
+        and the input columns (with their categories for an imported table); None while
+        the run has no trained model."""
+        meta_path = self.dir / "model.json"
+        if not meta_path.is_file():
+            return None
+        bundle = json.loads(meta_path.read_text())
+        task = task_from_dict(bundle["task"])
+        kind = bundle.get("kind")
+        meta = bundle.get("data_meta") or {}
+        encoding = meta.get("table_encoding")
+        if encoding:
+            columns = [
+                {"name": c["name"], "kind": c["kind"], "categories": c.get("categories", [])}
+                for c in encoding.get("columns", [])
+            ]
+        else:
+            names = bundle.get("feature_names") or []
+            columns = [{"name": n, "kind": "numeric", "categories": []} for n in names]
+        return {
+            "kind": kind,
+            "shape": list(bundle["input_shape"]),
+            "classes": list(getattr(task, "classes", []) or []),
+            "columns": columns if kind == "table" else [],
+            "image_format": meta.get("image_format"),
+        }
 
     def summary(self) -> ModelSummary:
         """The network's layers, shapes, parameters and FLOPs."""
@@ -197,3 +353,17 @@ class Run:
 def _scalars(metrics: dict[str, Any]) -> dict[str, float]:
     keys = ("accuracy", "f1_macro", "log_loss", "mse", "mae", "r2")
     return {k: metrics[k] for k in keys if isinstance(metrics.get(k), int | float)}
+
+
+def _result(p: Predictor, row: np.ndarray) -> dict[str, Any]:
+    """One sample's prediction: class, confidence and probabilities, or the value(s)."""
+    if p.classes:
+        best = int(row.argmax())
+        return {
+            "predicted": p.classes[best],
+            "confidence": float(row[best]),
+            "probabilities": {c: float(v) for c, v in zip(p.classes, row, strict=True)},
+        }
+    if len(row) == 1:
+        return {"value": float(row[0])}
+    return {"values": [float(v) for v in row]}

@@ -11,8 +11,10 @@ import pandas as pd
 import torch
 
 from lernwerk import __version__
+from lernwerk.api.batching import GroupCommit
 from lernwerk.api.datasets import DatasetMethods
-from lernwerk.api.run import Run, _evaluate
+from lernwerk.api.models import ModelMethods
+from lernwerk.api.run import Run
 from lernwerk.config import SCHEMA_VERSION, ModelSpec, TrainConfig
 from lernwerk.data import Dataset, Splits, Standardizer
 from lernwerk.data.augment import Augmenter
@@ -20,7 +22,7 @@ from lernwerk.errors import Conflict, SpecError
 from lernwerk.errors import RunFailed as RunFailedError
 from lernwerk.events import TERMINAL_EVENTS, CheckpointSaved, EpochEnded, Event, RunStarted
 from lernwerk.export import Predictor, save_bundle
-from lernwerk.models import build_network, resolve_model
+from lernwerk.models import build_network
 from lernwerk.models.network import Network
 from lernwerk.store import RunRecord, WorkspaceStore
 from lernwerk.training import (
@@ -35,6 +37,7 @@ from lernwerk.training import (
     resolve_device,
     resolve_train_config,
 )
+from lernwerk.training.sampling import balanced_weights
 
 CHECKPOINT_FILE = "checkpoint.safetensors"
 
@@ -84,7 +87,7 @@ class _StoreWriter(Listener):
             self._events, self._epochs, self._run_fields = [], [], {}
 
 
-class Workspace(DatasetMethods):
+class Workspace(DatasetMethods, ModelMethods):
     """A workspace directory: its datasets and runs. Pass it around; it holds no global state.
 
     Args:
@@ -94,6 +97,7 @@ class Workspace(DatasetMethods):
     def __init__(self, path: str | Path | None = None) -> None:
         self.store = WorkspaceStore(path)
         self.store.reconcile()  # runs whose process died are marked interrupted
+        self._sample_additions = GroupCommit()  # concurrent additions, one write per batch
 
     @property
     def path(self) -> Path:
@@ -129,11 +133,7 @@ class Workspace(DatasetMethods):
             SpecError, DataError, NotFound: bad input, before anything is written.
             RunFailed: training started and failed; the run is stored as `failed`.
         """
-        base = config.to_dict() if config is not None else {}
-        cfg = TrainConfig.from_dict({**base, **train})
-        ds = self._as_stored(self.load_dataset(dataset))
-        spec = resolve_model(model)
-        plan = _Plan(ds, spec, cfg)
+        ds, spec, plan = self._plan(dataset, model, config, train)
         self._ensure_findable(ds)
         full_config = {
             "schema_version": SCHEMA_VERSION,
@@ -150,6 +150,55 @@ class Workspace(DatasetMethods):
             device=str(plan.device),
         )
         return self._train(rec, ds, plan, list(listeners), stop_signal, resume=False)
+
+    def check_fit(
+        self,
+        dataset: str | Dataset,
+        model: str | dict[str, Any] | ModelSpec,
+        *,
+        config: TrainConfig | None = None,
+        **train: Any,
+    ) -> dict[str, Any]:
+        """Check what `fit` would be given, without training or storing anything.
+
+        Loads the dataset, resolves the model and the training config and builds the
+        network for the data, as `fit` does before it writes the run.
+
+        Returns:
+            `{"dataset", "model", "train", "device", "num_parameters"}`: the names and the
+            resolved config the run would have.
+
+        Raises:
+            SpecError, DataError, NotFound: what `fit` would raise for the same input.
+        """
+        ds, spec, plan = self._plan(dataset, model, config, train)
+        stored = self.store.has_dataset(ds.name)
+        if stored and self.store.get_dataset(ds.name).content_hash != ds.content_hash:
+            raise Conflict(
+                f"another dataset named '{ds.name}' is stored in this workspace; "
+                "give yours another name",
+                where="dataset",
+            )
+        return {
+            "dataset": ds.name,
+            "model": spec.name,
+            "train": plan.config.to_dict(),
+            "device": str(plan.device),
+            "num_parameters": sum(p.numel() for p in plan.network.parameters()),
+        }
+
+    def _plan(
+        self,
+        dataset: str | Dataset,
+        model: str | dict[str, Any] | ModelSpec,
+        config: TrainConfig | None,
+        train: dict[str, Any],
+    ) -> tuple[Dataset, ModelSpec, _Plan]:
+        base = config.to_dict() if config is not None else {}
+        cfg = TrainConfig.from_dict({**base, **train})
+        ds = self._as_stored(self.load_dataset(dataset))
+        spec = self.resolve_model(model)
+        return ds, spec, _Plan(ds, spec, cfg)
 
     def resume(
         self,
@@ -259,6 +308,7 @@ class Workspace(DatasetMethods):
         metrics: dict[str, Any] = {}
         if status != "failed" or trainer.state.epoch > 0:
             network.to("cpu")
+            plan.calibrate(ds)
             save_bundle(run_dir, network, plan.task, plan.standardizer, plan.bundle_meta(ds))
             if status != "failed":
                 for split in ("val", "test"):
@@ -267,7 +317,7 @@ class Workspace(DatasetMethods):
                         predictor = Predictor(
                             network, plan.task, plan.standardizer, {}, torch.device("cpu")
                         )
-                        metrics[split] = _evaluate(predictor, ds, idx)
+                        metrics[split] = _evaluate_split(predictor, ds, idx)
         self.store.update_run(
             rec.id,
             status=status,
@@ -303,15 +353,40 @@ class Workspace(DatasetMethods):
         self.store.delete_run(self.store.get_run(ref).id)
 
 
+def _task_name(cfg: TrainConfig, ds: Dataset) -> str:
+    """The task a run trains: the config's, else forecasting for forecast windows, else the
+    dataset's own."""
+    name = cfg.task or ("forecasting" if ds.meta.get("forecast") else ds.task)
+    if name == "classification" and ds.task == "regression":
+        raise SpecError(
+            f"dataset '{ds.name}' has numeric targets; use task regression", where="task"
+        )
+    if name == "forecasting" and not ds.meta.get("forecast"):
+        raise SpecError(
+            f"dataset '{ds.name}' holds no forecast windows; forecasting needs windows cut "
+            "from one long series (the seasonal built-in, or "
+            "lernwerk.data.forecasting.windows_dataset)",
+            where="task",
+        )
+    return name
+
+
+def _evaluate_split(predictor: Predictor, ds: Dataset, idx: torch.Tensor) -> dict[str, Any]:
+    """Metrics on some samples; the raw inputs go along (a forecast's naive baseline)."""
+    x, y = ds.subset(idx)
+    return predictor.task.metrics(y.numpy(), predictor.predict(x), x.numpy())
+
+
 class _Plan:
-    """Everything a run needs, validated before anything is written to the store."""
+    """Everything a run needs, validated before anything is written to the store.
+
+    `splits` are the dataset's train/val/test; the network trains and validates on the
+    part of train and val that the task selects (`train_index`, `val_index`: the normal
+    samples for anomaly detection, all samples otherwise).
+    """
 
     def __init__(self, ds: Dataset, spec: ModelSpec, cfg: TrainConfig) -> None:
-        task_name = cfg.task or ds.task
-        if task_name == "classification" and ds.task == "regression":
-            raise SpecError(
-                f"dataset '{ds.name}' has numeric targets; use task regression", where="task"
-            )
+        task_name = _task_name(cfg, ds)
         self.splits: Splits = ds.split(cfg.val_split, cfg.test_split, cfg.split_seed)
         if cfg.early_stopping and len(self.splits.val) == 0:
             raise SpecError(
@@ -319,13 +394,40 @@ class _Plan:
             )
         if cfg.monitor != "val_loss" and len(self.splits.val) == 0:
             raise SpecError(f"monitor {cfg.monitor} needs a validation split", where="monitor")
-        x_train, y_train = ds.subset(self.splits.train)
-        self.task: Task = make_task(task_name, cfg.loss, classes=ds.classes, y_train=y_train)
-        self.config = resolve_train_config(cfg, n_train=len(x_train), loss=self.task.loss)
+        forecast = ds.meta.get("forecast") or {}
+        self.task: Task = make_task(
+            task_name,
+            cfg.loss,
+            classes=ds.classes,
+            y_train=ds.y[self.splits.train],
+            normal_class=cfg.normal_class,
+            threshold_quantile=cfg.threshold_quantile,
+            input_shape=ds.input_shape,
+            target_channel=forecast.get("target_channel", 0),
+        )
+        self.train_index = self.splits.train[self.task.select(ds.y[self.splits.train])]
+        self.val_index = self.splits.val[self.task.select(ds.y[self.splits.val])]
+        x_train, y_train = ds.subset(self.train_index)
+        classes = len(ds.classes) if task_name == "classification" else 0
+        self.config = resolve_train_config(
+            cfg,
+            n_train=len(x_train),
+            loss=self.task.loss,
+            kind=ds.kind,
+            n_val=len(self.val_index),
+            y_train=y_train if classes else None,
+            num_classes=classes,
+        )
         self.device = resolve_device(self.config.device)
         torch.manual_seed(self.config.seed)  # the same seed gives the same initial weights
         self.network: Network = build_network(spec, ds.input_shape, self.task.num_outputs)
         self.task.output_activation = self.network.output_activation
+        self.task.check_output(self.network.output_shape, ds.input_shape)
+        self.sample_weights = (
+            balanced_weights(y_train, classes)
+            if self.config.balanced_sampling and classes
+            else None
+        )
         self.standardizer = Standardizer.fit(x_train, ds.kind)
         self.augmenter = Augmenter(
             self.config.augment,
@@ -338,11 +440,18 @@ class _Plan:
     def training_data(self, ds: Dataset, device: torch.device) -> TrainingData:
         def part(idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
             x, y = ds.subset(idx)
-            return self.standardizer.transform(x).to(device), self.task.targets(y).to(device)
+            return self.task.pairs(self.standardizer.transform(x).to(device), y.to(device))
 
-        x_train, y_train = part(self.splits.train)
-        x_val, y_val = part(self.splits.val)
-        return TrainingData(x_train, y_train, x_val, y_val)
+        x_train, y_train = part(self.train_index)
+        x_val, y_val = part(self.val_index)
+        return TrainingData(x_train, y_train, x_val, y_val, sample_weights=self.sample_weights)
+
+    def calibrate(self, ds: Dataset) -> None:
+        """Let the task fit what it sets after training (an anomaly threshold) on the whole
+        validation split, or on the training samples when there is none; network on CPU."""
+        idx = self.splits.val if len(self.splits.val) else self.train_index
+        x, y = ds.subset(idx)
+        self.task.calibrate(self.network, self.standardizer.transform(x), y)
 
     def bundle_meta(self, ds: Dataset) -> dict[str, Any]:
         return {

@@ -271,6 +271,14 @@ def train(
         None, "--dataset", "-d", help="Dataset reference, e.g. xor or tabular:rows=50000."
     ),
     model: str | None = typer.Option(None, "--model", "-m", help="Preset name or spec file."),
+    task: str | None = typer.Option(
+        None,
+        "--task",
+        help="classification, regression, forecasting or anomaly (default: the dataset's).",
+    ),
+    normal_class: str | None = typer.Option(
+        None, "--normal-class", help="anomaly: the class of normal samples (default: ok)."
+    ),
     epochs: int | None = typer.Option(
         None, "--epochs", help="Passes over the training data (default: about 2000 steps)."
     ),
@@ -292,7 +300,14 @@ def train(
     device: str | None = typer.Option(None, "--device", help="cpu, cuda or auto."),
     val_split: float | None = typer.Option(None, "--val-split"),
     test_split: float | None = typer.Option(None, "--test-split"),
-    early_stopping: int | None = typer.Option(None, "--early-stopping", help="Patience in epochs."),
+    early_stopping: int | None = typer.Option(
+        None, "--early-stopping", help="Patience in epochs; 0: off (default: on for sequences)."
+    ),
+    balanced: bool | None = typer.Option(
+        None,
+        "--balanced/--no-balanced",
+        help="Draw every class equally often (default: when classes are skewed).",
+    ),
     augment: bool = typer.Option(
         False, "--augment", help="Augment image batches with the standard set (see the guide)."
     ),
@@ -310,6 +325,9 @@ def train(
 ) -> None:
     """Train a model on a dataset, with a live progress bar, and store the run."""
     flags = {
+        "task": task,
+        "normal_class": normal_class,
+        "balanced_sampling": balanced,
         "epochs": epochs,
         "batch_size": batch_size,
         "lr": lr,
@@ -517,8 +535,8 @@ def runs_delete(run: str = typer.Argument(...), as_json: bool = JsonOption) -> N
 def demo(as_json: bool = JsonOption) -> None:
     """Fill the workspace with the XOR lesson (a perceptron and an MLP) and show the runs.
 
-    Idempotent: runs that exist already are kept. The web workbench is not built yet;
-    until it is, `make run` shows this.
+    Idempotent: runs that exist already are kept. (`make run` starts the web workbench,
+    `lernwerk serve --demo`.)
     """
     ws = _ws()
     have = {r.name for r in ws.runs()}

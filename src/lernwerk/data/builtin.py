@@ -11,13 +11,14 @@ import difflib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple, get_args, get_origin
 
 import numpy as np
 import torch
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from lernwerk.data.dataset import Dataset, Kind, Task
+from lernwerk.data.synth import process, smileys, solder
 from lernwerk.errors import NotFound, SpecError
 
 _MAX_SEED = 2**32 - 1  # scikit-learn's random_state limit
@@ -31,6 +32,7 @@ class _Generated(NamedTuple):
     classes: list[str]
     feature_names: list[str]
     test_index: np.ndarray | None = None
+    task: Task | None = None  # overrides the built-in's task, e.g. process:target=quality
 
 
 @dataclass(frozen=True)
@@ -49,16 +51,17 @@ class Builtin:
         params = []
         for key, info in self.params_model.model_fields.items():
             low, high = _bounds(info.metadata)
-            params.append(
-                {
-                    "name": key,
-                    "type": info.annotation.__name__,
-                    "default": info.default,
-                    "min": low,
-                    "max": high,
-                    "description": info.description or "",
-                }
-            )
+            param = {
+                "name": key,
+                "type": info.annotation.__name__,
+                "default": info.default,
+                "min": low,
+                "max": high,
+                "description": info.description or "",
+            }
+            if get_origin(info.annotation) is Literal:  # a choice among a few words
+                param.update(type="str", choices=list(get_args(info.annotation)))
+            params.append(param)
         return {
             "name": self.name,
             "kind": self.kind,
@@ -123,6 +126,36 @@ class _TabularParams(BaseModel):
                 f"{int(np.ceil(np.log2(2 * self.classes)))}; received: {self.informative}"
             )
         return self
+
+
+class _SmileysParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    per_class: int = Field(200, ge=5, le=20_000, description="Drawings of each face.")
+    seed: int = Field(0, ge=0, le=_MAX_SEED, description="Random seed.")
+
+
+class _SolderParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    per_class: int = Field(200, ge=5, le=2000, description="Images of each kind of joint.")
+    seed: int = Field(0, ge=0, le=_MAX_SEED, description="Random seed.")
+
+
+class _ProcessParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    per_class: int = Field(200, ge=5, le=10_000, description="Curves of each class.")
+    length: int = Field(256, ge=200, le=500, description="Time steps per curve.")
+    channels: int = Field(
+        1, ge=1, le=4, description="Signals: force, then displacement, motor current, speed."
+    )
+    target: Literal["class", "quality"] = Field(
+        "class",
+        description="'class': the fault (classification); 'quality': the retention force "
+        "in kN (regression).",
+    )
+    seed: int = Field(0, ge=0, le=_MAX_SEED, description="Random seed.")
 
 
 # --- generators ------------------------------------------------------------------
@@ -240,6 +273,23 @@ def _digits(p: _NoParams) -> _Generated:
     )
 
 
+def _smileys(p: _SmileysParams) -> _Generated:
+    x, y = smileys.draw_smileys(p.per_class, p.seed)
+    return _Generated(x=x, y=y, classes=list(smileys.CLASSES), feature_names=[])
+
+
+def _solder(p: _SolderParams) -> _Generated:
+    x, y = solder.draw_solder(p.per_class, p.seed)
+    return _Generated(x=x, y=y, classes=list(solder.CLASSES), feature_names=[])
+
+
+def _process(p: _ProcessParams) -> _Generated:
+    x, y, quality = process.draw_process(p.per_class, p.length, p.channels, p.seed)
+    if p.target == "quality":
+        return _Generated(x=x, y=quality, classes=[], feature_names=[], task="regression")
+    return _Generated(x=x, y=y, classes=list(process.CLASSES), feature_names=[])
+
+
 _PLAYGROUND = "2D, as in the TensorFlow Playground"
 BUILTINS: dict[str, Builtin] = {
     b.name: b
@@ -302,6 +352,33 @@ BUILTINS: dict[str, Builtin] = {
             params_model=_NoParams,
             generate=_digits,
         ),
+        Builtin(
+            name="smileys",
+            description="Hand-drawn smileys, 28x28 grayscale: smile, sad, neutral, upside-down "
+            "(the Smiley app's categories), generated.",
+            kind="images",
+            task="classification",
+            params_model=_SmileysParams,
+            generate=_smileys,
+        ),
+        Builtin(
+            name="solder",
+            description="Solder joints under an inspection camera, 64x64 RGB: good, bridge, "
+            "insufficient, excess, missing, generated.",
+            kind="images",
+            task="classification",
+            params_model=_SolderParams,
+            generate=_solder,
+        ),
+        Builtin(
+            name="process",
+            description="Press-fit force curves: ok or one of four faults, generated; "
+            "target=quality makes it a regression on the retention force.",
+            kind="sequences",
+            task="classification",
+            params_model=_ProcessParams,
+            generate=_process,
+        ),
     ]
 }
 
@@ -358,7 +435,7 @@ def load_builtin(name: str, **params: Any) -> Dataset:
     return Dataset(
         name=_canonical_ref(builtin, resolved),
         kind=builtin.kind,
-        task=builtin.task,
+        task=data.task or builtin.task,
         x=torch.from_numpy(np.ascontiguousarray(data.x)),
         y=torch.from_numpy(np.ascontiguousarray(data.y)),
         classes=data.classes,
@@ -449,4 +526,9 @@ def _canonical_ref(builtin: Builtin, resolved: BaseModel) -> str:
     }
     if not changed:
         return builtin.name
-    return builtin.name + ":" + ",".join(f"{k}={changed[k]!r}" for k in sorted(changed))
+    return builtin.name + ":" + ",".join(f"{k}={_ref_value(changed[k])}" for k in sorted(changed))
+
+
+def _ref_value(value: Any) -> str:
+    # Words go in bare (target=quality), so the name parses back to the same dataset.
+    return value if isinstance(value, str) else repr(value)

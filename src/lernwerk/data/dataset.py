@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-import math
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import torch
 
-from lernwerk.data.splits import Splits, make_splits
+from lernwerk.data.splits import Splits, make_splits, make_time_splits
 from lernwerk.errors import DataError
 
 Kind = Literal["table", "images", "sequences"]
@@ -34,14 +34,16 @@ class Dataset:
         kind: "table", "images" or "sequences".
         task: "classification" or "regression".
         x: float32 samples: (N, F) tables, (N, C, H, W) images in [0, 1], (N, C, T) sequences.
-        y: (N,) int64 class indices for classification, float32 values for regression.
+        y: (N,) int64 class indices for classification, float32 values for regression,
+            or (N, K) float32 for K targets per sample (a forecast's next K steps).
         classes: Class names in index order; [] for regression.
         feature_names: Table columns; [] for other kinds.
         source: Where it came from, e.g. {"builtin": "xor", "params": {...}}.
         test_index: A fixed test split that ships with the data, (N_test,) int64.
         description: One line for people.
         meta: Kind-specific facts that prediction needs too: an image format, a table
-            encoding, a sequence length policy. JSON-able.
+            encoding, a sequence length policy, forecast windows (`meta["forecast"]`:
+            the samples follow each other in time and split by time). JSON-able.
         sample_ids: (N,) int64 ids that stay with a sample when others are added or
             deleted; None means 0..N-1.
 
@@ -122,7 +124,15 @@ class Dataset:
         return self.x.shape[0]
 
     def split(self, val_fraction: float = 0.2, test_fraction: float = 0.2, seed: int = 0) -> Splits:
-        """Stratified, seeded train/val/test indices; honours a fixed `test_index`."""
+        """Stratified, seeded train/val/test indices; honours a fixed `test_index`.
+
+        Forecast windows (`meta["forecast"]`) split by time instead: train, then val,
+        then test, with the windows whose targets would overlap the next split dropped.
+        """
+        forecast = self.meta.get("forecast")
+        if forecast:
+            gap = -(-(int(forecast["horizon"]) - 1) // int(forecast.get("stride", 1)))
+            return make_time_splits(len(self), val_fraction, test_fraction, gap)
         return make_splits(
             self.y, self.task, val_fraction, test_fraction, seed, test_index=self.test_index
         )
@@ -172,7 +182,8 @@ class Dataset:
                 f"received x of shape {tuple(self.x.shape)}",
                 where,
             )
-        if self.y.dim() != 1 or len(self.y) != len(self.x):
+        multi = self.y.dim() == 2 and self.task == "regression"  # (N, K) targets
+        if (self.y.dim() != 1 and not multi) or len(self.y) != len(self.x):
             raise DataError(
                 f"y must be shaped ({len(self.x)},) to match x; received: {tuple(self.y.shape)}",
                 where,
@@ -223,7 +234,7 @@ class Dataset:
                     where,
                 )
         if self.task == "regression":
-            bad = (~torch.isfinite(self.y)).nonzero()  # (M, 1)
+            bad = (~torch.isfinite(self.y.reshape(len(self.y), -1)).all(dim=1)).nonzero()
             if len(bad):
                 raise DataError(f"row {int(bad[0, 0])}: y is NaN or infinite", where)
 

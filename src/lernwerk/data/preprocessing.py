@@ -84,6 +84,12 @@ class Standardizer:
         std = self.std.to(x.device, x.dtype).view(self._stat_shape)
         return (x - mean) / std
 
+    def inverse_transform(self, x: torch.Tensor) -> torch.Tensor:
+        """x · std + mean: standardised values back in the input's own units."""
+        mean = self.mean.to(x.device, x.dtype).view(self._stat_shape)
+        std = self.std.to(x.device, x.dtype).view(self._stat_shape)
+        return x * std + mean
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form, as stored with a trained model."""
         return {"kind": self.kind, "mean": self.mean.tolist(), "std": self.std.tolist()}

@@ -91,10 +91,32 @@ class Predictor:
         return self.task.classes if isinstance(self.task, ClassificationTask) else []
 
     def predict(self, x: np.ndarray | torch.Tensor) -> np.ndarray:
-        """Probabilities (N, C) for classification, values (N, K) for regression.
+        """Probabilities (N, C) for classification, values (N, K) for regression and
+        forecasting, scores (N, 1) for anomaly detection.
 
         `x` is raw input as the dataset holds it (images in [0, 1]), one sample or a batch.
         """
+        xt, outputs = self._forward(x)
+        with torch.inference_mode():
+            return self.task.predict(outputs, xt).cpu().numpy()
+
+    def predict_details(self, x: np.ndarray | torch.Tensor) -> dict[str, np.ndarray]:
+        """Everything the task says about each sample, by name, one row per sample.
+
+        Anomaly detection: `score`, `threshold`, `is_anomaly` and `reconstruction` (in the
+        input's own units, shaped like it); other tasks: `prediction`, as `predict` gives it.
+        """
+        xt, outputs = self._forward(x)
+        with torch.inference_mode():
+            details = self.task.details(outputs, xt)
+            if "reconstruction" in details:
+                details["reconstruction"] = self.standardizer.inverse_transform(
+                    details["reconstruction"]
+                )
+        return {k: v.cpu().numpy() for k, v in details.items()}
+
+    def _forward(self, x: np.ndarray | torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Standardised inputs (N, *input_shape) and the network's outputs for them."""
         xt = torch.as_tensor(np.asarray(x) if not torch.is_tensor(x) else x, dtype=torch.float32)
         if tuple(xt.shape) == self.input_shape:
             xt = xt.unsqueeze(0)
@@ -104,9 +126,7 @@ class Predictor:
                 f"the model expects {fmt_shape(self.input_shape)}"
             )
         xt = self.standardizer.transform(xt.to(self.device))
-        outputs = batched_forward(self.network, xt)
-        with torch.inference_mode():
-            return self.task.predict(outputs).cpu().numpy()
+        return xt, batched_forward(self.network, xt)
 
     def predict_labels(self, x: np.ndarray | torch.Tensor) -> list[str]:
         """The most probable class name per sample (classification only)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, get_args, get_origin
 
 import torch
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -64,6 +64,51 @@ class LayerType:
 
     def build(self, p: Any, shape: Shape, ctx: BuildContext) -> Built:
         raise NotImplementedError
+
+    def describe(self) -> dict[str, Any]:
+        """JSON-able: the type, what it does, and each parameter with its type and default."""
+        return {
+            "type": self.name,
+            "description": self.description,
+            "params": [_describe_field(k, f) for k, f in self.Params.model_fields.items()],
+        }
+
+
+def _type_name(annotation: Any) -> tuple[str, list[Any] | None]:
+    """A parameter's type for a form: ('int', None), ('str', ['valid', 'same']), …"""
+    if get_origin(annotation) is Literal:
+        return "str", list(get_args(annotation))
+    if annotation is IntOrPair or annotation == IntOrPair | None:
+        return "int_or_pair", None
+    if get_origin(annotation) in (list, tuple):
+        return "list", None
+    args = [a for a in get_args(annotation) if a is not type(None)]
+    if args and any(get_origin(a) is Literal for a in args):  # int | Literal["auto"]
+        choices = [c for a in args if get_origin(a) is Literal for c in get_args(a)]
+        base = [a.__name__ for a in args if isinstance(a, type)]
+        return "|".join(base + ["str"]), choices
+    if args:
+        return "|".join(getattr(a, "__name__", str(a)) for a in args), None
+    return getattr(annotation, "__name__", str(annotation)), None
+
+
+def _describe_field(name: str, info: Any) -> dict[str, Any]:
+    type_name, choices = _type_name(info.annotation)
+    required = info.is_required()
+    param: dict[str, Any] = {
+        "name": name,
+        "type": type_name,
+        "default": None if required else info.get_default(call_default_factory=True),
+        "required": required,
+        "description": info.description or "",
+    }
+    if choices is not None:
+        param["choices"] = choices
+    for bound in info.metadata:
+        for key in ("ge", "gt", "le", "lt"):
+            if getattr(bound, key, None) is not None:
+                param[key] = getattr(bound, key)
+    return param
 
 
 LAYERS: dict[str, LayerType] = {}
@@ -510,6 +555,11 @@ class GRU(_RecurrentType):
 class ResidualParams(_Params):
     layers: list[dict[str, Any]] = Field(min_length=1, description="the block's main path")
     activation: ActivationName = Field("relu", description="applied after the addition")
+    shortcut: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="layers on the shortcut, after the projection when the shape changes "
+        "(e.g. BatchNormalization, as Wang et al. 2017's time-series ResNet)",
+    )
 
 
 class _ResidualBlock(nn.Module):
@@ -544,6 +594,21 @@ class Residual(LayerType):
         )
         out_shape = inner[-1][2].out_shape if inner else shape
         shortcut, flops = self._shortcut(shape, out_shape)
+        if p.shortcut:
+            side = build_layers(
+                p.shortcut,
+                out_shape,
+                ctx.num_outputs,
+                prefix=f"{ctx.index}.shortcut",
+                last_is_output=False,
+            )
+            if side[-1][2].out_shape != out_shape:
+                raise LayerMisfit(
+                    f"the shortcut's layers turn {fmt_shape(out_shape)} into "
+                    f"{fmt_shape(side[-1][2].out_shape)}; they must keep the block's output shape"
+                )
+            shortcut = nn.Sequential(shortcut, *(b.module for _, _, b in side))
+            flops += sum(b.flops for _, _, b in side)
         act = make_activation(p.activation)
         module = _ResidualBlock(nn.Sequential(*(b.module for _, _, b in inner)), shortcut, act)
         flops += sum(b.flops for _, _, b in inner) + _count(out_shape)
@@ -572,3 +637,7 @@ class Residual(LayerType):
         conv_class = nn.Conv2d if len(shape) == 3 else nn.Conv1d
         conv = conv_class(shape[0], out_shape[0], 1, tuple(strides), bias=False)
         return conv, 2 * shape[0] * _count(out_shape)
+
+
+# Layer types kept in modules of their own register themselves on import.
+from lernwerk.models import branches, sequence_layers  # noqa: E402, F401

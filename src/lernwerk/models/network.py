@@ -28,16 +28,18 @@ def build_layers(
     prefix: str = "",
     last_is_output: bool = True,
     context: dict[str, str] | None = None,
+    first: int = 1,
 ) -> list[tuple[str, str, Built]]:
     """Build each layer in turn; a misfit raises `SpecError` naming the layer.
 
     Returns (index, type, built) per layer; indices are 1-based, "5.2" inside block 5.
     `context`, when given, receives the folded output activation of the last layer.
+    `first` is the index of the first layer (a branch of a `Parallel` block counts on).
     """
     built: list[tuple[str, str, Built]] = []
     shape = input_shape
     for i, raw in enumerate(layers):
-        index = f"{prefix}.{i + 1}" if prefix else str(i + 1)
+        index = f"{prefix}.{i + first}" if prefix else str(i + first)
         type_name = raw.get("type", "?")
         layer_type = LAYERS.get(type_name)
         if layer_type is None:

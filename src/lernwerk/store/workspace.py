@@ -305,6 +305,20 @@ class WorkspaceStore:
         """Return (and create) the directory for a dataset's files."""
         return self._subdir("datasets", name, create=True)
 
+    def model_file(self, name: str) -> Path:
+        """Return the path of a saved model spec, `models/NAME.yaml` (the folder is created)."""
+        path = self._subdir("models", name, create=False)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path.parent / f"{name}.yaml"
+
+    def model_names(self) -> list[str]:
+        """The names of the model specs saved in this workspace, sorted."""
+        folder = self.root / "models"
+        if not folder.is_dir():
+            return []
+        names = (p.name.removesuffix(".yaml") for p in folder.glob("*.yaml"))
+        return sorted(n for n in names if _SAFE_NAME.fullmatch(n))
+
     # -- datasets ------------------------------------------------------------------
 
     def put_dataset(self, rec: DatasetRecord) -> None:

@@ -3,9 +3,20 @@
 The rules, stated so people can reason about them:
 - batch size: the power of two nearest to N/100, between 16 and 512 (small sets get
   many small steps, large sets few large ones that keep the CPU's cores busy);
-- epochs: enough for about 2 000 optimizer steps, between 10 and 200;
+- epochs: enough for about 2 000 optimizer steps, between 10 and 200 (at least 3 instead
+  of 10 above 100 000 training samples: there 2 000 steps are 2-4 epochs, and 10 took
+  2.5x the time for +0.0003 test accuracy on the 500 000-row benchmark);
 - learning rate: the optimizer's usual default (adam 1e-3, sgd 1e-2, ...), scaled up
-  with the square root of the batch size over 32 for adaptive optimizers, at most 4x.
+  with the square root of the batch size over 32 for adaptive optimizers, at most 4x;
+- class-balanced sampling: on for classification when the largest class of the training
+  split has at least 1.5x the samples of the smallest;
+- sequences (small time-series sets, after Ismail Fawaz et al. 2019): a cosine schedule
+  down to 1 % of the peak rate, and, when the validation split has at least 50 samples,
+  early stopping on the validation loss with a patience of a quarter of the epochs (at
+  least 10), keeping the best epoch's weights. A smaller validation split gives a loss
+  too noisy to pick an epoch by (GunPoint's 10 samples stopped ResNet at 94 % instead of
+  99 %): all epochs run, and the cosine schedule lets the last one settle. Other kinds:
+  a constant rate, no early stopping.
 """
 
 from __future__ import annotations
@@ -17,8 +28,14 @@ import torch
 from lernwerk.config import TrainConfig
 from lernwerk.errors import SpecError
 from lernwerk.training.optim import DEFAULT_LR
+from lernwerk.training.sampling import is_skewed
 
 TARGET_STEPS = 2000
+MIN_EPOCHS, MAX_EPOCHS = 10, 200
+LARGE_SET_SAMPLES, LARGE_SET_MIN_EPOCHS = 100_000, 3  # the epoch floor above this many
+SEQUENCE_MIN_PATIENCE = 10
+SEQUENCE_MIN_VAL = 50  # validation samples below which early stopping is off by default
+SEQUENCE_LR_FLOOR = 0.01  # the cosine schedule's last rate, as a fraction of the peak
 
 
 def default_batch_size(n_train: int) -> int:
@@ -27,7 +44,8 @@ def default_batch_size(n_train: int) -> int:
 
 def default_epochs(n_train: int, batch_size: int) -> int:
     steps_per_epoch = max(1, math.ceil(n_train / batch_size))
-    return int(min(200, max(10, math.ceil(TARGET_STEPS / steps_per_epoch))))
+    floor = LARGE_SET_MIN_EPOCHS if n_train > LARGE_SET_SAMPLES else MIN_EPOCHS
+    return int(min(MAX_EPOCHS, max(floor, math.ceil(TARGET_STEPS / steps_per_epoch))))
 
 
 def default_lr(optimizer: str, batch_size: int) -> float:
@@ -37,14 +55,57 @@ def default_lr(optimizer: str, batch_size: int) -> float:
     return lr
 
 
-def resolve_train_config(config: TrainConfig, *, n_train: int, loss: str) -> TrainConfig:
-    """Fill in what the user left out; the result is what the run stores."""
+def default_schedule(kind: str | None) -> str:
+    return "cosine" if kind == "sequences" else "constant"
+
+
+def default_early_stopping(kind: str | None, n_val: int, epochs: int) -> int:
+    """Patience in epochs; 0: no early stopping."""
+    if kind != "sequences" or n_val < SEQUENCE_MIN_VAL:
+        return 0
+    return max(SEQUENCE_MIN_PATIENCE, epochs // 4)
+
+
+def default_balanced_sampling(y_train: torch.Tensor | None, num_classes: int) -> bool:
+    if y_train is None or num_classes < 2 or y_train.dim() != 1 or y_train.is_floating_point():
+        return False
+    return is_skewed(y_train, num_classes)
+
+
+def resolve_train_config(
+    config: TrainConfig,
+    *,
+    n_train: int,
+    loss: str,
+    kind: str | None = None,
+    n_val: int = 0,
+    y_train: torch.Tensor | None = None,
+    num_classes: int = 0,
+) -> TrainConfig:
+    """Fill in what the user left out; the result is what the run stores.
+
+    Args:
+        config: What the user gave.
+        n_train: Samples the network trains on.
+        loss: The task's resolved loss.
+        kind: The dataset's kind; sequences get their own schedule and early stopping.
+        n_val: Samples the network validates on (early stopping needs enough).
+        y_train: Class indices of the training samples (for balanced sampling).
+        num_classes: Classes of a classification task; 0 otherwise.
+    """
     batch_size = config.batch_size or default_batch_size(n_train)
     epochs = config.epochs or default_epochs(n_train, batch_size)
     lr = config.lr or default_lr(config.optimizer, batch_size)
-    return config.model_copy(
-        update={"batch_size": batch_size, "epochs": epochs, "lr": lr, "loss": loss}
-    )
+    update: dict[str, object] = {"batch_size": batch_size, "epochs": epochs, "lr": lr, "loss": loss}
+    schedule = config.schedule or default_schedule(kind)
+    update["schedule"] = schedule
+    if config.schedule is None and schedule == "cosine" and config.lr_min == 0:
+        update["lr_min"] = lr * SEQUENCE_LR_FLOOR
+    if config.early_stopping is None:
+        update["early_stopping"] = default_early_stopping(kind, n_val, epochs)
+    if config.balanced_sampling is None:
+        update["balanced_sampling"] = default_balanced_sampling(y_train, num_classes)
+    return config.model_copy(update=update)
 
 
 def resolve_device(name: str) -> torch.device:

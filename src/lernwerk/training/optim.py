@@ -11,6 +11,21 @@ from lernwerk.config import TrainConfig
 
 DEFAULT_LR = {"sgd": 0.01, "adam": 1e-3, "adamw": 1e-3, "rmsprop": 1e-3, "adagrad": 0.01}
 
+
+def _fused(params: list[torch.nn.Parameter]) -> bool | None:
+    """True where torch has a fused Adam/AdamW step for these parameters: float, CPU or CUDA.
+
+    One kernel for all parameters instead of one per tensor: 0.72-0.73x the training-step
+    time of the default for an MLP and LeNet on the CPU, 0.96x for the Smiley CNN, the same
+    test accuracy (bench/RESULTS.md, Log). Results stay reproducible, but are not
+    bit-identical to runs made with the default implementation.
+    """
+    ok = bool(params) and all(
+        p.is_floating_point() and p.device.type in ("cpu", "cuda") for p in params
+    )
+    return True if ok else None
+
+
 OptimizerFactory = Callable[
     [Iterable[torch.nn.Parameter], TrainConfig, float], torch.optim.Optimizer
 ]
@@ -23,8 +38,12 @@ OPTIMIZERS: dict[str, OptimizerFactory] = {
         nesterov=c.nesterov and c.momentum > 0,
         weight_decay=c.weight_decay,
     ),
-    "adam": lambda p, c, lr: torch.optim.Adam(p, lr=lr, weight_decay=c.weight_decay),
-    "adamw": lambda p, c, lr: torch.optim.AdamW(p, lr=lr, weight_decay=c.weight_decay),
+    "adam": lambda p, c, lr: torch.optim.Adam(
+        p, lr=lr, weight_decay=c.weight_decay, fused=_fused(p)
+    ),
+    "adamw": lambda p, c, lr: torch.optim.AdamW(
+        p, lr=lr, weight_decay=c.weight_decay, fused=_fused(p)
+    ),
     "rmsprop": lambda p, c, lr: torch.optim.RMSprop(
         p, lr=lr, momentum=c.momentum, weight_decay=c.weight_decay
     ),
@@ -37,7 +56,7 @@ def make_optimizer(
 ) -> torch.optim.Optimizer:
     """The optimizer a (resolved) config names, at its peak learning rate."""
     assert config.lr is not None, "resolve the config first"
-    return OPTIMIZERS[config.optimizer](params, config, config.lr)
+    return OPTIMIZERS[config.optimizer](list(params), config, config.lr)
 
 
 # A schedule maps (step, total_steps, steps_per_epoch, config) to a factor of the peak lr.
@@ -81,4 +100,5 @@ SCHEDULES: dict[str, Schedule] = {
 def lr_at(step: int, total_steps: int, steps_per_epoch: int, config: TrainConfig) -> float:
     """The learning rate for a global step under the config's schedule."""
     assert config.lr is not None
-    return config.lr * SCHEDULES[config.schedule](step, total_steps, steps_per_epoch, config)
+    schedule = SCHEDULES[config.schedule or "constant"]  # unresolved: constant
+    return config.lr * schedule(step, total_steps, steps_per_epoch, config)

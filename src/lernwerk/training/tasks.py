@@ -1,13 +1,15 @@
-"""Tasks: what differs between classification and regression, kept out of the loop.
+"""Tasks: what differs between classification, regression and the rest, kept out of the loop.
 
 The loop calls a task for its loss, its per-batch score and its predictions; a new task
-(forecasting, anomaly detection, a GAN's two steps) is a new class here, not a new loop.
+(forecasting, anomaly detection, a GAN's two steps) is a new class registered in `TASKS`
+under the name a user writes, not a new loop. Forecasting and anomaly detection live in
+`tasks_sequence`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -25,11 +27,42 @@ class Task:
     num_outputs: int
     output_activation: str = "linear"
 
-    name = "task"
-    score_name = "score"  # the per-epoch training metric next to the loss
+    name: ClassVar[str] = "task"
+    score_name: ClassVar[str] = "score"  # the per-epoch training metric next to the loss
+    losses: ClassVar[tuple[str, ...]] = ()  # the losses that suit the task, the default first
+
+    @classmethod
+    def create(
+        cls, loss: str | None, *, classes: list[str], y_train: torch.Tensor | None, **options: Any
+    ) -> Task:
+        """Resolve the loss and the outputs for a dataset (`make_task` calls this)."""
+        raise NotImplementedError
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Task:
+        """Rebuild a task saved with a model (`to_dict`)."""
+        raise NotImplementedError
+
+    @classmethod
+    def _resolve_loss(cls, loss: str | None) -> str:
+        loss = loss or cls.losses[0]
+        if loss not in cls.losses:
+            raise SpecError(
+                f"loss '{loss}' does not suit {cls.name}; use {' or '.join(cls.losses)}",
+                where="loss",
+            )
+        return loss
+
+    def select(self, y: torch.Tensor) -> torch.Tensor:
+        """(N,) bool: the samples of a split that the network trains and validates on."""
+        return torch.ones(len(y), dtype=torch.bool)
 
     def targets(self, y: torch.Tensor) -> torch.Tensor:
         return y
+
+    def pairs(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(inputs, targets) the loop trains on, from standardised inputs and labels."""
+        return x, self.targets(y)
 
     def loss_fn(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
@@ -38,12 +71,30 @@ class Task:
         """Sum over the batch of the score (stays on the device: no sync)."""
         raise NotImplementedError
 
-    def predict(self, outputs: torch.Tensor) -> torch.Tensor:
-        """Network outputs -> probabilities (classification) or values (regression)."""
+    def predict(self, outputs: torch.Tensor, inputs: torch.Tensor | None = None) -> torch.Tensor:
+        """Network outputs -> probabilities (classification) or values (regression).
+
+        `inputs` are the standardised inputs the outputs came from; tasks that compare
+        the two (anomaly scores) need them.
+        """
         raise NotImplementedError
 
-    def metrics(self, y_true: np.ndarray, predictions: np.ndarray) -> dict[str, Any]:
+    def details(self, outputs: torch.Tensor, inputs: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Everything a prediction shows, by name; by default the one array `predict` gives."""
+        return {"prediction": self.predict(outputs, inputs)}
+
+    def metrics(
+        self, y_true: np.ndarray, predictions: np.ndarray, inputs: np.ndarray | None = None
+    ) -> dict[str, Any]:
+        """Metrics of predictions; `inputs` (raw, as the dataset holds them) where known."""
         raise NotImplementedError
+
+    def check_output(self, output_shape: tuple[int, ...], input_shape: tuple[int, ...]) -> None:
+        """Raise `SpecError` when a network's output does not suit the task."""
+
+    def calibrate(self, network: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> None:
+        """Fit what the task sets after training (a threshold) on standardised validation
+        inputs `x` and their labels `y`; most tasks have nothing to fit."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -54,11 +105,48 @@ class Task:
         }
 
 
+TASKS: dict[str, type[Task]] = {}
+
+
+def register_task(cls: type[Task]) -> type[Task]:
+    """Register a task class under its `name`, for `make_task` and `task_from_dict`."""
+    TASKS[cls.name] = cls
+    return cls
+
+
+def _common(d: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "loss": d["loss"],
+        "num_outputs": d["num_outputs"],
+        "output_activation": d["output_activation"],
+    }
+
+
+@register_task
 @dataclass
 class ClassificationTask(Task):
     classes: list[str] = field(default_factory=list)
-    name = "classification"
-    score_name = "accuracy"
+    name: ClassVar[str] = "classification"
+    score_name: ClassVar[str] = "accuracy"
+    losses: ClassVar[tuple[str, ...]] = ("cross_entropy", "binary_cross_entropy")
+
+    @classmethod
+    def create(
+        cls, loss: str | None, *, classes: list[str], y_train: torch.Tensor | None, **options: Any
+    ) -> Task:
+        loss = cls._resolve_loss(loss)
+        if loss == "binary_cross_entropy" and len(classes) != 2:
+            raise SpecError(
+                f"loss binary_cross_entropy needs 2 classes; the dataset has {len(classes)}; "
+                "use cross_entropy",
+                where="loss",
+            )
+        outputs = 1 if loss == "binary_cross_entropy" else len(classes)
+        return cls(loss=loss, num_outputs=outputs, classes=list(classes))
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Task:
+        return cls(**_common(d), classes=list(d["classes"]))
 
     @property
     def binary_output(self) -> bool:
@@ -77,27 +165,48 @@ class ClassificationTask(Task):
             return ((outputs > 0).float() == targets).sum()
         return (outputs.argmax(dim=1) == targets).sum()
 
-    def predict(self, outputs: torch.Tensor) -> torch.Tensor:
+    def predict(self, outputs: torch.Tensor, inputs: torch.Tensor | None = None) -> torch.Tensor:
         if self.binary_output:
             p = torch.sigmoid(outputs[:, 0])  # (N,)
             return torch.stack([1 - p, p], dim=1)  # (N, 2)
         return torch.softmax(outputs.float(), dim=1)  # (N, C)
 
-    def metrics(self, y_true: np.ndarray, predictions: np.ndarray) -> dict[str, Any]:
+    def metrics(
+        self, y_true: np.ndarray, predictions: np.ndarray, inputs: np.ndarray | None = None
+    ) -> dict[str, Any]:
         return classification_metrics(y_true, predictions, self.classes)
 
     def to_dict(self) -> dict[str, Any]:
         return {**super().to_dict(), "classes": list(self.classes)}
 
 
+@register_task
 @dataclass
 class RegressionTask(Task):
     """Regression on standardised targets; `y_mean`/`y_std` travel with the model."""
 
     y_mean: float = 0.0
     y_std: float = 1.0
-    name = "regression"
-    score_name = "mae"
+    name: ClassVar[str] = "regression"
+    score_name: ClassVar[str] = "mae"
+    losses: ClassVar[tuple[str, ...]] = ("mse", "mae")
+
+    @classmethod
+    def create(
+        cls, loss: str | None, *, classes: list[str], y_train: torch.Tensor | None, **options: Any
+    ) -> Task:
+        loss = cls._resolve_loss(loss)
+        y_mean, y_std = 0.0, 1.0
+        if y_train is not None and len(y_train):
+            y_mean = float(y_train.float().mean())
+            y_std = float(y_train.float().std()) if y_train.numel() > 1 else 1.0
+            y_std = y_std if y_std > 1e-8 else 1.0
+        k = 1 if y_train is None or y_train.ndim == 1 else int(y_train.shape[1])
+        return cls(loss=loss, num_outputs=k, y_mean=y_mean, y_std=y_std)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Task:
+        return cls(**_common(d), y_mean=d["y_mean"], y_std=d["y_std"])
 
     def targets(self, y: torch.Tensor) -> torch.Tensor:
         y = y.float()
@@ -119,10 +228,12 @@ class RegressionTask(Task):
         # mean absolute error in the target's own units, summed over the batch
         return (self._activated(outputs) - targets).abs().mean(dim=1).sum() * self.y_std
 
-    def predict(self, outputs: torch.Tensor) -> torch.Tensor:
+    def predict(self, outputs: torch.Tensor, inputs: torch.Tensor | None = None) -> torch.Tensor:
         return self._activated(outputs.float()) * self.y_std + self.y_mean  # (N, K)
 
-    def metrics(self, y_true: np.ndarray, predictions: np.ndarray) -> dict[str, Any]:
+    def metrics(
+        self, y_true: np.ndarray, predictions: np.ndarray, inputs: np.ndarray | None = None
+    ) -> dict[str, Any]:
         if predictions.ndim == 2 and predictions.shape[1] == 1:
             predictions = predictions[:, 0]
         return regression_metrics(y_true, predictions)
@@ -131,8 +242,8 @@ class RegressionTask(Task):
         return {**super().to_dict(), "y_mean": self.y_mean, "y_std": self.y_std}
 
 
-CLASSIFICATION_LOSSES = ("cross_entropy", "binary_cross_entropy")
-REGRESSION_LOSSES = ("mse", "mae")
+CLASSIFICATION_LOSSES = ClassificationTask.losses
+REGRESSION_LOSSES = RegressionTask.losses
 
 
 def make_task(
@@ -141,48 +252,30 @@ def make_task(
     *,
     classes: list[str],
     y_train: torch.Tensor | None = None,
+    **options: Any,
 ) -> Task:
     """Resolve the loss for a task and the number of outputs it needs.
 
+    `options` are what a task may take beyond the dataset's classes and training targets
+    (the anomaly task's `normal_class` and `input_shape`, …); a task ignores the ones
+    it does not use.
+
     Raises:
-        SpecError: the loss does not suit the task (e.g. mse for classification).
+        SpecError: an unknown task, or the loss does not suit the task (e.g. mse for
+            classification).
     """
-    if task == "classification":
-        loss = loss or "cross_entropy"
-        if loss not in CLASSIFICATION_LOSSES:
-            raise SpecError(
-                f"loss '{loss}' does not suit classification; use cross_entropy or binary_cross_entropy",
-                where="loss",
-            )
-        if loss == "binary_cross_entropy" and len(classes) != 2:
-            raise SpecError(
-                f"loss binary_cross_entropy needs 2 classes; the dataset has {len(classes)}; "
-                "use cross_entropy",
-                where="loss",
-            )
-        outputs = 1 if loss == "binary_cross_entropy" else len(classes)
-        return ClassificationTask(loss=loss, num_outputs=outputs, classes=list(classes))
-    if task == "regression":
-        loss = loss or "mse"
-        if loss not in REGRESSION_LOSSES:
-            raise SpecError(f"loss '{loss}' does not suit regression; use mse or mae", where="loss")
-        y_mean, y_std = 0.0, 1.0
-        if y_train is not None and len(y_train):
-            y_mean = float(y_train.float().mean())
-            y_std = float(y_train.float().std()) if len(y_train) > 1 else 1.0
-            y_std = y_std if y_std > 1e-8 else 1.0
-        k = 1 if y_train is None or y_train.ndim == 1 else int(y_train.shape[1])
-        return RegressionTask(loss=loss, num_outputs=k, y_mean=y_mean, y_std=y_std)
-    raise SpecError(f"unknown task '{task}'; expected classification or regression", where="task")
+    if task not in TASKS:
+        raise SpecError(f"unknown task '{task}'; expected one of: {', '.join(TASKS)}", where="task")
+    return TASKS[task].create(loss, classes=classes, y_train=y_train, **options)
 
 
 def task_from_dict(d: dict[str, Any]) -> Task:
     """Rebuild a task saved with a model (`Task.to_dict`)."""
-    common = {
-        "loss": d["loss"],
-        "num_outputs": d["num_outputs"],
-        "output_activation": d["output_activation"],
-    }
-    if d["task"] == "classification":
-        return ClassificationTask(**common, classes=list(d["classes"]))
-    return RegressionTask(**common, y_mean=d["y_mean"], y_std=d["y_std"])
+    name = d.get("task", "regression")
+    if name not in TASKS:
+        raise SpecError(f"unknown task '{name}' in a saved model", where="task")
+    return TASKS[name].from_dict(d)
+
+
+# Tasks kept in modules of their own register themselves on import.
+from lernwerk.training import tasks_sequence  # noqa: E402, F401

@@ -34,6 +34,7 @@ from lernwerk.models.network import Network, batched_forward
 from lernwerk.training.callbacks import Listener, Throttle
 from lernwerk.training.checkpoint import TrainerState, load_checkpoint, save_checkpoint
 from lernwerk.training.optim import lr_at, make_optimizer
+from lernwerk.training.sampling import epoch_order
 from lernwerk.training.tasks import Task
 
 LOWER_IS_BETTER = ("loss", "mse", "mae", "log_loss")
@@ -60,6 +61,7 @@ class TrainingData:
     y_train: torch.Tensor  # task targets, (N,) or (N, K)
     x_val: torch.Tensor
     y_val: torch.Tensor
+    sample_weights: torch.Tensor | None = None  # (N,) on the CPU: balanced draws; None: shuffle
 
 
 class StopSignal:
@@ -82,6 +84,11 @@ def fingerprint(spec: dict, config: TrainConfig) -> str:
     fixed = {k: v for k, v in config.to_dict().items() if k not in ("epochs", "device")}
     if not config.augment.enabled:
         fixed.pop("augment", None)  # checkpoints from before augmentation existed still fit
+    # checkpoints from before these fields existed still fit while they are unused
+    for key in ("balanced_sampling", "normal_class", "threshold_quantile"):
+        if not fixed.get(key):
+            fixed.pop(key, None)
+    fixed["early_stopping"] = fixed.get("early_stopping") or None  # 0 and None both: off
     blob = json.dumps({"spec": spec, "config": fixed}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
@@ -245,7 +252,8 @@ class Trainer:
         cfg, model, task, opt = self.config, self.model, self.task, self.optimizer
         epoch = self.state.epoch + 1
         model.train()
-        perm = torch.randperm(len(data.x_train), generator=self.shuffle_generator).to(self.device)
+        perm = epoch_order(len(data.x_train), self.shuffle_generator, data.sample_weights)
+        perm = perm.to(self.device)
         loss_sum = torch.zeros((), device=self.device)
         score_sum = torch.zeros((), device=self.device)
         seen = 0

@@ -11,16 +11,31 @@ the others the estimator's `fit` (standardising included where a pipeline does i
 from __future__ import annotations
 
 import gc
-import os
 import tempfile
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 import torch
+
+from lernwerk.bench.common import (
+    Log,
+    Result,
+    console_table,
+    fmt,
+    import_keras,
+    importable,
+    join_notes,
+    keras_budget_callback,
+    load_note,
+    measure,
+    set_ratios,
+)
+
+TITLE = "tabular: the lecture benchmark"
 
 # The lecture's setting for the neural network (Keras: batch 32, Adam 1e-3, 20 epochs).
 LECTURE = {"batch_size": 32, "lr": 1e-3, "optimizer": "adam", "epochs": 20}
@@ -45,21 +60,7 @@ class Data:
     sizes: dict[str, int]
 
 
-@dataclass
-class Result:
-    """One peer on one dataset."""
-
-    peer: str
-    settings: str
-    status: str = "ok"  # ok | skipped | not installed | failed
-    accuracy: float | None = None
-    seconds: float | None = None
-    ratio: float | None = None  # seconds / lernwerk-default seconds on the same data
-    note: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-PeerFn = Callable[[Data], tuple[float, float, dict[str, Any]]]  # -> accuracy, seconds, extra
+PeerFn = Callable[..., tuple[float, float, dict[str, Any]]]  # (data) -> accuracy, seconds, extra
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,7 @@ class Peer:
     settings: str
     fn: PeerFn
     requires: str | None = None  # a module that must be importable
+    caps_itself: bool = False  # takes max_seconds and projects its time past the cap
 
 
 # -- lernwerk -------------------------------------------------------------------------------
@@ -225,6 +227,64 @@ def xgboost(data: Data) -> tuple[float, float, dict[str, Any]]:
     return _sklearn(data, model)
 
 
+# -- Keras: the lecture's own tool ----------------------------------------------------------
+
+
+def keras_mlp(
+    data: Data, *, max_seconds: float | None = None
+) -> tuple[float, float, dict[str, Any]]:
+    """The lecture's Keras model: Dense 64-32 relu, sigmoid (softmax for >2 classes) output,
+    Adam 1e-3, batch 32, 20 epochs, standardised, TensorFlow's default threads.
+
+    A run that would pass `max_seconds` stops after the epochs that fit and reports its
+    time projected to 20 epochs (said in the note; the accuracy is that of the epochs run).
+    """
+    keras = import_keras()
+    from sklearn.preprocessing import StandardScaler
+
+    classes = int(data.y_train.max()) + 1
+    epochs = LECTURE["epochs"]
+    gc.collect()
+    started = time.perf_counter()
+    scaler = StandardScaler().fit(data.x_train)
+    x = scaler.transform(data.x_train).astype(np.float32)
+    keras.utils.set_random_seed(0)
+    binary = classes == 2
+    model = keras.Sequential(
+        [
+            keras.Input((x.shape[1],)),
+            keras.layers.Dense(64, activation="relu"),
+            keras.layers.Dense(32, activation="relu"),
+            keras.layers.Dense(
+                1 if binary else classes, activation="sigmoid" if binary else "softmax"
+            ),
+        ]
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(LECTURE["lr"]),
+        loss="binary_crossentropy" if binary else "sparse_categorical_crossentropy",
+    )
+    budget = keras_budget_callback(keras, epochs, max_seconds)
+    model.fit(
+        x,
+        data.y_train,
+        batch_size=LECTURE["batch_size"],
+        epochs=epochs,
+        verbose=0,
+        callbacks=[budget],
+    )
+    seconds = time.perf_counter() - started
+    proba = model.predict(
+        scaler.transform(data.x_test).astype(np.float32), batch_size=4096, verbose=0
+    )
+    pred = (proba[:, 0] > 0.5).astype(np.int64) if binary else proba.argmax(1)
+    done = len(budget.epoch_seconds)
+    extra: dict[str, Any] = {"epochs": done, "measured_seconds": round(seconds, 2)}
+    if done < epochs:
+        extra["projected_from_epochs"] = done
+    return float((pred == data.y_test).mean()), budget.projected(seconds), extra
+
+
 PEERS: tuple[Peer, ...] = (
     Peer("lernwerk mlp, defaults", "all defaults (auto batch size, epochs, lr)", lernwerk_default),
     Peer("lernwerk mlp, lecture", "batch 32, adam lr 1e-3, 20 epochs", lernwerk_lecture),
@@ -246,6 +306,13 @@ PEERS: tuple[Peer, ...] = (
         hist_gradient_boosting,
     ),
     Peer("XGBoost", "100 trees, hist, defaults", xgboost, requires="xgboost"),
+    Peer(
+        "Keras (TensorFlow)",
+        "Dense 64-32 relu + sigmoid, adam 1e-3, batch 32, 20 epochs, standardised",
+        keras_mlp,
+        requires="keras",
+        caps_itself=True,
+    ),
 )
 BASELINE = PEERS[0].name
 
@@ -276,7 +343,7 @@ def load(rows: int, features: int) -> Data:
     )
 
 
-def warm_up() -> None:
+def warm_up(peers: tuple[Peer, ...]) -> None:
     """Pay one-time costs (lazy imports, first torch kernels, SQLite) outside the timings."""
     from lernwerk.api import Workspace
 
@@ -284,14 +351,13 @@ def warm_up() -> None:
         Workspace(tmp).fit("xor", "mlp", epochs=1)
     small = load(200, 20)
     plain_torch(small, epochs=1)
-
-
-def _importable(module: str) -> bool:
-    try:
-        __import__(module)
-    except ImportError:
-        return False
-    return True
+    for peer in peers:
+        if peer.requires and importable(peer.requires):
+            # TensorFlow's import alone takes seconds; a broken install fails its row later
+            try:
+                import_keras() if peer.requires == "keras" else __import__(peer.requires)
+            except ImportError:
+                pass
 
 
 def run_suite(
@@ -299,14 +365,15 @@ def run_suite(
     *,
     max_peer_seconds: float = DEFAULT_MAX_PEER_SECONDS,
     peers: tuple[Peer, ...] = PEERS,
-    log: Callable[[str], None] = print,
+    log: Log = print,
 ) -> list[dict[str, Any]]:
     """Run every peer on every dataset size; return one dict per dataset.
 
     A peer whose time, extrapolated linearly in rows from a smaller dataset of this run,
-    would exceed `max_peer_seconds` is skipped and says so.
+    would exceed `max_peer_seconds` is skipped and says so; Keras instead stops once its
+    own epochs show it would, and reports its projected time.
     """
-    warm_up()
+    warm_up(peers)
     out: list[dict[str, Any]] = []
     measured: dict[str, tuple[int, float]] = {}  # peer -> (rows, seconds) of the last run
     for size in sorted(sizes, key=lambda s: s["rows"]):
@@ -316,33 +383,31 @@ def run_suite(
         results: list[Result] = []
         for peer in peers:
             res = Result(peer.name, peer.settings)
-            if peer.requires and not _importable(peer.requires):
-                res.status, res.note = "not installed", f"{peer.requires} is not installed"
-            elif peer.name in measured and (
-                (est := measured[peer.name][1] * size["rows"] / measured[peer.name][0])
-                > max_peer_seconds
-            ):
+            estimate = (
+                measured[peer.name][1] * size["rows"] / measured[peer.name][0]
+                if peer.name in measured and not peer.caps_itself
+                else None
+            )
+            if peer.requires and not importable(peer.requires):
+                res.status = "not installed"
+                res.note = f"{peer.requires} is not installed (`pip install 'lernwerk[bench]'`)"
+            elif estimate is not None and estimate > max_peer_seconds:
                 res.status = "skipped"
                 res.note = (
-                    f"skipped: ~{est:.0f} s estimated from {measured[peer.name][0]} rows "
+                    f"skipped: ~{estimate:.0f} s estimated from {measured[peer.name][0]} rows "
                     f"(cap {max_peer_seconds:.0f} s)"
                 )
             else:
-                res.extra["load_1min_before"] = _load()
-                try:
-                    res.accuracy, res.seconds, extra = peer.fn(data)
-                    res.extra.update(extra)
+                kwargs = {"max_seconds": max_peer_seconds} if peer.caps_itself else {}
+                measure(res, lambda peer=peer, kwargs=kwargs, data=data: peer.fn(data, **kwargs))
+                if res.seconds is not None:
                     measured[peer.name] = (size["rows"], res.seconds)
-                except Exception as exc:  # report and go on: one broken peer must not hide the rest
-                    res.status, res.note = "failed", f"{type(exc).__name__}: {exc}"[:300]
             log(
-                f"  {peer.name:<24} {_fmt(res.accuracy, '.4f'):>7} {_fmt(res.seconds, '.2f'):>8} s  {res.note}"
+                f"  {peer.name:<24} {fmt(res.accuracy, '.4f'):>7} {fmt(res.seconds, '.2f'):>8} s  "
+                f"{res.note or _note(asdict(res))}"
             )
             results.append(res)
-        base = next((r.seconds for r in results if r.peer == BASELINE and r.seconds), None)
-        for r in results:
-            if base and r.seconds is not None:
-                r.ratio = r.seconds / base
+        set_ratios(results, BASELINE)
         out.append(
             {
                 "dataset": data.ref,
@@ -354,31 +419,41 @@ def run_suite(
     return out
 
 
-def _load() -> float | None:
-    try:
-        return round(os.getloadavg()[0], 2)
-    except (AttributeError, OSError):
-        return None
+def run(
+    quick: bool,
+    *,
+    log: Log = print,
+    sizes: tuple[dict[str, int], ...] | None = None,
+    max_peer_seconds: float = DEFAULT_MAX_PEER_SECONDS,
+    peers: tuple[Peer, ...] = PEERS,
+) -> dict[str, Any]:
+    """The suite's part of the record: {"max_peer_seconds", "datasets": [...]}."""
+    sizes = sizes or (QUICK_SIZES if quick else FULL_SIZES)
+    datasets = run_suite(sizes, max_peer_seconds=max_peer_seconds, peers=peers, log=log)
+    return {"max_peer_seconds": max_peer_seconds, "datasets": datasets}
 
 
-def _fmt(value: float | None, spec: str) -> str:
-    return "—" if value is None else format(value, spec)
+# -- rendering ------------------------------------------------------------------------------
+
+COLUMNS = ["peer", "settings", "test accuracy", "fit seconds", "× lernwerk default", "notes"]
+
+
+def _cells(r: dict[str, Any]) -> list[str]:
+    return [
+        r["peer"],
+        r["settings"],
+        fmt(r["accuracy"], ".4f"),
+        fmt(r["seconds"], ".2f"),
+        fmt(r["ratio"], ".2f"),
+        r["note"] or _note(r),
+    ]
 
 
 def markdown_table(dataset: dict[str, Any]) -> str:
     """A markdown table of one dataset's results."""
-    lines = [
-        "| peer | settings | test accuracy | fit seconds | × lernwerk default | notes |",
-        "|---|---|---:|---:|---:|---|",
-    ]
-    for r in dataset["results"]:
-        note = r["note"] or _note(r)
-        ratio = _fmt(r["ratio"], ".2f")
-        lines.append(
-            f"| {r['peer']} | {r['settings']} | {_fmt(r['accuracy'], '.4f')} | "
-            f"{_fmt(r['seconds'], '.2f')} | {ratio} | {note} |"
-        )
-    return "\n".join(lines)
+    from lernwerk.bench import common
+
+    return common.markdown_table(COLUMNS, [_cells(r) for r in dataset["results"]], "llrrrl")
 
 
 def _note(r: dict[str, Any]) -> str:
@@ -391,22 +466,115 @@ def _note(r: dict[str, Any]) -> str:
         )
     elif "threads" in e:
         parts.append(f"{e['threads']} torch thread{'s' if e['threads'] != 1 else ''}")
+    elif "projected_from_epochs" in e:
+        parts.append(
+            f"**estimated**: stopped after {e['projected_from_epochs']} of 20 epochs "
+            f"({e['measured_seconds']:.0f} s) at the cap; time projected to 20 epochs, "
+            f"accuracy after {e['projected_from_epochs']}"
+        )
     elif "epochs" in e:
         parts.append(f"{e['epochs']} epochs")
     elif "iterations" in e:
         parts.append(f"{e['iterations']} iterations")
-    if e.get("load_1min_before") is not None:
-        parts.append(f"load {e['load_1min_before']:.1f}")
-    return "; ".join(parts)
+    return join_notes(*parts, load_note(e))
 
 
-def console_table(dataset: dict[str, Any]) -> str:
-    """A plain-text table for the terminal."""
-    head = f"{'peer':<24} {'test acc':>8} {'fit s':>9} {'x default':>9}  notes"
-    rows = [dataset["dataset"], head, "-" * len(head)]
-    for r in dataset["results"]:
-        rows.append(
-            f"{r['peer']:<24} {_fmt(r['accuracy'], '.4f'):>8} {_fmt(r['seconds'], '.2f'):>9} "
-            f"{_fmt(r['ratio'], '.2f'):>9}  {r['note'] or _note(r)}"
+def console(record: dict[str, Any]) -> str:
+    """Plain-text tables for the terminal."""
+    cols = ["peer", "test acc", "fit s", "x default", "notes"]
+    blocks = []
+    for ds in record["datasets"]:
+        rows = [[c[0], c[2], c[3], c[4], c[5]] for c in map(_cells, ds["results"])]
+        blocks.append(ds["dataset"] + "\n" + console_table(cols, rows, "lrrrl"))
+    return "\n\n".join(blocks)
+
+
+def _by_peer(ds: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {r["peer"]: r for r in ds["results"] if r["status"] == "ok"}
+
+
+def targets(record: dict[str, Any]) -> list[str]:
+    """Issue 5's targets for this suite, each met or missed, with the measured ratio."""
+    lines = []
+    for ds in record["datasets"]:
+        p = _by_peer(ds)
+        name = f"`{ds['dataset']}`"
+        default, lecture = p.get(BASELINE), p.get("lernwerk mlp, lecture")
+        plain, xgb, keras = (
+            p.get("plain PyTorch loop"),
+            p.get("XGBoost"),
+            p.get("Keras (TensorFlow)"),
         )
-    return "\n".join(rows)
+        if default and xgb:
+            acc_ok = default["accuracy"] >= xgb["accuracy"]
+            time_ok = default["seconds"] <= xgb["seconds"]
+            lines.append(
+                f"{name}: default ≥ XGBoost's accuracy in ≤ its time: "
+                f"{'**met**' if acc_ok and time_ok else '**missed**'} (accuracy "
+                f"{default['accuracy']:.4f} vs {xgb['accuracy']:.4f}, time "
+                f"{default['seconds']:.2f} s vs {xgb['seconds']:.2f} s = "
+                f"{default['seconds'] / xgb['seconds']:.2f}× XGBoost's)"
+            )
+        else:
+            lines.append(f"{name}: default vs XGBoost: not measured (XGBoost missing or failed)")
+        if default and keras:
+            speedup = keras["seconds"] / default["seconds"]
+            acc_ok = default["accuracy"] >= keras["accuracy"] - 0.001
+            est = " (Keras time projected)" if "projected_from_epochs" in keras["extra"] else ""
+            lines.append(
+                f"{name}: default ≥ 40× faster than Keras at the lecture setting, same accuracy: "
+                f"{'**met**' if speedup >= 40 and acc_ok else '**missed**'} ({speedup:.1f}×{est}; "
+                f"accuracy {default['accuracy']:.4f} vs {keras['accuracy']:.4f})"
+            )
+        else:
+            lines.append(f"{name}: default vs Keras: not measured (Keras missing or failed)")
+        if lecture and plain:
+            overhead = lecture["seconds"] / plain["seconds"]
+            lines.append(
+                f"{name}: engine overhead ≤ 1.10× the plain loop at the lecture setting: "
+                f"{'**met**' if overhead <= 1.10 else '**missed**'} ({overhead:.2f}×)"
+            )
+    return lines
+
+
+def section(record: dict[str, Any]) -> str:
+    """The suite's part of the report, below its heading."""
+    lines = [
+        "- **Data:** the built-in `tabular` set: scikit-learn `make_classification`, 2 classes, "
+        "10 informative and 5 redundant features, `class_sep=2.5`, `flip_y=0.06`, seed 0.",
+        "- **Split:** the dataset's own stratified `split(0.2, 0.2, 0)`: 60 % train, 20 % "
+        "validation, 20 % test, the same for every peer. Baselines fit on train only; all "
+        "report test accuracy.",
+        "- **Fit seconds:** wall clock of the fit call: for lernwerk the whole `Workspace.fit` "
+        "(standardise, train, write the run, evaluate val and test), for the rest the "
+        "estimator's `fit` (with its StandardScaler where listed). One-time start-up costs "
+        "(imports, first kernels) are paid by a warm-up before timing. "
+        '"× lernwerk default" = peer seconds / lernwerk-default seconds.',
+        f"- **Cap:** a peer whose time, extrapolated linearly in rows from the smaller dataset, "
+        f"would pass {record.get('max_peer_seconds', DEFAULT_MAX_PEER_SECONDS):.0f} s is "
+        "skipped and says so; Keras instead stops at the cap and projects its time to 20 "
+        f"epochs from the epochs it ran; {_skipped(record)}.",
+        "",
+    ]
+    for ds in record["datasets"]:
+        split = ds["split"]
+        lines += [
+            f"### `{ds['dataset']}`",
+            "",
+            f"train {split['train']}, validation {split['val']}, test {split['test']} rows.",
+            "",
+            markdown_table(ds),
+            "",
+        ]
+    lines += ["**Targets (issue 5):**", "", *(f"- {t}" for t in targets(record)), ""]
+    return "\n".join(lines)
+
+
+def _skipped(record: dict[str, Any]) -> str:
+    skipped = [
+        f"{r['peer']} on {ds['dataset']}"
+        for ds in record["datasets"]
+        for r in ds["results"]
+        if r["status"] == "skipped"
+    ]
+    return "skipped in this run: " + ", ".join(skipped) if skipped else "nothing was skipped"

@@ -1,0 +1,14 @@
+"""Benchmarks: lernwerk against its peers, on the machine it runs on.
+
+`lernwerk bench` (or `python -m lernwerk.bench`, or `make bench` in a source checkout) runs
+the suites below and writes a markdown report with a section per suite plus the raw
+numbers as JSON. A tool beside the faces: it imports `lernwerk.api` and below, never the
+CLI or the server (the server is measured through HTTP, in a subprocess).
+
+Suites: `tabular` (the lecture benchmark), `digits` (LeNet), `images` (CNNs, FLOP/s
+against the machine's matmul peak), `predict` (latency through the API and over HTTP).
+"""
+
+SUITES = ("tabular", "digits", "images", "predict")
+
+__all__ = ["SUITES"]

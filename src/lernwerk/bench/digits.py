@@ -1,0 +1,190 @@
+"""LeNet on the 8×8 digits: lernwerk's `lenet` preset against the same network by hand.
+
+lernwerk runs `Workspace.fit("digits", "lenet", epochs=30, seed=1)` with every other
+setting its default; the plain PyTorch loop and Keras then train the same network with
+the batch size, learning rate, optimizer and epochs lernwerk resolved, on the same split.
+The speed levers (fused Adam, channels_last, bf16 autocast, torch.compile) are variants of
+the plain loop, each with its own accuracy, so a lever that costs accuracy shows it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, replace
+from typing import Any
+
+from lernwerk.bench import loops
+from lernwerk.bench.common import (
+    Log,
+    Result,
+    console_table,
+    fit_lernwerk,
+    fmt,
+    importable,
+    join_notes,
+    load_note,
+    markdown_table,
+    measure,
+    set_ratios,
+)
+
+TITLE = "digits: LeNet on 8×8 digits"
+BASELINE = "lernwerk lenet"
+EPOCHS, SEED = 30, 1
+QUICK_EPOCHS = 2
+LEVERS = (
+    loops.Levers(fused_adam=True),
+    loops.Levers(channels_last=True),
+    loops.Levers(bf16=True),
+    loops.Levers(compile=True),
+)
+
+
+def run(
+    quick: bool,
+    *,
+    log: Log = print,
+    dataset: str = "digits",
+    epochs: int | None = None,
+    keras: bool = True,
+    max_peer_seconds: float = 300.0,
+) -> dict[str, Any]:
+    """lenet in lernwerk, by hand, with each lever, and in Keras; one result each."""
+    epochs = epochs or (QUICK_EPOCHS if quick else EPOCHS)
+    data = loops.load_images(dataset)
+    fit_lernwerk("xor", "mlp", epochs=1)  # warm-up: imports, first kernels, SQLite
+    results: list[Result] = []
+
+    def add(res: Result, fn: Any) -> Result:
+        measure(res, fn)
+        log(
+            f"  {res.peer:<38} {fmt(res.accuracy, '.4f'):>7} {fmt(res.seconds, '.2f'):>8} s  {res.note}"
+        )
+        results.append(res)
+        return res
+
+    lw = add(
+        Result(BASELINE, f"`Workspace.fit({dataset!r}, 'lenet', epochs={epochs}, seed={SEED})`"),
+        lambda: fit_lernwerk(dataset, "lenet", epochs=epochs, seed=SEED),
+    )
+    if lw.status != "ok":
+        return {"dataset": dataset, "split": data.sizes, "results": [asdict(r) for r in results]}
+    e = lw.extra
+    same = {"batch_size": e["batch_size"], "epochs": e["epochs"], "lr": e["lr"], "seed": SEED}
+    settings = (
+        f"same network, split and settings: batch {e['batch_size']}, adam {e['lr']:.3g}, "
+        f"{e['epochs']} epochs"
+    )
+    plain = {**same, "threads": e["threads"]}
+    add(
+        Result("plain PyTorch loop", f"{settings}, {e['threads']} torch thread(s) as lernwerk"),
+        lambda: loops.plain_torch("lenet", data, **plain),
+    )
+    for lever in LEVERS:
+        if lever.compile and quick:
+            continue  # compiling alone takes longer than a quick run may
+        add(
+            Result(f"plain loop + {lever.label()}", "as the plain loop"),
+            lambda lever=lever: loops.plain_torch("lenet", data, **plain, levers=lever),
+        )
+    add(
+        Result("plain loop + channels_last + bf16", "as the plain loop"),
+        lambda: loops.plain_torch(
+            "lenet", data, **plain, levers=replace(loops.Levers(), channels_last=True, bf16=True)
+        ),
+    )
+    k = Result("Keras (TensorFlow)", f"{settings}, TensorFlow's default threads")
+    if not keras:
+        k.status, k.note = "skipped", "left out of this run"
+        results.append(k)
+    elif not importable("keras"):
+        k.status = "not installed"
+        k.note = "keras/tensorflow-cpu is not installed (`pip install 'lernwerk[bench]'`)"
+        results.append(k)
+    else:
+        loops.import_keras()  # TensorFlow's import (seconds) is not part of the fit
+        add(
+            k,
+            lambda: loops.keras_fit("lenet", data, **{**same}, max_seconds=max_peer_seconds),
+        )
+    set_ratios(results, BASELINE)
+    return {"dataset": dataset, "split": data.sizes, "results": [asdict(r) for r in results]}
+
+
+COLUMNS = ["peer", "settings", "test accuracy", "seconds", "× lernwerk", "notes"]
+
+
+def _note(r: dict[str, Any]) -> str:
+    e = r["extra"]
+    parts = []
+    if "train_loop_seconds" in e:
+        parts.append(
+            f"batch {e['batch_size']}, {e['epochs']} epochs, lr {e['lr']:.3g}, "
+            f"{e['threads']} thread(s); training loop {e['train_loop_seconds']:.2f} s"
+        )
+    elif "projected_from_epochs" in e:
+        parts.append(
+            f"**estimated**: stopped after {e['projected_from_epochs']} epochs "
+            f"({e['measured_seconds']:.0f} s) at the cap"
+        )
+    elif "threads" in e:
+        parts.append(f"{e['threads']} torch thread(s)")
+    return join_notes(r["note"], *parts, load_note(e))
+
+
+def _cells(r: dict[str, Any]) -> list[str]:
+    return [
+        r["peer"],
+        r["settings"],
+        fmt(r["accuracy"], ".4f"),
+        fmt(r["seconds"], ".2f"),
+        fmt(r["ratio"], ".2f"),
+        _note(r),
+    ]
+
+
+def targets(record: dict[str, Any]) -> list[str]:
+    p = {r["peer"]: r for r in record["results"] if r["status"] == "ok"}
+    lw, keras = p.get(BASELINE), p.get("Keras (TensorFlow)")
+    if not lw:
+        return ["lenet did not finish: no target measured"]
+    lines = [
+        f"`lenet` test accuracy ≥ 0.98: {'**met**' if lw['accuracy'] >= 0.98 else '**missed**'} "
+        f"({lw['accuracy']:.4f})"
+    ]
+    if keras:
+        share = lw["seconds"] / keras["seconds"]
+        lines.append(
+            f"`lenet` in ≤ 1/4 of Keras's time: {'**met**' if share <= 0.25 else '**missed**'} "
+            f"(lernwerk {lw['seconds']:.2f} s = {share:.2f} of Keras's {keras['seconds']:.2f} s)"
+        )
+    else:
+        lines.append("`lenet` vs Keras: not measured (Keras missing, left out or failed)")
+    return lines
+
+
+def section(record: dict[str, Any]) -> str:
+    split = record["split"]
+    lines = [
+        f"- **Data:** the built-in `{record['dataset']}` set (scikit-learn's 1 797 handwritten "
+        f"digits, 8×8, 10 classes), lernwerk's default stratified split: train "
+        f"{split['train']}, validation {split['val']}, test {split['test']}.",
+        "- **Seconds:** lernwerk: the whole `Workspace.fit` (standardise, train with a "
+        "validation pass per epoch, write the run, evaluate); plain loop and Keras: "
+        "standardise, build, train (no validation pass). One-time imports are paid before "
+        'timing. "× lernwerk" = peer seconds / lernwerk seconds.',
+        "- **Levers** are the plain loop with one switch on; single runs, seed 1: accuracy "
+        "differences of ~0.005 (2 test images) are noise.",
+        "",
+        markdown_table(COLUMNS, [_cells(r) for r in record["results"]], "llrrrl"),
+        "",
+        "**Targets (issue 5):**",
+        "",
+        *(f"- {t}" for t in targets(record)),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def console(record: dict[str, Any]) -> str:
+    rows = [[c[0], c[2], c[3], c[4], c[5]] for c in map(_cells, record["results"])]
+    return console_table(["peer", "test acc", "s", "x lernwerk", "notes"], rows, "lrrrl")

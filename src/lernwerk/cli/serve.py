@@ -1,0 +1,90 @@
+"""`lernwerk serve`: the web workbench on a workspace (FastAPI under uvicorn)."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import webbrowser
+from pathlib import Path
+
+import typer
+
+from lernwerk import api
+from lernwerk.cli.main import _state, app, err
+
+# The built-in datasets `--demo` stores in the workspace, for the page to start from.
+DEMO_DATASETS = ("smileys", "digits", "xor", "solder", "process")
+
+
+def fill_demo_workspace(ws: api.Workspace, names: tuple[str, ...] = DEMO_DATASETS) -> list[str]:
+    """Store each built-in of `names` that the workspace does not hold yet (skipping any
+    this version does not have); returns the names stored now."""
+    builtins = {d["name"] for d in ws.list_datasets() if d["source"] == "builtin"}
+    created = []
+    for name in names:
+        if name not in builtins or ws.store.has_dataset(name):
+            continue
+        err.print(f"storing the built-in dataset [bold]{name}[/] in the workspace …")
+        ws.create_dataset(name, name)
+        created.append(name)
+    return created
+
+
+@app.command()
+def serve(
+    workspace: Path | None = typer.Option(
+        None,
+        "--workspace",
+        "-w",
+        help="Workspace directory (default $LERNWERK_HOME or ./lernwerk-workspace).",
+    ),
+    host: str = typer.Option(
+        "127.0.0.1", "--host", help="Address to listen on; any but this machine's needs a token."
+    ),
+    port: int = typer.Option(8000, "--port", min=1, max=65535, help="TCP port."),
+    token: str | None = typer.Option(
+        None, "--token", help="Access token every request must carry (generated for other hosts)."
+    ),
+    open_browser: bool = typer.Option(False, "--open", help="Open the page in the browser."),
+    demo: bool = typer.Option(
+        False, "--demo", help="First store the built-in demo datasets (smileys, digits, xor, …)."
+    ),
+    max_trainings: int = typer.Option(
+        1, "--max-trainings", min=1, max=64, help="Trainings at once; more wait in a queue."
+    ),
+) -> None:
+    """Serve the web workbench and its JSON API (docs at /docs) on a workspace."""
+    import uvicorn
+
+    from lernwerk.serving import Settings, create_app
+    from lernwerk.serving.settings import LOCAL_HOSTS
+
+    ws = api.Workspace(workspace or _state["workspace"])
+    local = host in LOCAL_HOSTS
+    generated = not local and not token
+    if generated:
+        token = secrets.token_urlsafe(24)
+    if demo:
+        fill_demo_workspace(ws)
+    path = ws.path
+    settings = Settings(
+        workspace=path, host=host, port=port, token=token, max_concurrent_trainings=max_trainings
+    )
+    application = create_app(settings)
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    shown = f"[{shown}]" if ":" in shown else shown
+    url = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
+    typer.echo(f"lernwerk serves {settings.workspace} at {url}")
+    if token:
+        typer.echo(f"access token{' (generated)' if generated else ''}: {token}")
+    if open_browser:
+        threading.Timer(1.0, webbrowser.open, args=(url,)).start()
+    config = uvicorn.Config(
+        application,
+        host=host,
+        port=port,
+        log_level="info",
+        access_log=False,
+        timeout_graceful_shutdown=5,
+    )
+    uvicorn.Server(config).run()

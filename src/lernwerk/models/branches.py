@@ -1,0 +1,137 @@
+"""Blocks for networks that are not a single chain: `Sequential` and `Parallel`.
+
+`Parallel` feeds one input to several branches and joins their outputs, concatenated on
+the channel axis (InceptionTime's modules, LSTM-FCN's two paths) or added. A branch is
+one layer, or a `Sequential` block of several. Shapes are checked when the network is
+built and a misfit names the branch: "layer 5 (Parallel): branch 5.3 gives 32×75 …".
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Literal
+
+import torch
+from pydantic import Field
+from torch import nn
+
+from lernwerk.models.layers import (
+    BuildContext,
+    Built,
+    LayerMisfit,
+    LayerType,
+    Shape,
+    _Params,
+    fmt_shape,
+    register,
+)
+
+
+class SequentialParams(_Params):
+    layers: list[dict[str, Any]] = Field(min_length=1, description="layers, in order")
+
+
+@register
+class Sequential(LayerType):
+    """Several layers as one, e.g. one branch of a `Parallel` block."""
+
+    name = "Sequential"
+    Params = SequentialParams
+    description = "several layers in a row, as one layer (a branch of Parallel)"
+
+    def build(self, p: SequentialParams, shape: Shape, ctx: BuildContext) -> Built:
+        from lernwerk.models.network import build_layers  # the block nests the builder
+
+        inner = build_layers(
+            p.layers, shape, ctx.num_outputs, prefix=ctx.index, last_is_output=False
+        )
+        module = nn.Sequential(*(b.module for _, _, b in inner))
+        return Built(module, inner[-1][2].out_shape, sum(b.flops for _, _, b in inner), inner)
+
+
+class ParallelParams(_Params):
+    layers: list[dict[str, Any]] = Field(
+        min_length=2,
+        description="the branches, each a layer or a Sequential block; all get the same input",
+    )
+    merge: Literal["concatenate", "add"] = Field(
+        "concatenate",
+        description="join the branches: concatenate on channels (features when flat) or add",
+    )
+
+
+class _ParallelBlock(nn.Module):
+    def __init__(self, branches: list[nn.Module], merge: str) -> None:
+        super().__init__()
+        self.branches = nn.ModuleList(branches)
+        self.merge = merge
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        outs = [branch(x) for branch in self.branches]
+        if self.merge == "add":
+            total = outs[0]
+            for out in outs[1:]:
+                total = total + out
+            return total
+        return torch.cat(outs, dim=1)  # (N, C1 + C2 + …, …)
+
+
+@register
+class Parallel(LayerType):
+    """Branches side by side on the same input, joined by concatenation or addition.
+
+    Concatenation needs every branch to give the same number of axes and the same size
+    on every axis but the channels (the first); addition needs equal shapes.
+    """
+
+    name = "Parallel"
+    Params = ParallelParams
+    description = "branches on the same input, concatenated on channels or added"
+
+    def build(self, p: ParallelParams, shape: Shape, ctx: BuildContext) -> Built:
+        from lernwerk.models.network import build_layers  # the block nests the builder
+
+        branches: list[tuple[str, str, Built]] = []
+        for i, raw in enumerate(p.layers):
+            branches += build_layers(
+                [raw],
+                shape,
+                ctx.num_outputs,
+                prefix=ctx.index,
+                last_is_output=False,
+                first=i + 1,
+            )
+        shapes = [(index, b.out_shape) for index, _, b in branches]
+        out_shape = self._merged_shape(shapes, p.merge)
+        module = _ParallelBlock([b.module for _, _, b in branches], p.merge)
+        flops = sum(b.flops for _, _, b in branches)
+        if p.merge == "add":
+            flops += (len(branches) - 1) * math.prod(out_shape)
+        return Built(module, out_shape, flops, children=branches)
+
+    @staticmethod
+    def _merged_shape(shapes: list[tuple[str, Shape]], merge: str) -> Shape:
+        first_index, first = shapes[0]
+        for index, out in shapes[1:]:
+            if merge == "add":
+                if out != first:
+                    raise LayerMisfit(
+                        f"branch {index} gives {fmt_shape(out)} but branch {first_index} gives "
+                        f"{fmt_shape(first)}; adding needs the same shape in every branch"
+                    )
+                continue
+            if len(out) != len(first):
+                raise LayerMisfit(
+                    f"branch {index} gives {fmt_shape(out)} but branch {first_index} gives "
+                    f"{fmt_shape(first)}; concatenating needs the same number of axes; "
+                    "add Flatten or a global pooling layer to the branch that has more"
+                )
+            if out[1:] != first[1:]:
+                raise LayerMisfit(
+                    f"branch {index} gives {fmt_shape(out)} but branch {first_index} gives "
+                    f"{fmt_shape(first)}; concatenating on channels needs the same size on "
+                    "the other axes; use padding='same' and strides 1 in every branch"
+                )
+        if merge == "add":
+            return first
+        return (sum(out[0] for _, out in shapes), *first[1:])

@@ -1,0 +1,88 @@
+"""The web application: `create_app(settings)` wires the routers, guards and page."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
+
+from lernwerk import __version__
+from lernwerk.api import Workspace
+from lernwerk.errors import NotFound
+from lernwerk.serving.errors import install_error_handlers
+from lernwerk.serving.jobs import JobManager
+from lernwerk.serving.middleware import BodyLimitMiddleware, TokenMiddleware
+from lernwerk.serving.responses import SafeJSONResponse
+from lernwerk.serving.routes import datasets, health, models, runs
+from lernwerk.serving.settings import Settings
+
+log = logging.getLogger("lernwerk.serving")
+
+_PLACEHOLDER = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>lernwerk</title></head>
+<body><h1>lernwerk</h1><p>The page is not installed; the API is at
+<a href="/docs">/docs</a>.</p></body></html>
+"""
+_ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """The server for one workspace.
+
+    Opening the workspace marks runs left `running` by a dead process as `interrupted`.
+    Training workers start with the app (its lifespan) and are stopped when it ends.
+    """
+    workspace = Workspace(settings.workspace)
+    jobs = JobManager(
+        workspace.path,
+        max_concurrent=settings.max_concurrent_trainings,
+        stop_timeout_s=settings.stop_timeout_s,
+        prestart=settings.prestart_worker,
+        on_worker_lost=workspace.store.reconcile,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        jobs.start()
+        try:
+            yield
+        finally:
+            await run_in_threadpool(jobs.shutdown)
+
+    app = FastAPI(
+        title="lernwerk",
+        version=__version__,
+        description="The lernwerk workbench's JSON API (see docs/web-api.md).",
+        lifespan=lifespan,
+        default_response_class=SafeJSONResponse,
+    )
+    app.state.settings = settings
+    app.state.workspace = workspace
+    app.state.jobs = jobs
+    app.state.runs = runs.RunCache()
+    install_error_handlers(app)
+    for router in (health.router, datasets.router, models.router, runs.router):
+        app.include_router(router, prefix="/api")
+
+    @app.api_route("/api/{path:path}", methods=_ALL_METHODS, include_in_schema=False)
+    async def unknown_api_path(path: str, request: Request) -> None:
+        raise NotFound(f"no API endpoint {request.method} /api/{path}")
+
+    static = settings.static_dir
+    if not (static / "index.html").is_file():
+        try:
+            static.mkdir(parents=True, exist_ok=True)
+            (static / "index.html").write_text(_PLACEHOLDER, encoding="utf-8")
+        except OSError as exc:
+            log.warning("no page to serve: %s", exc)
+    if static.is_dir():
+        app.mount("/", StaticFiles(directory=static, html=True), name="page")
+
+    app.add_middleware(BodyLimitMiddleware, limit=settings.max_upload_bytes)
+    if settings.token:  # outermost: nothing runs for a request without the token
+        app.add_middleware(TokenMiddleware, token=settings.token)
+    return app

@@ -1,0 +1,66 @@
+"""What routes get injected: the app's workspace, job manager and run cache."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ValidationError
+
+from lernwerk.api import Workspace
+from lernwerk.serving.jobs import JobManager
+
+
+def get_workspace(request: Request) -> Workspace:
+    return request.app.state.workspace
+
+
+def get_jobs(request: Request) -> JobManager:
+    return request.app.state.jobs
+
+
+def is_multipart(request: Request) -> bool:
+    return request.headers.get("content-type", "").lower().startswith("multipart/form-data")
+
+
+async def json_body(request: Request, model: type[BaseModel]) -> Any:
+    """Parse and validate a JSON body by hand (for routes that also take multipart)."""
+    raw = await request.body()
+    try:
+        data = json.loads(raw or b"null")
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise RequestValidationError(
+            [
+                {
+                    "type": "json_invalid",
+                    "loc": ("body",),
+                    "msg": "invalid JSON",
+                    "ctx": {"error": str(exc)},
+                }
+            ]
+        ) from None
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]
+        raise RequestValidationError(errors) from None
+
+
+def parse_options(text: str | None) -> dict[str, Any]:
+    """The `options` form field of an import: a JSON object."""
+    if not text:
+        return {}
+    try:
+        options = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise request_error("options", f"not valid JSON: {exc.msg}") from None
+    if not isinstance(options, dict):
+        raise request_error("options", "expected a JSON object")
+    return options
+
+
+def request_error(field: str, message: str, kind: str = "value_error") -> RequestValidationError:
+    """A malformed request naming `field`; answered 422 RequestError like FastAPI's own."""
+    return RequestValidationError([{"type": kind, "loc": ("body", field), "msg": message}])

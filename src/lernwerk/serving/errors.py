@@ -1,0 +1,111 @@
+"""Every error the server answers, mapped in one place: a JSON body and a 4xx status.
+
+`{"error": type, "message": one sentence, "where": field/file/row/layer or null}`; a model
+that does not fit adds `"layer": N`. Core code raises `LernwerkError`s with their own
+`http_status`; requests FastAPI cannot parse become `RequestError` (422); anything else is
+a bug: logged with its traceback and answered 500 with a JSON body too.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from lernwerk.errors import LernwerkError
+from lernwerk.serving.responses import SafeJSONResponse
+
+log = logging.getLogger("lernwerk.serving")
+
+_LAYER = re.compile(r"^layer (\d+)(?:\.\d+)*$")
+_STATUS_NAMES = {
+    401: "Unauthorized",
+    404: "NotFound",
+    405: "RequestError",
+    413: "TooLarge",
+}
+
+
+def error_body(error: str, message: str, where: str | None = None, **extra: Any) -> dict:
+    return {"error": error, "message": message, "where": where, **extra}
+
+
+def error_response(status: int, body: dict[str, Any]) -> SafeJSONResponse:
+    return SafeJSONResponse(body, status_code=status)
+
+
+def lernwerk_error_body(exc: LernwerkError) -> dict[str, Any]:
+    """The error as JSON; a misfit layer's 1-based top-level index as `layer`."""
+    body = exc.to_dict()
+    match = _LAYER.match(exc.where or "")
+    if match:
+        body["layer"] = int(match.group(1))
+    return body
+
+
+def _field(loc: tuple | list) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "body"
+
+
+def validation_body(exc: RequestValidationError) -> dict[str, Any]:
+    """FastAPI's validation errors as one readable sentence naming the first bad field."""
+    errors = exc.errors()
+    if not errors:
+        return error_body("RequestError", "the request is malformed")
+    first = errors[0]
+    kind, where = first.get("type", ""), _field(first.get("loc", ()))
+    if kind == "json_invalid":
+        ctx = first.get("ctx", {}) or {}
+        detail = ctx.get("error", "invalid JSON")
+        return error_body("RequestError", f"the body is not valid JSON: {detail}", "body")
+    message = first.get("msg", "invalid value")
+    if kind == "missing":
+        text = f"{where} is required"
+    elif kind == "extra_forbidden":
+        text = f"{where}: unknown field"
+    else:
+        text = f"{where}: {message}"
+        if "input" in first and not isinstance(first["input"], dict | list):
+            shown = repr(first["input"])
+            text += f"; received: {shown[:80]}"
+    return error_body("RequestError", text, where)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Map every exception to a JSON answer."""
+
+    @app.exception_handler(LernwerkError)
+    async def _lernwerk(request: Request, exc: LernwerkError) -> SafeJSONResponse:
+        if exc.http_status >= 500:
+            log.error("%s %s failed: %s", request.method, request.url.path, exc)
+        return error_response(exc.http_status, lernwerk_error_body(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> SafeJSONResponse:
+        return error_response(422, validation_body(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> SafeJSONResponse:
+        name = _STATUS_NAMES.get(exc.status_code, "RequestError")
+        message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        if exc.status_code == 404:
+            message = f"nothing at {request.url.path}"
+        elif exc.status_code == 405:
+            message = f"{request.method} is not allowed on {request.url.path}"
+        return error_response(exc.status_code, error_body(name, message, None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> SafeJSONResponse:
+        log.exception("%s %s: unexpected error", request.method, request.url.path)
+        return error_response(
+            500,
+            error_body(
+                "InternalError",
+                f"the server failed unexpectedly ({type(exc).__name__}); see its log",
+            ),
+        )

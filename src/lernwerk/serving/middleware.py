@@ -1,0 +1,172 @@
+"""Two guards in front of every request, as plain ASGI middleware (streams stay streams).
+
+- `TokenMiddleware`: with a token set, every request (page, API, docs) must carry it:
+  `Authorization: Bearer TOKEN`, `?token=TOKEN`, or the cookie that a request with a
+  valid `?token=` sets, so that `<img>`, downloads, `/docs` and EventSource work too.
+- `BodyLimitMiddleware`: a body over the limit gets 413 before the app reads it: a
+  declared Content-Length is checked first, and a streamed body is counted as it arrives.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from http.cookies import CookieError, SimpleCookie
+from typing import Any
+from urllib.parse import parse_qs
+
+from lernwerk.serving.errors import error_body
+from lernwerk.serving.responses import dumps
+
+Scope = dict[str, Any]
+TOKEN_COOKIE = "lernwerk_token"
+_DRAIN_LIMIT = 256 * 1024 * 1024  # read (and drop) at most this much of a refused body
+_COOKIE_SAFE = re.compile(r"[A-Za-z0-9._~-]+")
+
+
+async def send_json(
+    send: Any, status: int, body: dict[str, Any], headers: list | None = None
+) -> None:
+    data = dumps(body).encode("utf-8")
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(data)).encode()),
+                *(headers or []),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": data})
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key.lower() == name:
+            return value.decode("latin-1")
+    return None
+
+
+class TokenMiddleware:
+    """Answer 401 to every request without the token."""
+
+    def __init__(self, app: Any, token: str) -> None:
+        self.app, self.token = app, token
+
+    def _matches(self, given: str | None) -> bool:
+        return given is not None and secrets.compare_digest(
+            given.encode("utf-8"), self.token.encode("utf-8")
+        )
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        from_query = (query.get("token") or [None])[0]
+        auth = _header(scope, b"authorization") or ""
+        bearer = auth[7:].strip() if auth.lower().startswith("bearer ") else None
+        if self._matches(bearer) or self._matches(_cookie(scope)):
+            await self.app(scope, receive, send)
+            return
+        if self._matches(from_query):
+            await self.app(scope, receive, _setting_cookie(send, self.token))
+            return
+        await send_json(
+            send,
+            401,
+            error_body(
+                "Unauthorized",
+                "this server needs its access token: open the address it printed at start "
+                "(with ?token=…) or send 'Authorization: Bearer TOKEN'",
+            ),
+            [(b"www-authenticate", b"Bearer")],
+        )
+
+
+def _cookie(scope: Scope) -> str | None:
+    try:
+        morsel = SimpleCookie(_header(scope, b"cookie") or "").get(TOKEN_COOKIE)
+    except CookieError:
+        return None
+    return morsel.value if morsel is not None else None
+
+
+def _setting_cookie(send: Any, token: str) -> Any:
+    if not _COOKIE_SAFE.fullmatch(token):
+        return send  # a token a cookie cannot hold travels in the URL or header only
+    cookie = f"{TOKEN_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict".encode("latin-1")
+
+    async def wrapped(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", []), (b"set-cookie", cookie)]}
+        await send(message)
+
+    return wrapped
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class BodyLimitMiddleware:
+    """Refuse request bodies over `limit` bytes with 413.
+
+    The refused body is read on and dropped (up to 256 MB) before the answer, so that
+    a client still sending it reads the 413 instead of a reset connection.
+    """
+
+    def __init__(self, app: Any, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    def _body(self) -> dict[str, Any]:
+        mb = self.limit / 2**20
+        return error_body(
+            "TooLarge", f"the request body is larger than the server's limit of {mb:g} MB"
+        )
+
+    async def _refuse(self, receive: Any, send: Any, received: int, more: bool) -> None:
+        while more and received <= _DRAIN_LIMIT:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            received += len(message.get("body", b""))
+            more = message.get("more_body", False)
+        await send_json(send, 413, self._body(), [(b"connection", b"close")])
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = _header(scope, b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await self._refuse(receive, send, 0, True)
+            return
+        state = {"received": 0, "more": True, "refused": False, "started": False}
+
+        async def counting_receive() -> dict[str, Any]:
+            message = await receive()
+            if message["type"] == "http.request":
+                state["received"] += len(message.get("body", b""))
+                state["more"] = message.get("more_body", False)
+                if state["received"] > self.limit:
+                    state["refused"] = True
+                    raise _TooLarge
+            return message
+
+        async def guarded_send(message: dict[str, Any]) -> None:
+            if state["refused"]:
+                return  # the app's answer to the broken-off body is replaced by the 413
+            if message["type"] == "http.response.start":
+                state["started"] = True
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, guarded_send)
+        except Exception:
+            if not state["refused"]:
+                raise
+        if state["refused"] and not state["started"]:
+            await self._refuse(receive, send, state["received"], state["more"])

@@ -1,0 +1,1 @@
+"""One router per resource: health, datasets, models, runs (with jobs and events)."""

@@ -1,0 +1,90 @@
+"""`/api/models` and `/api/layers`: presets and saved models, summaries, the layer registry."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from fastapi import APIRouter, Depends, Response
+
+from lernwerk.api import Workspace
+from lernwerk.api.models import layer_catalog
+from lernwerk.serving.deps import get_workspace
+from lernwerk.serving.schemas import SaveModel, SummaryRequest
+
+if TYPE_CHECKING:
+    from lernwerk.models import ModelSummary
+
+router = APIRouter(tags=["models"])
+
+DEFAULT_OUTPUTS = 10  # what 'units: auto' means with neither a dataset nor `outputs`, as in the CLI
+
+
+def summary_json(summary: ModelSummary) -> dict[str, Any]:
+    """A summary for the designer: one row per layer (nested blocks included), totals."""
+    layers = [
+        {
+            "index": row.index,
+            "name": f"{row.type.lower()}_{row.index}",
+            "type": row.type,
+            "output_shape": list(row.output_shape),
+            "params": row.params,
+            "flops": row.flops,
+            "depth": row.depth,
+        }
+        for row in summary.rows
+    ]
+    top = [row for row in summary.rows if row.depth == 0]
+    return {
+        "name": summary.name,
+        "input_shape": list(summary.input_shape),
+        "layers": layers,
+        "total_params": summary.total_params,
+        "trainable_params": summary.trainable_params,
+        "total_flops": summary.flops_per_sample,
+        "output_shape": list(top[-1].output_shape) if top else list(summary.input_shape),
+        "output_activation": summary.output_activation,
+    }
+
+
+@router.get("/models")
+def list_models(ws: Workspace = Depends(get_workspace)) -> list[dict[str, Any]]:
+    """The shipped presets and the models saved in this workspace, with their specs."""
+    return ws.list_models()
+
+
+@router.post("/models/summary")
+def model_summary(body: SummaryRequest, ws: Workspace = Depends(get_workspace)) -> dict[str, Any]:
+    """Layers, output shapes, parameters and FLOPs; a layer that does not fit is a 422
+    whose `layer` is its (1-based) index."""
+    spec = ws.resolve_model(body.spec, allow_files=False)
+    shape = tuple(body.input_shape) if body.input_shape else None
+    outputs = body.outputs if body.outputs or body.dataset else DEFAULT_OUTPUTS
+    summary = ws.model_summary(
+        spec, dataset=body.dataset, input_shape=shape, outputs=outputs, allow_files=False
+    )
+    return summary_json(summary)
+
+
+@router.post("/models", status_code=201)
+def save_model(body: SaveModel, ws: Workspace = Depends(get_workspace)) -> dict[str, Any]:
+    """Save a spec as `models/NAME.yaml` in the workspace; it is then found by its name."""
+    spec = ws.save_model(body.name, body.spec)
+    return {
+        "name": spec.name,
+        "description": spec.description,
+        "source": "workspace",
+        "spec": spec.to_dict(),
+    }
+
+
+@router.delete("/models/{name}", status_code=204)
+def delete_model(name: str, ws: Workspace = Depends(get_workspace)) -> Response:
+    """Delete a saved model (runs trained with it keep their copy of the spec)."""
+    ws.delete_model(name)
+    return Response(status_code=204)
+
+
+@router.get("/layers")
+def layers() -> list[dict[str, Any]]:
+    """The layer registry: each type with its parameters, types, defaults and choices."""
+    return layer_catalog()

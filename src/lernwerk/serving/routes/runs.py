@@ -1,0 +1,247 @@
+"""`/api/runs` and `/api/jobs`: start (as a job), list, show, follow, stop, delete runs;
+evaluate, predict with and download a trained run."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections import OrderedDict
+from typing import Any
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from sse_starlette import EventSourceResponse
+from starlette.concurrency import run_in_threadpool
+
+from lernwerk.api import Run, Workspace
+from lernwerk.config import TrainConfig
+from lernwerk.errors import Conflict
+from lernwerk.serving.deps import get_jobs, get_workspace, is_multipart, json_body, request_error
+from lernwerk.serving.events import run_events
+from lernwerk.serving.jobs import Job, JobManager, JobRequest
+from lernwerk.serving.schemas import PredictRequest, StartRun
+
+router = APIRouter(tags=["runs"])
+
+_RUN_ID_WAIT_S = 5.0  # how long starting a run waits to answer with the run's id
+
+
+class RunCache:
+    """Recently used trained runs with their loaded predictors, so that predicting does
+    not load the weights on every request. An entry is renewed when its run changed."""
+
+    def __init__(self, size: int = 16) -> None:
+        self.size = size
+        self._lock = threading.Lock()
+        self._runs: OrderedDict[str, Run] = OrderedDict()
+
+    def get(self, ws: Workspace, ref: str) -> Run:
+        fresh = ws.run(ref)
+        with self._lock:
+            cached = self._runs.get(fresh.id)
+            if cached is not None and cached.record.finished_at == fresh.record.finished_at:
+                self._runs.move_to_end(fresh.id)
+                return cached
+            self._runs[fresh.id] = fresh
+            while len(self._runs) > self.size:
+                self._runs.popitem(last=False)
+        return fresh
+
+    def forget(self, run_id: str) -> None:
+        with self._lock:
+            self._runs.pop(run_id, None)
+
+
+def get_run_cache(request: Request) -> RunCache:
+    return request.app.state.runs
+
+
+def _job_json(jobs: JobManager, job: Job) -> dict[str, Any]:
+    return {**job.to_dict(), "queue_position": jobs.queue_position(job)}
+
+
+@router.post("/runs", status_code=202)
+async def start_run(
+    body: StartRun,
+    ws: Workspace = Depends(get_workspace),
+    jobs: JobManager = Depends(get_jobs),
+) -> dict[str, Any]:
+    """Check the request, then queue the training; it runs in a worker process.
+
+    Answers with the job id, its status (queued or running) and, when the run has
+    started within a few seconds, its run id (else follow `/api/jobs/{job_id}`).
+    """
+
+    def check() -> JobRequest:
+        spec = ws.resolve_model(body.model, allow_files=False)
+        config = TrainConfig.from_dict(body.train)
+        ws.check_fit(body.dataset, spec, config=config)
+        return JobRequest(body.dataset, spec.to_dict(), config.to_dict(), body.name)
+
+    job = jobs.submit(await run_in_threadpool(check))
+    deadline = time.monotonic() + _RUN_ID_WAIT_S
+    while not job.ended and job.run_id is None and time.monotonic() < deadline:
+        if job.status == "queued" and not jobs.has_free_slot():
+            break  # it waits for another training: answer now
+        await asyncio.sleep(0.05)
+    return _job_json(jobs, job)
+
+
+@router.get("/runs")
+def list_runs(
+    ws: Workspace = Depends(get_workspace), jobs: JobManager = Depends(get_jobs)
+) -> list[dict[str, Any]]:
+    """Jobs that have no run yet (queued first), then every run, newest first."""
+    all_jobs = jobs.jobs()
+    pending = [
+        {**_job_json(jobs, j), "id": None}
+        for j in reversed(all_jobs)
+        if not j.ended and j.run_id is None
+    ]
+    active = {j.run_id: j.id for j in all_jobs if j.run_id is not None and not j.ended}
+    rows = [{**r.row(), "job_id": active.get(r.id)} for r in ws.runs()]
+    return pending + rows
+
+
+@router.get("/jobs/{job_id}")
+def show_job(job_id: str, jobs: JobManager = Depends(get_jobs)) -> dict[str, Any]:
+    """A job's status and, once its run has started, the run's id."""
+    return _job_json(jobs, jobs.get(job_id))
+
+
+@router.get("/runs/{run_id}")
+def show_run(
+    run_id: str, ws: Workspace = Depends(get_workspace), jobs: JobManager = Depends(get_jobs)
+) -> dict[str, Any]:
+    """The run's record (config, status, metrics), its history per epoch and, once
+    trained, what its prediction takes (`input`)."""
+    run = ws.run(run_id)
+    job = jobs.job_for_run(run.id)
+    return {**run.to_dict(), "input": run.input_spec(), "job_id": job.id if job else None}
+
+
+@router.get("/runs/{run_id}/events", response_class=EventSourceResponse)
+async def run_events_stream(
+    run_id: str,
+    after: int = Query(0, ge=0, description="relay events after this id"),
+    last_event_id: str | None = Header(None),
+    ws: Workspace = Depends(get_workspace),
+    jobs: JobManager = Depends(get_jobs),
+) -> EventSourceResponse:
+    """Server-Sent Events of the run's progress; ends after a terminal event."""
+    run = await run_in_threadpool(ws.run, run_id)  # 404 before the stream starts
+    if last_event_id is not None and last_event_id.strip().isdigit():
+        after = max(after, int(last_event_id))
+
+    def is_active() -> bool:
+        return jobs.job_for_run(run.id) is not None
+
+    stream = run_events(ws.store, run.id, after, is_active)
+    return EventSourceResponse(stream, ping=15, headers={"Cache-Control": "no-store"})
+
+
+@router.post("/runs/{ref}/stop", status_code=202)
+def stop_run(
+    ref: str, ws: Workspace = Depends(get_workspace), jobs: JobManager = Depends(get_jobs)
+) -> dict[str, Any]:
+    """Stop a run (or a job, by its id): it ends after its current step and keeps its
+    weights; a queued job is dropped."""
+    job = jobs.stop(ref) if jobs.is_job(ref) else None
+    if job is None:
+        run = ws.run(ref)
+        if run.status not in ("created", "running"):
+            raise Conflict(f"run {run.id} is not running; it is {run.status}", where="run")
+        job = jobs.stop(run.id)
+        if job is None:
+            if run.status == "running" and ws.store.is_alive(run.record):
+                raise Conflict(
+                    f"run {run.id} is trained by another process (pid {run.record.pid}); "
+                    "stop it there",
+                    where="run",
+                )
+            raise Conflict(f"run {run.id} is not running; it is {run.status}", where="run")
+    status = "stopped" if job.ended else "stopping"
+    return {"job_id": job.id, "run_id": job.run_id, "status": status}
+
+
+@router.delete("/runs/{run_id}", status_code=204)
+def delete_run(
+    run_id: str,
+    ws: Workspace = Depends(get_workspace),
+    jobs: JobManager = Depends(get_jobs),
+    cache: RunCache = Depends(get_run_cache),
+) -> Response:
+    """Delete a run with its files; refused (409) while it trains."""
+    run = ws.run(run_id)
+    if jobs.job_for_run(run.id) is not None:
+        raise Conflict(f"run {run.id} is training; stop it first", where="run")
+    ws.delete_run(run.id)
+    cache.forget(run.id)
+    return Response(status_code=204)
+
+
+@router.get("/runs/{run_id}/evaluation")
+def evaluation(
+    run_id: str,
+    split: str = Query("test", description="train, val or test"),
+    limit: int = Query(1000, ge=0, le=20_000, description="at most this many samples"),
+    ws: Workspace = Depends(get_workspace),
+    cache: RunCache = Depends(get_run_cache),
+) -> dict[str, Any]:
+    """Metrics on a split, the confusion matrix, and each sample's prediction
+    (misclassified first)."""
+    return cache.get(ws, run_id).evaluation(split, limit=limit)
+
+
+_PREDICT_BODY = {
+    "requestBody": {
+        "content": {
+            "application/json": {"schema": PredictRequest.model_json_schema()},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                    "required": ["file"],
+                }
+            },
+        }
+    }
+}
+
+
+@router.post("/runs/{run_id}/predict", openapi_extra=_PREDICT_BODY)
+async def predict(
+    run_id: str,
+    request: Request,
+    ws: Workspace = Depends(get_workspace),
+    cache: RunCache = Depends(get_run_cache),
+) -> dict[str, Any]:
+    """Predict one input: `{predicted, confidence, probabilities, ms}` or `{value, ms}`."""
+    run = await run_in_threadpool(cache.get, ws, run_id)
+    if is_multipart(request):
+        form = await request.form()
+        upload = form.get("file")
+        if upload is None or isinstance(upload, str):
+            raise request_error("file", "a file is required", "missing")
+        name, data = upload.filename or "upload", await upload.read()
+        started = time.perf_counter()
+        results = await run_in_threadpool(run.predict_upload, name, data)
+        ms = (time.perf_counter() - started) * 1000
+        if len(results) == 1:
+            return {**results[0], "ms": ms}
+        return {"results": results, "ms": ms}
+    body = await json_body(request, PredictRequest)
+    started = time.perf_counter()
+    result = await run_in_threadpool(lambda: run.predict_sample(**body.model_dump()))
+    return {**result, "ms": (time.perf_counter() - started) * 1000}
+
+
+@router.get("/runs/{run_id}/weights", response_class=Response)
+def weights(run_id: str, ws: Workspace = Depends(get_workspace)) -> Response:
+    """The trained model as `model.zip`: `model.safetensors` and `model.json`."""
+    run = ws.run(run_id)
+    return Response(
+        run.weights_zip(),
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="lernwerk-{run.id}-model.zip"'},
+    )

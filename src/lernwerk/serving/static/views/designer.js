@@ -1,0 +1,195 @@
+// The network designer: layers from a preset or from nothing, edited in place; the
+// server's summary (shapes, parameters, FLOPs) follows every edit; save as a named model.
+
+import { api, enc } from "../api.js";
+import { add, errorSlot, field, h, mount, noteSlot } from "../dom.js";
+import { compact, int, shape } from "../fmt.js";
+import { t } from "../i18n.js";
+import { cleanLayer, layerCard, normaliseLayer } from "./designer-layer.js";
+
+const DEBOUNCE_MS = 350;
+// What a newly added layer starts with, so that it fits at once (required values filled).
+const NEW_LAYER = {
+  Dense: { units: 64, activation: "relu" },
+  Conv2D: { filters: 32, kernel_size: 3, padding: "same", activation: "relu" },
+  Conv1D: { filters: 64, kernel_size: 3, padding: "same", activation: "relu" },
+  Dropout: { rate: 0.25 },
+  Activation: { activation: "relu" },
+  LSTM: { units: 64 },
+  GRU: { units: 64 },
+  Residual: { layers: [{ type: "Conv2D", filters: 32, kernel_size: 3, padding: "same" }, { type: "BatchNormalization" }] },
+};
+
+/** Which top-level layer (0-based) a misfit names: `layer` or "layer 3" / "layer 5.2" in `where`. */
+function misfitIndex(err) {
+  const fromWhere = /^layer (\d+)/i.exec(String(err.where ?? ""));
+  if (fromWhere) return Number(fromWhere[1]) - 1;
+  if (err.layer === null || err.layer === undefined) return null;
+  const top = parseInt(String(err.layer).split(".")[0], 10);
+  return Number.isNaN(top) ? null : top - 1;  // the summary's indices start at 1
+}
+
+function datasetOptions(datasets, chosen) {
+  const stored = datasets.filter((d) => d.source !== "builtin");
+  const builtin = datasets.filter((d) => d.source === "builtin");
+  const group = (label, list) => (list.length
+    ? h("optgroup", { label }, list.map((d) => h("option", { value: d.name }, `${d.name} (${t(`kind.${d.kind}`)})`)))
+    : null);
+  const select = h("select", { testid: "designer-dataset" },
+    group(t("designer.stored"), stored), group(t("designer.builtin"), builtin));
+  if (chosen && datasets.some((d) => d.name === chosen)) select.value = chosen;
+  return select;
+}
+
+export async function render(root, { query }) {
+  const error = errorSlot("designer-error");
+  let datasets;
+  let models;
+  let layerTypes;
+  try {
+    [datasets, models, layerTypes] = await Promise.all([api.get("/datasets"), api.get("/models"), api.get("/layers")]);
+  } catch (err) {
+    add(root, h("h1", {}, t("designer.title")), error);
+    error.show(err);
+    return undefined;
+  }
+  const registry = new Map(layerTypes.map((l) => [l.type, l.params || []]));
+  let layers = [];
+  let cards = [];
+  let timer = 0;
+  let sequence = 0;
+
+  const datasetSelect = datasetOptions(datasets, query.get("dataset"));
+  const presetSelect = h("select", { testid: "designer-preset" },
+    h("option", { value: "" }, t("designer.empty")),
+    ["preset", "workspace"].map((source) => {
+      const list = models.filter((m) => (m.source || "preset") === source);
+      return list.length ? h("optgroup", { label: t(`designer.source.${source}`) },
+        list.map((m) => h("option", { value: m.name, title: m.description || "" }, m.name))) : null;
+    }));
+  const presetInfo = h("p", { class: "muted", testid: "designer-preset-info" });
+  const list = h("ol", { class: "layers", testid: "layers" });
+  const totals = h("div", { class: "totals", testid: "designer-totals" });
+  const addType = h("select", { testid: "layer-add-type", "aria-label": t("designer.addType") },
+    [...registry.keys()].map((name) => h("option", { value: name }, name)));
+  const nameInput = h("input", { type: "text", testid: "model-name", autocomplete: "off", spellcheck: false });
+  const saveError = errorSlot("model-save-error");
+  const saveNote = noteSlot("model-save-note");
+  const trainLink = h("a", { class: "button", testid: "designer-train", hidden: true }, t("designer.trainWith"));
+
+  function loadPreset(name) {
+    const model = models.find((m) => m.name === name);
+    layers = (model?.spec?.layers || []).map(normaliseLayer);
+    presetInfo.textContent = model?.description || model?.spec?.description || "";
+    nameInput.value = model ? (model.source === "workspace" ? model.name : `my-${model.name}`) : "my-model";
+    trainLink.hidden = true;
+    draw();
+  }
+
+  function draw() {
+    cards = layers.map((layer, index) => layerCard(layer, {
+      index, count: layers.length, registry,
+      onChange: schedule,
+      onMove: (delta) => {
+        const j = index + delta;
+        if (j < 0 || j >= layers.length) return;
+        [layers[index], layers[j]] = [layers[j], layers[index]];
+        draw();
+      },
+      onRemove: () => { layers.splice(index, 1); draw(); },
+      onRetype: (type) => {
+        const allowed = new Set((registry.get(type) || []).map((p) => p.name));
+        const kept = Object.fromEntries(Object.entries(layers[index]).filter(([k]) => k !== "type" && allowed.has(k)));
+        layers[index] = { type, ...structuredClone(NEW_LAYER[type] || {}), ...kept };
+        draw();
+      },
+    }));
+    list.replaceChildren(...cards.map((c) => c.el));
+    if (!layers.length) list.append(h("li", { class: "empty" }, t("designer.noLayers")));
+    schedule();
+  }
+
+  function spec() {
+    return { name: nameInput.value.trim() || "custom", layers: layers.map(cleanLayer) };
+  }
+
+  function schedule() {
+    clearTimeout(timer);
+    timer = setTimeout(summarise, DEBOUNCE_MS);
+  }
+
+  async function summarise() {
+    const mine = ++sequence;
+    error.clear();
+    if (!layers.length) { totals.replaceChildren(); return; }
+    try {
+      const res = await api.post("/models/summary", { spec: spec(), dataset: datasetSelect.value });
+      if (mine !== sequence) return;
+      const rows = res.layers || res.rows || [];
+      cards.forEach((card, i) => {
+        const key = String(i + 1);
+        const row = rows.find((r) => String(r.index) === key);
+        const children = rows.filter((r) => String(r.index).startsWith(`${key}.`));
+        card.setSummary(row, children);
+      });
+      const flops = res.total_flops ?? res.flops_per_sample;
+      mount(totals,
+        h("span", {}, t("designer.totalParams"), " ", h("b", { testid: "total-params" }, int(res.total_params))),
+        h("span", {}, t("designer.totalFlops"), " ", h("b", { testid: "total-flops" }, compact(flops))),
+        res.output_shape ? h("span", {}, t("designer.output"), " ", h("b", {}, shape(res.output_shape))) : null);
+    } catch (err) {
+      if (mine !== sequence) return;
+      totals.replaceChildren();
+      const index = misfitIndex(err);
+      cards.forEach((card) => card.setSummary(null));
+      if (index !== null && cards[index]) cards[index].setMisfit(err.message);
+      else error.show(err);
+    }
+  }
+
+  async function save(ev) {
+    ev.preventDefault();
+    saveError.clear();
+    const name = nameInput.value.trim();
+    if (!name) { saveError.show(t("designer.nameFirst")); nameInput.focus(); return; }
+    try {
+      await api.post("/models", { name, spec: { ...spec(), name } });
+      saveNote.show(t("designer.saved", { name }), 0);
+      trainLink.href = `#/train?dataset=${enc(datasetSelect.value)}&model=${enc(name)}`;
+      trainLink.hidden = false;
+      models = await api.get("/models").catch(() => models);
+    } catch (err) {
+      nameInput.classList.toggle("invalid", err.where === "name");
+      saveError.show(err);
+    }
+  }
+
+  presetSelect.addEventListener("change", () => loadPreset(presetSelect.value));
+  datasetSelect.addEventListener("change", schedule);
+  const addBtn = h("button", {
+    type: "button", testid: "layer-add",
+    onclick: () => { layers.push({ type: addType.value, ...structuredClone(NEW_LAYER[addType.value] || {}) }); draw(); },
+  }, t("designer.add"));
+
+  add(root, 
+    h("h1", {}, t("designer.title")),
+    h("div", { class: "grid-side" },
+      h("div", {},
+        h("section", { class: "panel" },
+          field(t("designer.dataset"), datasetSelect, t("designer.datasetHint")),
+          field(t("designer.startFrom"), presetSelect), presetInfo),
+        h("section", { class: "panel" }, h("h2", {}, t("designer.save")),
+          h("form", { onsubmit: save },
+            field(t("designer.modelName"), nameInput),
+            h("div", { class: "row" }, h("button", { type: "submit", class: "primary", testid: "model-save" }, t("common.save")), trainLink),
+            saveError, saveNote))),
+      h("section", { class: "panel" },
+        h("div", { class: "spread" }, h("h2", {}, t("designer.layers")), totals),
+        error, list,
+        h("div", { class: "row" }, addType, addBtn))));
+
+  const start = query.get("model") || (models.some((m) => m.name === "smiley-cnn") ? "smiley-cnn" : "");
+  presetSelect.value = models.some((m) => m.name === start) ? start : "";
+  loadPreset(presetSelect.value);
+  return () => clearTimeout(timer);
+}

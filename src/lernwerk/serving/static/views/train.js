@@ -1,0 +1,202 @@
+// Train: dataset, network and settings; Start; the run's live panel beside the form.
+
+import { api, enc } from "../api.js";
+import { add, checkbox, errorSlot, field, h } from "../dom.js";
+import { t } from "../i18n.js";
+import { createLivePanel } from "../components/live.js";
+import { startRun, watchHash } from "../components/runactions.js";
+
+const OPTIMIZERS = ["adam", "sgd", "adamw", "rmsprop", "adagrad"];
+// Each switch and the magnitude it turns on (the CLI's --augment uses the same values).
+const AUGMENT = [
+  { key: "rotation_deg", value: 12, step: 1, max: 180 },
+  { key: "shift", value: 0.08, step: 0.01, max: 0.5 },
+  { key: "zoom", value: 0.1, step: 0.01, max: 0.5 },
+  { key: "flip_horizontal" },
+  { key: "flip_vertical" },
+  { key: "brightness", value: 0.1, step: 0.01, max: 1 },
+  { key: "contrast", value: 0.1, step: 0.01, max: 1 },
+  { key: "noise_std", value: 0.02, step: 0.01, max: 0.5 },
+];
+const INLINE = "__inline__";
+
+function numberInput(testid, value, attrs = {}) {
+  return h("input", { type: "number", testid, value: value ?? "", step: "any", ...attrs });
+}
+
+function augmentControls(current = {}) {
+  return AUGMENT.map((a) => {
+    const on = Boolean(current[a.key]);
+    const box = checkbox(t(`augment.${a.key}`), { testid: `aug-${a.key}`, checked: on });
+    const amount = a.value === undefined ? null
+      : h("input", { type: "number", testid: `aug-${a.key}-value`, step: a.step, min: 0, max: a.max,
+        value: on ? current[a.key] : a.value, "aria-label": t("augment.amount", { name: t(`augment.${a.key}`) }) });
+    return { ...a, box, amount, el: h("div", { class: "item" }, box, amount) };
+  });
+}
+
+export async function render(root, { query }) {
+  const error = errorSlot("train-error");
+  const runId = query.get("run");
+  const jobId = query.get("job");
+  const fromId = query.get("from") || runId;
+  let datasets;
+  let models;
+  let source = null;  // the run whose settings fill the form
+  let job = null;  // or the queued job, which knows its dataset and model
+  try {
+    [datasets, models, source, job] = await Promise.all([api.get("/datasets"), api.get("/models"),
+      fromId ? api.get(`/runs/${enc(fromId)}`).catch(() => null) : null,
+      jobId && !fromId ? api.get(`/jobs/${enc(jobId)}`).catch(() => null) : null]);
+  } catch (err) {
+    add(root, h("h1", {}, t("train.title")), error);
+    error.show(err);
+    return undefined;
+  }
+  const cfg = source?.config || (job ? { dataset: job.dataset, model: job.model } : {});
+  const tr = cfg.train || {};
+
+  const datasetSelect = h("select", { testid: "train-dataset" },
+    [["stored", datasets.filter((d) => d.source !== "builtin")], ["builtin", datasets.filter((d) => d.source === "builtin")]]
+      .map(([group, list]) => (list.length ? h("optgroup", { label: t(`designer.${group}`) },
+        list.map((d) => h("option", { value: d.name }, `${d.name} (${t(`kind.${d.kind}`)})`))) : null)));
+  const wantDataset = query.get("dataset") || cfg.dataset || source?.dataset;
+  if (wantDataset && datasets.some((d) => d.name === wantDataset)) datasetSelect.value = wantDataset;
+  else if (wantDataset) {
+    datasetSelect.prepend(h("option", { value: wantDataset }, wantDataset));
+    datasetSelect.value = wantDataset;
+  }
+
+  const inlineSpec = cfg.model && typeof cfg.model === "object" ? cfg.model : null;
+  const modelSelect = h("select", { testid: "train-model" },
+    inlineSpec ? h("option", { value: INLINE }, t("train.modelOfRun", { name: inlineSpec.name || source?.id || "" })) : null,
+    ["preset", "workspace"].map((s) => {
+      const list = models.filter((m) => (m.source || "preset") === s);
+      return list.length ? h("optgroup", { label: t(`designer.source.${s}`) },
+        list.map((m) => h("option", { value: m.name, title: m.description || "" }, m.name))) : null;
+    }));
+  const hasModel = (name) => [...modelSelect.options].some((o) => o.value === name);
+  // a run stores its network as a spec; name the preset or saved model it came from when there is one
+  const named = typeof cfg.model === "string" ? cfg.model : source?.model;
+  const wantModel = query.get("model") || (named && hasModel(named) ? named : inlineSpec ? INLINE : null);
+  let modelChosen = Boolean(wantModel && hasModel(wantModel));
+  if (modelChosen) modelSelect.value = wantModel;
+  modelSelect.addEventListener("change", () => { modelChosen = true; });
+  /** A preset that suits the dataset, until the person picks one. */
+  function suggestModel() {
+    if (modelChosen) return;
+    const ds = datasets.find((d) => d.name === datasetSelect.value);
+    const side = ds?.input_shape?.[ds.input_shape.length - 1];
+    const name = { images: side >= 28 ? "smiley-cnn" : "lenet", table: "mlp", sequences: "fcn1d" }[ds?.kind];
+    if (name && hasModel(name)) modelSelect.value = name;
+  }
+  datasetSelect.addEventListener("change", suggestModel);
+  suggestModel();
+
+  const optimizer = h("select", { testid: "train-optimizer" }, OPTIMIZERS.map((o) => h("option", { value: o }, t(`optimizer.${o}`))));
+  optimizer.value = tr.optimizer || "adam";
+  const lr = numberInput("train-lr", tr.lr, { min: 0, placeholder: t("train.default") });
+  const batch = numberInput("train-batch-size", tr.batch_size, { min: 1, step: 1, placeholder: t("train.auto") });
+  const epochs = numberInput("train-epochs", tr.epochs ?? 10, { min: 1, step: 1 });
+  const valSplit = numberInput("train-val-split", tr.val_split ?? 0.2, { min: 0, max: 0.9, step: 0.05 });
+  const early = checkbox(t("train.earlyStopping"), { testid: "train-early-stopping", checked: Boolean(tr.early_stopping) });
+  const patience = numberInput("train-patience", tr.early_stopping || 5, { min: 1, step: 1,
+    title: t("train.patience"), "aria-label": t("train.patience") });
+  const runName = h("input", { type: "text", testid: "train-name", placeholder: t("common.optional") });
+  const augment = augmentControls(tr.augment || {});
+  const augmentBox = h("fieldset", { testid: "train-augment" }, h("legend", {}, t("train.augmentation")),
+    h("div", { class: "aug" }, augment.map((a) => a.el)),
+    h("small", { class: "hint", testid: "augment-hint" }));
+  const inputs = { dataset: datasetSelect, model: modelSelect, optimizer, lr, batch_size: batch, epochs,
+    val_split: valSplit, early_stopping: patience, name: runName };
+
+  function updateAugment() {
+    const kind = datasets.find((d) => d.name === datasetSelect.value)?.kind;
+    const images = kind === "images" || kind === undefined;
+    for (const a of augment) {
+      a.box.input.disabled = !images;
+      if (a.amount) a.amount.disabled = !images;
+    }
+    augmentBox.querySelector(".hint").textContent = images ? "" : t("train.augmentImagesOnly");
+  }
+  datasetSelect.addEventListener("change", updateAugment);
+  updateAugment();
+
+  function body() {
+    const train = { optimizer: optimizer.value };
+    const numberOf = (input) => (input.value.trim() === "" ? undefined : Number(input.value));
+    if (numberOf(lr) !== undefined) train.lr = numberOf(lr);
+    if (numberOf(batch) !== undefined) train.batch_size = numberOf(batch);
+    if (numberOf(epochs) !== undefined) train.epochs = numberOf(epochs);
+    if (numberOf(valSplit) !== undefined) train.val_split = numberOf(valSplit);
+    if (early.input.checked) train.early_stopping = numberOf(patience) ?? 5;
+    const aug = {};
+    for (const a of augment) {
+      if (!a.box.input.checked || a.box.input.disabled) continue;
+      aug[a.key] = a.amount ? Number(a.amount.value) : true;
+    }
+    if (Object.keys(aug).length) train.augment = aug;
+    const out = {
+      dataset: datasetSelect.value,
+      model: modelSelect.value === INLINE ? inlineSpec : modelSelect.value,
+      train,
+    };
+    if (runName.value.trim()) out.name = runName.value.trim();
+    return out;
+  }
+
+  const start = h("button", { type: "submit", class: "primary", testid: "train-start" }, t("train.start"));
+  const form = h("form", {
+    onsubmit: async (ev) => {
+      ev.preventDefault();
+      error.clear();
+      for (const input of Object.values(inputs)) input.classList.remove("invalid");
+      start.disabled = true;
+      try {
+        const job = await startRun(body());
+        history.replaceState(null, "", watchHash(job));  // the form keeps what was entered
+        watch(job.run_id, job.run_id ? null : job.job_id);
+        live.el.scrollIntoView({ block: "nearest", behavior: "smooth" });  // below the form on a tablet
+      } catch (err) {
+        const key = String(err.where || "").replace(/^train\./, "").split(".")[0];
+        inputs[key]?.classList.add("invalid");
+        error.show(err);
+      } finally {
+        start.disabled = false;
+      }
+    },
+  },
+  field(t("train.dataset"), datasetSelect),
+  field(t("train.model"), modelSelect, h("a", { href: "#/designer" }, t("train.designOwn"))),
+  h("div", { class: "fields" },
+    field(t("train.optimizer"), optimizer), field(t("train.lr"), lr),
+    field(t("train.batchSize"), batch), field(t("train.epochs"), epochs),
+    field(t("train.valSplit"), valSplit, t("train.valSplitHint"))),
+  h("div", { class: "fields" }, h("div", { class: "field" }, early, patience),
+    field(t("train.name"), runName)),
+  augmentBox,
+  h("div", { class: "row" }, start), error);
+
+  let live = null;
+  const side = h("div", {});
+  /** Show the live panel of a run (or of a queued job) beside the form. */
+  function watch(run, job) {
+    live?.destroy();
+    live = createLivePanel({
+      runId: run, jobId: job,
+      onRunId: (id) => {
+        if (job) history.replaceState(null, "", `#/train?run=${enc(id)}`);
+      },
+    });
+    side.replaceChildren(live.el);
+  }
+  if (runId || jobId) watch(runId, runId ? null : jobId);
+  else {
+    side.append(h("section", { class: "panel", testid: "live-placeholder" },
+      h("h2", {}, t("live.title")), h("p", { class: "muted" }, t("train.placeholder"))));
+  }
+
+  add(root, h("h1", {}, t("train.title")),
+    h("div", { class: "grid-side" }, h("section", { class: "panel" }, form), side));
+  return () => live?.destroy();
+}

@@ -1,0 +1,170 @@
+// Try a trained run: draw, shoot or upload one image; fill in a table row; or give one
+// series. The answer: the probability of every class as bars, and the time it took.
+
+import { api, enc } from "../api.js";
+import { add, errorSlot, field, h, tabs } from "../dom.js";
+import { num } from "../fmt.js";
+import { t } from "../i18n.js";
+import { createDrawPad } from "../components/drawpad.js";
+import { createDropzone } from "../components/dropzone.js";
+import { probabilityBars } from "../components/probbars.js";
+import { createWebcam, fileToDataUrl } from "../components/webcam.js";
+import { pixelsFor } from "./dataset-images.js";
+import { targetOf } from "./dataset-table.js";
+
+function resultBox() {
+  const el = h("div", { testid: "prediction", "aria-live": "polite" },
+    h("p", { class: "muted" }, t("try.nothingYet")));
+  const error = errorSlot("predict-error");
+  let classes = [];
+  let sequence = 0;
+  return {
+    el: h("section", { class: "panel" }, h("h2", {}, t("try.result")), error, el),
+    setClasses(list) { classes = list || []; },
+    /** Send one prediction; a slower, older answer never overwrites a newer one. */
+    async predict(run, send) {
+      const mine = ++sequence;
+      error.clear();
+      try {
+        const res = await send();
+        if (mine !== sequence) return;
+        const ms = h("p", { class: "muted" }, t("try.took"), " ", h("b", { testid: "predict-ms" }, `${num(res.ms, 1)} ms`));
+        if (res.probabilities) {
+          el.replaceChildren(h("p", { class: "predicted" }, t("try.predicted"), " ", h("b", { testid: "predicted-class" }, res.predicted)),
+            probabilityBars(res.probabilities, { order: classes }), ms);
+        } else {
+          const value = res.value ?? res.values;
+          el.replaceChildren(h("p", { class: "predicted" }, t("try.value"), " ",
+            h("b", { testid: "predicted-value" }, Array.isArray(value) ? value.map((v) => num(v)).join(", ") : num(value))), ms);
+        }
+      } catch (err) {
+        if (mine === sequence) error.show(err);
+      }
+    },
+  };
+}
+
+function imageInputs(panel, shape, predict) {
+  const [channels, height, width] = shape;
+  let webcam = null;
+  const classify = (body) => predict(() => body);
+  const t1 = tabs([
+    { id: "draw", label: t("dataset.tab.draw"), render: (p) => {
+      const pad = createDrawPad({ height, width, onStroke: () => go() });
+      const go = () => { if (!pad.isEmpty()) classify({ pixels: pixelsFor(pad.pixels(), channels) }); };
+      p.append(h("p", { class: "muted" }, t("try.drawIntro")), pad.el,
+        h("div", { class: "row", style: { marginTop: "8px" } },
+          h("button", { type: "button", class: "primary", testid: "predict-draw", onclick: go }, t("try.classify"))));
+    } },
+    { id: "webcam", label: t("dataset.tab.webcam"), onHide: () => webcam?.stop(), render: (p) => {
+      webcam = createWebcam({ size: height, channels, onShot: (image) => classify({ image }) });
+      p.append(h("p", { class: "muted" }, t("try.webcamIntro")), webcam.el);
+    } },
+    { id: "upload", label: t("dataset.tab.upload"), render: (p) => {
+      const drop = createDropzone({ accept: "image/*", multiple: false, testid: "predict-upload", onFiles: async (files) => {
+        if (!files[0]) return;
+        predict(async () => ({ image: await fileToDataUrl(files[0], height, channels) }));
+      } });
+      p.append(h("p", { class: "muted" }, t("try.uploadIntro")), drop.el);
+    } },
+  ], "try-tab");
+  panel.append(t1.el);
+  return () => webcam?.stop();
+}
+
+/** The feature columns the model takes: from the run's `input`, else from the dataset. */
+function featureColumns(spec, info) {
+  if (spec?.columns?.length) return spec.columns;
+  const columns = (info?.table?.columns || []).map((c) => (typeof c === "string" ? { name: c } : c));
+  const target = columns.length ? targetOf(info, columns) : null;
+  const names = columns.length ? columns.map((c) => c.name).filter((n) => n !== target) : info?.feature_names || [];
+  return names.map((name) => ({ name, kind: "numeric", categories: [] }));
+}
+
+function tableInputs(panel, spec, info, predict) {
+  const columns = featureColumns(spec, info);
+  const header = (info?.table?.columns || []).map((c) => (typeof c === "string" ? c : c.name));
+  const first = info?.table?.rows?.[0];
+  const example = (name) => (Array.isArray(first) ? first[header.indexOf(name)] : first?.[name]);
+  const inputs = columns.map((col) => {
+    const testid = `feature-${col.name}`;
+    const value = example(col.name);
+    let input;
+    if (col.categories?.length) {
+      input = h("select", { testid }, col.categories.map((c) => h("option", { value: String(c) }, String(c))));
+      if (value !== undefined) input.value = String(value);
+    } else {
+      input = h("input", { type: "number", step: "any", testid, autocomplete: "off",
+        value: typeof value === "number" ? +value.toPrecision(6) : value ?? "" });
+    }
+    return { col, input };
+  });
+  const form = h("form", {
+    onsubmit: (ev) => {
+      ev.preventDefault();
+      const values = {};
+      for (const { col, input } of inputs) {
+        const raw = input.value.trim();
+        values[col.name] = col.categories?.length || raw === "" || Number.isNaN(Number(raw)) ? raw : Number(raw);
+      }
+      predict(() => ({ values }));
+    },
+  }, h("p", { class: "muted" }, t("try.tableIntro")),
+  h("div", { class: "fields" }, inputs.map(({ col, input }) => field(col.name, input))),
+  h("button", { type: "submit", class: "primary", testid: "predict-table" }, t("try.classify")));
+  panel.append(form);
+}
+
+function sequenceInputs(panel, predict, runId) {
+  const area = h("textarea", { rows: 4, testid: "series-input", placeholder: "0.1, 0.4, 0.9, 0.7, …" });
+  const pasted = h("button", { type: "button", class: "primary", testid: "predict-series", onclick: () => {
+    const series = area.value.trim().split(/\n+/).map((line) => line.split(/[,;\s]+/).filter(Boolean).map(Number));
+    predict(() => ({ series }));
+  } }, t("try.classify"));
+  const drop = createDropzone({ accept: ".csv,.txt", multiple: false, testid: "predict-series-file", onFiles: (files) => {
+    if (!files[0]) return;
+    const data = new FormData();
+    data.append("file", files[0], files[0].name);
+    predict(null, () => api.upload(`/runs/${enc(runId)}/predict`, data));
+  } });
+  panel.append(h("p", { class: "muted" }, t("try.seriesIntro")),
+    field(t("try.seriesValues"), area), h("div", { class: "row" }, pasted),
+    h("h3", {}, t("try.seriesFile")), drop.el);
+}
+
+export async function render(root, { id }) {
+  const error = errorSlot("view-error");
+  let record;
+  try {
+    record = await api.get(`/runs/${enc(id)}`);
+  } catch (err) {
+    add(root, h("h1", {}, t("try.title")), error);
+    error.show(err);
+    return undefined;
+  }
+  const spec = record.input;  // what the trained model takes: kind, shape, classes, columns
+  // the dataset gives an example row for tables, and everything when the run has no model yet
+  const info = !spec || spec.kind === "table"
+    ? await api.get(`/datasets/${enc(record.dataset)}`).catch(() => null) : null;
+  const kind = spec?.kind ?? info?.kind;
+  const result = resultBox();
+  result.setClasses(spec?.classes?.length ? spec.classes : info?.classes || []);
+  /** makeBody builds the JSON body (may be async); send, when given, does the whole request. */
+  const predict = (makeBody, send) => result.predict(record, send || (async () =>
+    api.post(`/runs/${enc(id)}/predict`, await makeBody())));
+
+  const inputPanel = h("section", { class: "panel" }, h("h2", {}, t("try.input")));
+  let cleanup;
+  if (kind === "images") cleanup = imageInputs(inputPanel, spec?.shape ?? info.input_shape, predict);
+  else if (kind === "table") tableInputs(inputPanel, spec, info, predict);
+  else if (kind === "sequences") sequenceInputs(inputPanel, predict, id);
+  else inputPanel.append(h("p", { class: "error" }, t("try.unknownKind", { dataset: record.dataset })));
+
+  add(root,
+    h("div", { class: "spread" }, h("h1", {}, t("try.title"), ": ", record.name || id),
+      h("a", { href: `#/runs/${enc(id)}` }, t("try.backToResults"))),
+    record.status !== "finished" && record.status !== "stopped"
+      ? h("p", { class: "muted" }, t("try.notFinished", { status: t(`status.${record.status}`) })) : null,
+    h("div", { class: "grid2" }, inputPanel, result.el));
+  return cleanup;
+}

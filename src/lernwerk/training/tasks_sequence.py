@@ -1,0 +1,223 @@
+"""Forecasting and anomaly detection: two more tasks for the same loop.
+
+- `ForecastingTask`: regression on the next `horizon` steps of a series, measured against
+  the naive forecast (the last value seen, carried forward).
+- `AnomalyTask`: an autoencoder learns to rebuild normal samples only; a sample's score
+  is its reconstruction error, and a threshold chosen on validation data after training
+  (`calibrate`) turns scores into flags. The threshold is saved with the model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from lernwerk.errors import DataError, SpecError
+from lernwerk.evaluation.sequence_metrics import (
+    anomaly_metrics,
+    best_f1_threshold,
+    forecast_metrics,
+)
+from lernwerk.models.network import batched_forward
+from lernwerk.training.tasks import RegressionTask, Task, _common, register_task
+
+DEFAULT_NORMAL_CLASS = "ok"
+DEFAULT_QUANTILE = 0.99
+
+
+@register_task
+@dataclass
+class ForecastingTask(RegressionTask):
+    """The next steps of one channel from a window of the past (standardised targets)."""
+
+    target_channel: int = 0
+    name: ClassVar[str] = "forecasting"
+
+    @classmethod
+    def create(
+        cls, loss: str | None, *, classes: list[str], y_train: torch.Tensor | None, **options: Any
+    ) -> Task:
+        base = RegressionTask.create(loss, classes=classes, y_train=y_train)
+        assert isinstance(base, RegressionTask)
+        return cls(
+            loss=base.loss,
+            num_outputs=base.num_outputs,
+            y_mean=base.y_mean,
+            y_std=base.y_std,
+            target_channel=int(options.get("target_channel", 0)),
+        )
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Task:
+        return cls(
+            **_common(d), y_mean=d["y_mean"], y_std=d["y_std"], target_channel=d["target_channel"]
+        )
+
+    def metrics(
+        self, y_true: np.ndarray, predictions: np.ndarray, inputs: np.ndarray | None = None
+    ) -> dict[str, Any]:
+        naive = None
+        if inputs is not None:
+            last = np.asarray(inputs)[:, self.target_channel, -1:]  # (N, 1)
+            naive = np.repeat(last, np.asarray(predictions).reshape(len(last), -1).shape[1], 1)
+        return forecast_metrics(y_true, predictions, naive)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), "target_channel": self.target_channel}
+
+
+@register_task
+@dataclass
+class AnomalyTask(Task):
+    """Rebuild normal samples; score = mean squared (or absolute) reconstruction error.
+
+    Trains and validates on the `normal_class` only (`select`); the threshold is set by
+    `calibrate` on the whole validation split and flags scores above it.
+    """
+
+    classes: list[str] = field(default_factory=list)
+    normal_class: str = DEFAULT_NORMAL_CLASS
+    threshold: float | None = None
+    threshold_rule: str = ""  # how the threshold was chosen, in words
+    threshold_quantile: float | None = None
+    name: ClassVar[str] = "anomaly"
+    score_name: ClassVar[str] = "error"
+    losses: ClassVar[tuple[str, ...]] = ("mse", "mae")
+
+    @classmethod
+    def create(
+        cls, loss: str | None, *, classes: list[str], y_train: torch.Tensor | None, **options: Any
+    ) -> Task:
+        loss = cls._resolve_loss(loss)
+        if not classes:
+            raise SpecError(
+                "anomaly detection needs a dataset with classes, one of them normal "
+                "(e.g. ok/nok); this one has numeric targets",
+                where="task",
+            )
+        normal = options.get("normal_class") or DEFAULT_NORMAL_CLASS
+        if normal not in classes:
+            raise SpecError(
+                f"no class '{normal}' to take as normal; name it with normal_class "
+                f"(--normal-class); classes: {', '.join(classes)}",
+                where="normal_class",
+            )
+        input_shape = options.get("input_shape")
+        if not input_shape:
+            raise SpecError("anomaly detection needs the input shape", where="task")
+        return cls(
+            loss=loss,
+            num_outputs=int(input_shape[0]),  # an autoencoder gives back every channel
+            classes=list(classes),
+            normal_class=normal,
+            threshold_quantile=options.get("threshold_quantile"),
+        )
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Task:
+        return cls(
+            **_common(d),
+            classes=list(d["classes"]),
+            normal_class=d["normal_class"],
+            threshold=d["threshold"],
+            threshold_rule=d.get("threshold_rule", ""),
+            threshold_quantile=d.get("threshold_quantile"),
+        )
+
+    @property
+    def normal_index(self) -> int:
+        return self.classes.index(self.normal_class)
+
+    def select(self, y: torch.Tensor) -> torch.Tensor:
+        return y == self.normal_index  # (N,) train and validate on normal samples only
+
+    def pairs(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return x, x  # the target is the input itself
+
+    def check_output(self, output_shape: tuple[int, ...], input_shape: tuple[int, ...]) -> None:
+        if tuple(output_shape) != tuple(input_shape):
+            raise SpecError(
+                f"anomaly detection rebuilds the input, so the network must output its shape "
+                f"{_shape(input_shape)}; this one gives {_shape(output_shape)}; use an "
+                "autoencoder (autoencoder1d needs a length divisible by 4: resample the "
+                "series to such a length) or add Cropping1D",
+                where="model",
+            )
+
+    def _errors(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        diff = outputs.float() - targets.float()
+        per_value = diff.abs() if self.loss == "mae" else diff * diff
+        return per_value.flatten(1).mean(dim=1)  # (N,)
+
+    def loss_fn(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        if self.loss == "mae":
+            return F.l1_loss(outputs, targets)
+        return F.mse_loss(outputs, targets)
+
+    def batch_score(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        return self._errors(outputs, targets).sum()
+
+    def predict(self, outputs: torch.Tensor, inputs: torch.Tensor | None = None) -> torch.Tensor:
+        if inputs is None:
+            raise DataError("an anomaly score compares the reconstruction with its input")
+        return self._errors(outputs, inputs).unsqueeze(1)  # (N, 1) scores
+
+    def details(self, outputs: torch.Tensor, inputs: torch.Tensor) -> dict[str, torch.Tensor]:
+        score = self._errors(outputs, inputs)  # (N,)
+        threshold = float("inf") if self.threshold is None else self.threshold
+        return {
+            "score": score,
+            "threshold": torch.full_like(score, threshold),
+            "is_anomaly": score > threshold,
+            "reconstruction": outputs.float(),  # (N, C, T), standardised
+        }
+
+    def metrics(
+        self, y_true: np.ndarray, predictions: np.ndarray, inputs: np.ndarray | None = None
+    ) -> dict[str, Any]:
+        scores = np.asarray(predictions).reshape(-1)
+        is_anomaly = np.asarray(y_true).reshape(-1) != self.normal_index
+        threshold = float("inf") if self.threshold is None else self.threshold
+        result = anomaly_metrics(is_anomaly, scores, threshold)
+        result["normal_class"] = self.normal_class
+        result["threshold_rule"] = self.threshold_rule
+        return result
+
+    def calibrate(self, network: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> None:
+        """Choose the threshold on validation samples (standardised `x`, class labels `y`).
+
+        The best F1 when they hold both kinds and no quantile is asked for; else the
+        `threshold_quantile` (default 0.99) of the normal samples' scores.
+        """
+        if len(x) == 0:
+            return
+        scores = self.predict(batched_forward(network, x), x).cpu().numpy()[:, 0]
+        is_anomaly = (y != self.normal_index).cpu().numpy()
+        normal = scores[~is_anomaly]
+        if self.threshold_quantile is None and 0 < is_anomaly.sum() < len(is_anomaly):
+            self.threshold = best_f1_threshold(is_anomaly, scores)
+            self.threshold_rule = (
+                f"best F1 on {len(scores)} validation samples ({int(is_anomaly.sum())} anomalous)"
+            )
+        elif len(normal):
+            q = self.threshold_quantile or DEFAULT_QUANTILE
+            self.threshold = float(np.quantile(normal, q))
+            self.threshold_rule = f"{q:g} quantile of {len(normal)} normal validation scores"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **super().to_dict(),
+            "classes": list(self.classes),
+            "normal_class": self.normal_class,
+            "threshold": self.threshold,
+            "threshold_rule": self.threshold_rule,
+            "threshold_quantile": self.threshold_quantile,
+        }
+
+
+def _shape(shape: tuple[int, ...]) -> str:
+    return "×".join(str(d) for d in shape)
