@@ -42,7 +42,9 @@ def test_list_builtins_shows_params_with_defaults():
 
 
 def test_unknown_dataset_lists_the_available_ones():
-    with pytest.raises(NotFound, match="did you mean 'xor'.*expected one of blobs, circles"):
+    with pytest.raises(
+        NotFound, match="did you mean 'xor'.*expected one of basicmotions, blobs, circles"
+    ):
         load_builtin("xorr")
 
 

@@ -5,9 +5,10 @@ from importlib import resources
 import numpy as np
 import pytest
 
+from lernwerk.data.builtin import load_dataset_ref
 from lernwerk.data.sequences import to_array
 from lernwerk.data.ucr import UCR_SETS, load_ucr
-from lernwerk.errors import NotFound
+from lernwerk.errors import DataError, NotFound
 
 
 @pytest.mark.parametrize("name", list(UCR_SETS))
@@ -41,3 +42,26 @@ def test_load_ucr_unknown_name_and_case():
     assert load_ucr("gunpoint")[0].meta["ucr"] == "GunPoint"
     with pytest.raises(NotFound, match="GunPoint, ItalyPowerDemand"):
         load_ucr("Coffee")
+
+
+@pytest.mark.parametrize(
+    ("ref", "shape", "n_test"),
+    [
+        ("gunpoint", (200, 1, 150), 150),
+        ("italypowerdemand", (1096, 1, 24), 1029),
+        ("basicmotions", (80, 6, 100), 40),
+        ("japanesevowels", (640, 12, 29), 370),
+        ("pickupgesturewiimotez:length=resample,steps=100", (100, 1, 100), 50),
+    ],
+)
+def test_the_vendored_sets_are_builtins_with_their_official_test_split(ref, shape, n_test) -> None:
+    ds = load_dataset_ref(ref)
+    assert tuple(ds.x.shape) == shape and ds.kind == "sequences"
+    assert ds.test_index is not None and len(ds.test_index) == n_test
+    splits = ds.split(0.2, 0.2, 0)
+    assert sorted(splits.test.tolist()) == sorted(ds.test_index.tolist())
+
+
+def test_unequal_lengths_are_refused_when_asked_and_name_the_series() -> None:
+    with pytest.raises(DataError, match=r"series 1 .*JapaneseVowels_TRAIN\.ts\.gz:17"):
+        load_dataset_ref("japanesevowels:length=error")

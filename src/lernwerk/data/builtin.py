@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from lernwerk.data.dataset import Dataset, Kind, Task
 from lernwerk.data.synth import process, smileys, solder
+from lernwerk.data.ucr import UCR_SETS, load_ucr
 from lernwerk.errors import NotFound, SpecError
 
 _MAX_SEED = 2**32 - 1  # scikit-learn's random_state limit
@@ -53,7 +54,7 @@ class Builtin:
             low, high = _bounds(info.metadata)
             param = {
                 "name": key,
-                "type": info.annotation.__name__,
+                "type": _type_name(info.annotation),
                 "default": info.default,
                 "min": low,
                 "max": high,
@@ -69,6 +70,14 @@ class Builtin:
             "description": self.description,
             "params": params,
         }
+
+
+def _type_name(annotation: Any) -> str:
+    """'int' for int, 'int' for int | None (an optional number), 'str' for a Literal."""
+    args = [a for a in get_args(annotation) if a is not type(None)]
+    if get_origin(annotation) is not Literal and len(args) == 1:
+        annotation = args[0]
+    return getattr(annotation, "__name__", "str")
 
 
 # --- parameters ------------------------------------------------------------------
@@ -290,6 +299,38 @@ def _process(p: _ProcessParams) -> _Generated:
     return _Generated(x=x, y=y, classes=list(process.CLASSES), feature_names=[])
 
 
+class _UcrParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    length: Literal["error", "pad", "resample"] = Field(
+        "pad",
+        description="Series of unequal length: refuse, pad with the last value, or resample.",
+    )
+    steps: int | None = Field(
+        None, ge=2, le=100_000, description="Length after pad or resample (default: longest)."
+    )
+
+
+def _ucr(name: str) -> Callable[[_UcrParams], _Generated]:
+    """A generator that reads the vendored UCR set `name`, its test file as the test split."""
+
+    def read(p: _UcrParams) -> _Generated:
+        from lernwerk.data.importing import sequences_dataset
+
+        train, test = load_ucr(name)
+        ds = sequences_dataset(name, train, test, p.length, p.steps)
+        assert ds.test_index is not None
+        return _Generated(
+            x=ds.x.numpy(),
+            y=ds.y.numpy(),
+            classes=ds.classes,
+            feature_names=[],
+            test_index=ds.test_index.numpy(),
+        )
+
+    return read
+
+
 _PLAYGROUND = "2D, as in the TensorFlow Playground"
 BUILTINS: dict[str, Builtin] = {
     b.name: b
@@ -378,6 +419,17 @@ BUILTINS: dict[str, Builtin] = {
             task="classification",
             params_model=_ProcessParams,
             generate=_process,
+        ),
+        *(
+            Builtin(
+                name=name.lower(),
+                description=f"{info['description']} (UCR/UEA archive, official test split).",
+                kind="sequences",
+                task="classification",
+                params_model=_UcrParams,
+                generate=_ucr(name),
+            )
+            for name, info in UCR_SETS.items()
         ),
     ]
 }
