@@ -58,13 +58,17 @@ def preview_png(
 ) -> bytes:
     """A PNG of the dataset: `per_class` samples of each class (or each sample and its
     augmented copies when `augment` is given)."""
+    augmenting = augment is not None and augment.enabled
+    if ds.kind == "images" and augmenting:
+        from lernwerk.data.augment import preview_png as augmented
+
+        # one row per sample, about 8 rows spread over the classes, `per_class` copies each
+        rows_per_class = max(1, 8 // max(ds.num_classes, 1))
+        picks, _ = _pick(ds, rows_per_class, seed)
+        return augmented(ds.x[picks[:12]], augment, seed=seed, copies=per_class)
     picks, labels = _pick(ds, per_class, seed)
     if ds.kind == "images":
         x = ds.x[picks]  # (n, C, H, W)
-        if augment is not None and augment.enabled:
-            from lernwerk.data.augment import preview_png as augmented
-
-            return augmented(x[: min(len(x), 8)], augment, seed=seed, copies=per_class)
         from lernwerk.data.images import image_grid
 
         scale = max(1, 64 // max(ds.input_shape[1:]))
