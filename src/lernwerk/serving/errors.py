@@ -63,7 +63,7 @@ def validation_body(exc: RequestValidationError) -> dict[str, Any]:
         ctx = first.get("ctx", {}) or {}
         detail = ctx.get("error", "invalid JSON")
         return error_body("RequestError", f"the body is not valid JSON: {detail}", "body")
-    message = first.get("msg", "invalid value")
+    message = first.get("msg", "invalid value").removeprefix("Value error, ")
     if kind == "missing":
         text = f"{where} is required"
     elif kind == "extra_forbidden":

@@ -7,11 +7,25 @@ settings (`train`) and model specs (`spec`) are passed on as dicts and validated
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import re
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-_NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+
+
+def _check_name(name: str) -> str:
+    if not _NAME.fullmatch(name):
+        raise ValueError(
+            "use letters, digits, '.', '_' and '-', starting with a letter or digit "
+            "(at most 128 characters)"
+        )
+    return name
+
+
+# A dataset's or model's name: it becomes a folder or file name in the workspace.
+StoredName = Annotated[str, AfterValidator(_check_name)]
 
 
 class _Body(BaseModel):
@@ -28,7 +42,7 @@ class EmptyDataset(_Body):
 class CreateDataset(_Body):
     """A stored dataset from a built-in generator, or an empty image dataset to draw into."""
 
-    name: str = Field(pattern=_NAME, description="letters, digits, '.', '_' and '-'")
+    name: StoredName = Field(description="letters, digits, '.', '_' and '-'")
     source: str | None = Field(None, alias="from", description="a built-in, e.g. smileys")
     params: dict[str, Any] = Field(default_factory=dict, description="the built-in's parameters")
     empty: EmptyDataset | None = None
@@ -53,7 +67,7 @@ class ClassName(_Body):
 
 
 class SaveModel(_Body):
-    name: str = Field(pattern=_NAME)
+    name: StoredName
     spec: dict[str, Any]
 
 
