@@ -41,7 +41,9 @@ export function setLanguage(code) {
 }
 
 export function t(key, vars = {}) {
-  const text = tables[lang][key] ?? tables.en[key] ?? key;
+  // "{n} samples" has its singular under "<key>.one", taken when n is 1
+  const one = vars.n !== undefined && String(vars.n) === "1" ? `${key}.one` : null;
+  const text = (one && (tables[lang][one] ?? tables.en[one])) ?? tables[lang][key] ?? tables.en[key] ?? key;
   return text.replace(/\{(\w+)\}/g, (m, name) => (name in vars ? String(vars[name]) : m));
 }
 
