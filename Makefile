@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
+BENCH_STAMP := $(VENV)/.installed-bench
 WORKSPACE ?= demo-workspace
 
 .PHONY: install install-dev run test lint format bench clean
@@ -18,6 +19,11 @@ $(STAMP): $(BIN)/python pyproject.toml constraints.txt
 $(DEV_STAMP): $(BIN)/python pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	touch $@ $(STAMP)
+
+# the benchmark's optional peers (XGBoost, Keras on TensorFlow CPU: large) come with it
+$(BENCH_STAMP): $(BIN)/python pyproject.toml constraints.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,bench]'
+	touch $@ $(DEV_STAMP) $(STAMP)
 
 install: $(STAMP)
 
@@ -37,7 +43,7 @@ format: $(DEV_STAMP)
 	$(BIN)/ruff format src tests bench
 	$(BIN)/ruff check --fix src tests bench
 
-bench: $(DEV_STAMP)
+bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench.run
 
 clean:

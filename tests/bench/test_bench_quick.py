@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from lernwerk.bench import SUITES, report, tabular
+from lernwerk.bench import SUITES, loops, report, tabular
 from lernwerk.bench import run as bench_run
 from lernwerk.bench.common import percentile
 from lernwerk.cli import main
@@ -25,7 +25,7 @@ TINY = {
             p for p in tabular.PEERS if p.requires != "keras" and p.name != "HistGradientBoosting"
         ),
     },
-    "digits": {"epochs": 1, "keras": False},
+    "digits": {"epochs": 1, "keras": False, "levers": (loops.Levers(fused_adam=True),)},
     "images": {
         "runs": (
             ("lernwerk smiley-cnn on smileys", "smileys:per_class=5", "smiley-cnn", 1),
@@ -33,6 +33,7 @@ TINY = {
         ),
         "lever_epochs": 1,
         "peak_seconds": 0.1,
+        "levers": (loops.Levers(), loops.Levers(channels_last=True, bf16=True)),
     },
     "predict": {
         "per_class": 5,
@@ -139,8 +140,9 @@ def test_a_missing_peer_says_so_and_the_rest_run():
     def never(data):
         raise AssertionError("a missing peer must not run")
 
+    (logistic,) = (p for p in tabular.PEERS if p.name == "LogisticRegression")  # fast
     peers = (
-        tabular.PEERS[4],  # LogisticRegression, fast
+        logistic,
         tabular.Peer("Imaginary", "—", never, requires="no_such_module_for_lernwerk"),
     )
     peers = (tabular.Peer(tabular.BASELINE, "stand-in", tabular.logistic_regression), *peers)
@@ -205,3 +207,18 @@ def test_cli_refuses_an_unknown_suite(capsys):
     assert main(["bench", "--suite", "nope"]) == 2
     assert main(["bench", "--help"]) == 0
     assert "--quick" in capsys.readouterr().out
+
+
+def test_report_only_rewrites_from_the_json(quick_run, tmp_path):
+    out, records = quick_run
+    assert [r["suite"] for r in report.latest_records(out.parent / "results")] == list(SUITES)
+    copy = tmp_path / "RESULTS.md"
+    assert (
+        bench_run.main(
+            ["--report-only", "--out", str(copy), "--results-dir", str(out.parent / "results")]
+        )
+        == 0
+    )
+    text = copy.read_text()
+    assert all(f"<!-- suite:{s} -->" in text for s in SUITES)
+    assert "](#digits-lenet-on-88-digits)" in text

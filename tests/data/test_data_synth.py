@@ -60,7 +60,7 @@ def test_smileys_are_light_strokes_on_a_dark_canvas():
     x = load_builtin("smileys", per_class=250).x  # (N, 1, 28, 28)
     ink = x.flatten(1)
     assert (ink.max(dim=1).values > 0.7).all()  # every face is drawn
-    assert (ink.mean(dim=1) < 0.5).all()  # mostly background
+    assert (ink.mean(dim=1) < 0.6).all()  # mostly background
     assert (ink > 0.05).float().mean(dim=1).min() > 0.1  # a face, not a speck
 
 

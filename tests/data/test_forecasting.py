@@ -4,7 +4,13 @@ import numpy as np
 import pytest
 import torch
 
-from lernwerk.data.forecasting import load_seasonal, make_windows, windows_dataset
+from lernwerk.data.forecasting import (
+    SeasonalParams,
+    generate_seasonal,
+    load_seasonal,
+    make_windows,
+    windows_dataset,
+)
 from lernwerk.data.splits import make_time_splits
 from lernwerk.data.synth.seasonal import draw_seasonal
 from lernwerk.errors import DataError, SpecError
@@ -65,3 +71,11 @@ def test_seasonal_series_is_seeded_and_validated() -> None:
         load_seasonal(length=100, window=48, horizon=12)
     with pytest.raises(SpecError, match="seasonal: colour"):
         load_seasonal(colour=1)
+
+
+def test_the_builtin_hook_gives_the_same_windows() -> None:
+    # what `data/builtin.py` wraps as the `seasonal` built-in (arrays and meta)
+    x, y, meta = generate_seasonal(SeasonalParams(length=600, window=24, horizon=6, seed=2))
+    ds = load_seasonal(length=600, window=24, horizon=6, seed=2)
+    assert np.array_equal(x, ds.x.numpy()) and np.array_equal(y, ds.y.numpy())
+    assert meta == ds.meta

@@ -118,5 +118,7 @@ def test_bidirectional_presets_and_lstm_fcn() -> None:
 def test_autoencoder1d_rebuilds_its_input_shape() -> None:
     network = build_network(load_preset("autoencoder1d"), (2, 64), num_outputs=2)
     shapes = [b.out_shape for _, _, b in network.layer_table]
-    assert shapes == [(32, 32), (32, 32), (16, 16), (16, 32), (16, 32), (32, 64), (2, 64)]
+    assert shapes == [(16, 32), (16, 16), (8, 8), (4, 4), (8, 8), (16, 16), (16, 32), (16, 64)] + [
+        (2, 64)
+    ]
     assert network(torch.randn(3, 2, 64)).shape == (3, 2, 64)

@@ -448,8 +448,9 @@ class _Plan:
 
     def calibrate(self, ds: Dataset) -> None:
         """Let the task fit what it sets after training (an anomaly threshold) on the whole
-        validation split, or on the training samples when there is none; network on CPU."""
-        idx = self.splits.val if len(self.splits.val) else self.train_index
+        validation split, or on the training samples when validation holds none that the
+        task trains on (no normal samples); the network is on the CPU."""
+        idx = self.splits.val if len(self.val_index) else self.train_index
         x, y = ds.subset(idx)
         self.task.calibrate(self.network, self.standardizer.transform(x), y)
 

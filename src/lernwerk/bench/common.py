@@ -193,20 +193,28 @@ def fit_lernwerk(dataset: Any, model: str, **train: Any) -> tuple[float, float, 
     import torch
 
     from lernwerk.api import Workspace
-    from lernwerk.training.trainer import SINGLE_THREAD_FLOPS_PER_STEP
+    from lernwerk.training import Listener
 
+    class Threads(Listener):
+        """The intra-op threads the trainer chose: set before it announces the run."""
+
+        threads = 0
+
+        def on_run_start(self, event: Any) -> None:
+            self.threads = torch.get_num_threads()
+
+    seen = Threads()
     with tempfile.TemporaryDirectory(prefix="lernwerk-bench-") as tmp:
         ws = Workspace(tmp)
         gc.collect()
         started = time.perf_counter()
-        run = ws.fit(dataset, model, **train)
+        run = ws.fit(dataset, model, listeners=[seen], **train)
         seconds = time.perf_counter() - started
         if run.status != "finished":
             raise RuntimeError(f"run ended {run.status}: {run.record.error}")
         cfg = run.config["train"]
         flops = run.summary().flops_per_sample
-        steps_flops = 3 * flops * cfg["batch_size"]  # as the trainer's intra_op_threads
-        threads = 1 if steps_flops < SINGLE_THREAD_FLOPS_PER_STEP else torch.get_num_threads()
+        threads = seen.threads
         split = run.workspace.load_dataset(run.record.dataset).split(
             cfg["val_split"], cfg["test_split"], cfg["split_seed"]
         )

@@ -9,7 +9,7 @@ the plain loop, each with its own accuracy, so a lever that costs accuracy shows
 
 from __future__ import annotations
 
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from typing import Any
 
 from lernwerk.bench import loops
@@ -37,6 +37,7 @@ LEVERS = (
     loops.Levers(bf16=True),
     loops.Levers(compile=True),
 )
+COMBINED = loops.Levers(channels_last=True, bf16=True)
 
 
 def run(
@@ -47,6 +48,7 @@ def run(
     epochs: int | None = None,
     keras: bool = True,
     max_peer_seconds: float = 300.0,
+    levers: tuple[loops.Levers, ...] = (*LEVERS, COMBINED),
 ) -> dict[str, Any]:
     """lenet in lernwerk, by hand, with each lever, and in Keras; one result each."""
     epochs = epochs or (QUICK_EPOCHS if quick else EPOCHS)
@@ -79,19 +81,13 @@ def run(
         Result("plain PyTorch loop", f"{settings}, {e['threads']} torch thread(s) as lernwerk"),
         lambda: loops.plain_torch("lenet", data, **plain),
     )
-    for lever in LEVERS:
+    for lever in levers:
         if lever.compile and quick:
             continue  # compiling alone takes longer than a quick run may
         add(
             Result(f"plain loop + {lever.label()}", "as the plain loop"),
             lambda lever=lever: loops.plain_torch("lenet", data, **plain, levers=lever),
         )
-    add(
-        Result("plain loop + channels_last + bf16", "as the plain loop"),
-        lambda: loops.plain_torch(
-            "lenet", data, **plain, levers=replace(loops.Levers(), channels_last=True, bf16=True)
-        ),
-    )
     k = Result("Keras (TensorFlow)", f"{settings}, TensorFlow's default threads")
     if not keras:
         k.status, k.note = "skipped", "left out of this run"

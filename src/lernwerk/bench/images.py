@@ -58,6 +58,7 @@ def run(
     runs: tuple[tuple[str, str, str, int], ...] | None = None,
     lever_epochs: int | None = None,
     peak_seconds: float | None = None,
+    levers: tuple[loops.Levers, ...] = LEVERS,
 ) -> dict[str, Any]:
     """The matmul peaks, lernwerk's runs, and the plain loop with each lever on solder."""
     runs = runs or (QUICK_RUNS if quick else FULL_RUNS)
@@ -105,7 +106,7 @@ def run(
     if solder is not None:
         data = loops.load_images(solder.extra["dataset"])
         e = solder.extra
-        for lever in LEVERS:
+        for lever in levers:
             if lever.compile and quick:
                 continue
             res = measure(

@@ -62,6 +62,12 @@ def render_section(record: dict[str, Any], module: Any) -> str:
     )
 
 
+def _anchor(heading: str) -> str:
+    """The link target GitHub gives a heading: lower case, punctuation dropped, '-' for ' '."""
+    kept = "".join(c for c in heading.lower() if c.isalnum() or c in " -_")
+    return kept.replace(" ", "-")
+
+
 def write_report(path: Path, records: list[dict[str, Any]], modules: dict[str, Any]) -> None:
     """Rewrite the sections of `records`' suites in the report at `path`; keep the rest."""
     old = path.read_text() if path.is_file() else ""
@@ -82,7 +88,12 @@ def write_report(path: Path, records: list[dict[str, Any]], modules: dict[str, A
         "",
         f"- **Machine (latest run):** {describe(facts)}",
         f"- **Software (latest run):** {describe_software(facts)}",
-        "- **Sections:** " + ", ".join(f"[{s}](#{s})" for s in SUITES if s in sections),
+        "- **Sections:** "
+        + ", ".join(
+            f"[{s}](#{_anchor(modules[s].TITLE) if s in modules else s})"
+            for s in SUITES
+            if s in sections
+        ),
         "",
     ]
     tail = [
@@ -101,3 +112,20 @@ def write_report(path: Path, records: list[dict[str, Any]], modules: dict[str, A
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(text)
     tmp.replace(path)
+
+
+def latest_records(results_dir: Path) -> list[dict[str, Any]]:
+    """The newest record of each suite in a results folder, in suite order."""
+    newest: dict[str, dict[str, Any]] = {}
+    for path in sorted(results_dir.glob("*.json")):
+        try:
+            runs = json.loads(path.read_text())
+        except json.JSONDecodeError:
+            continue
+        for record in runs if isinstance(runs, list) else [runs]:
+            suite = record.get("suite")
+            if suite in SUITES and record.get("started_at", "") >= newest.get(suite, {}).get(
+                "started_at", ""
+            ):
+                newest[suite] = record
+    return [newest[s] for s in SUITES if s in newest]

@@ -21,7 +21,7 @@ from typing import Any
 
 from lernwerk.bench import SUITES, machine
 from lernwerk.bench.common import Log
-from lernwerk.bench.report import append_json, write_report
+from lernwerk.bench.report import append_json, latest_records, write_report
 
 DEFAULT_OUT = Path("lernwerk-bench") / "RESULTS.md"
 
@@ -120,6 +120,11 @@ def parser(
         default=300.0,
         help="a peer that would take longer is skipped or stopped, and says so (tabular, digits)",
     )
+    p.add_argument(
+        "--report-only",
+        action="store_true",
+        help="run nothing: rewrite the report from the newest JSON record of each suite",
+    )
     return p
 
 
@@ -137,6 +142,14 @@ def main(
     default_out: Path = DEFAULT_OUT,
 ) -> int:
     args = parser(prog, default_out).parse_args(argv)
+    if args.report_only:
+        results_dir = args.results_dir or args.out.parent / "results"
+        records = latest_records(results_dir)
+        if not records:
+            raise SystemExit(f"no benchmark records in {results_dir}")
+        write_report(args.out, records, {n: suite_module(n) for n in SUITES})
+        print(f"rewrote {args.out} from {len(records)} record(s) in {results_dir}")
+        return 0
     command = f"{prog} --suite {args.suite}" + (" --quick" if args.quick else "")
     run(
         args.suite,

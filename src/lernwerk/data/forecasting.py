@@ -85,6 +85,9 @@ def windows_dataset(
     names = channel_names or [f"channel_{c}" for c in range(x.shape[1])]
     if len(names) != x.shape[1]:
         raise DataError(f"{len(names)} channel names for {x.shape[1]} channels", where=name)
+    meta = windows_meta(
+        window, horizon, stride, target_channel, int(np.asarray(series).shape[-1]), names
+    )
     return Dataset(
         name=name,
         kind="sequences",
@@ -95,18 +98,30 @@ def windows_dataset(
         feature_names=[],
         source=source or {"windows": name},
         description=description,
-        meta={
-            "channel_names": names,
-            "steps": window,
-            "forecast": {
-                "window": window,
-                "horizon": horizon,
-                "stride": stride,
-                "target_channel": target_channel,
-                "series_steps": int(np.asarray(series).shape[-1]),
-            },
-        },
+        meta=meta,
     )
+
+
+def windows_meta(
+    window: int,
+    horizon: int,
+    stride: int,
+    target_channel: int,
+    series_steps: int,
+    channel_names: list[str],
+) -> dict[str, Any]:
+    """The `Dataset.meta` of forecast windows: what makes `split` go by time."""
+    return {
+        "channel_names": list(channel_names),
+        "steps": window,
+        "forecast": {
+            "window": window,
+            "horizon": horizon,
+            "stride": stride,
+            "target_channel": target_channel,
+            "series_steps": series_steps,
+        },
+    }
 
 
 class SeasonalParams(BaseModel):
@@ -135,6 +150,13 @@ SEASONAL_DESCRIPTION = (
     "Hourly load with a daily and a weekly cycle, a trend and noise, generated: "
     "forecast the next steps from a window of the past."
 )
+
+
+def generate_seasonal(p: SeasonalParams) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    """The seasonal series as windows: x (N, 1, window), y (N, horizon), and the meta."""
+    series = seasonal.draw_seasonal(p.length, p.period, p.noise, p.seed)
+    x, y = make_windows(series, p.window, p.horizon)
+    return x, y, windows_meta(p.window, p.horizon, 1, 0, p.length, list(seasonal.CHANNELS))
 
 
 def load_seasonal(name: str = "seasonal", **params: Any) -> Dataset:

@@ -17,6 +17,7 @@ from lernwerk.models.activations import ActivationName
 from lernwerk.models.layers import (
     BuildContext,
     Built,
+    IntOrPair,
     LayerMisfit,
     LayerType,
     Shape,
@@ -99,7 +100,7 @@ class Conv1DTranspose(LayerType):
 
 
 class CroppingParams(_Params):
-    cropping: int | tuple[int, int] = Field(
+    cropping: IntOrPair = Field(
         1, description="steps cut off both ends, one number or [start, end]"
     )
 

@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from lernwerk.errors import DataError, SpecError
 from lernwerk.evaluation.sequence_metrics import (
     anomaly_metrics,
-    best_f1_threshold,
+    best_threshold,
     forecast_metrics,
 )
 from lernwerk.models.network import batched_forward
@@ -143,7 +143,7 @@ class AnomalyTask(Task):
             raise SpecError(
                 f"anomaly detection rebuilds the input, so the network must output its shape "
                 f"{_shape(input_shape)}; this one gives {_shape(output_shape)}; use an "
-                "autoencoder (autoencoder1d needs a length divisible by 4: resample the "
+                "autoencoder (autoencoder1d needs a length divisible by 16: resample the "
                 "series to such a length) or add Cropping1D",
                 where="model",
             )
@@ -190,8 +190,9 @@ class AnomalyTask(Task):
     def calibrate(self, network: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> None:
         """Choose the threshold on validation samples (standardised `x`, class labels `y`).
 
-        The best F1 when they hold both kinds and no quantile is asked for; else the
-        `threshold_quantile` (default 0.99) of the normal samples' scores.
+        The best balanced accuracy when they hold both kinds and no quantile is asked for
+        (`best_threshold`); else the `threshold_quantile` (default 0.99) of the normal
+        samples' scores.
         """
         if len(x) == 0:
             return
@@ -199,9 +200,10 @@ class AnomalyTask(Task):
         is_anomaly = (y != self.normal_index).cpu().numpy()
         normal = scores[~is_anomaly]
         if self.threshold_quantile is None and 0 < is_anomaly.sum() < len(is_anomaly):
-            self.threshold = best_f1_threshold(is_anomaly, scores)
+            self.threshold = best_threshold(is_anomaly, scores)
             self.threshold_rule = (
-                f"best F1 on {len(scores)} validation samples ({int(is_anomaly.sum())} anomalous)"
+                f"best balanced accuracy on {len(scores)} validation samples "
+                f"({int(is_anomaly.sum())} anomalous)"
             )
         elif len(normal):
             q = self.threshold_quantile or DEFAULT_QUANTILE

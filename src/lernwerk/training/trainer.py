@@ -36,6 +36,7 @@ from lernwerk.training.checkpoint import TrainerState, load_checkpoint, save_che
 from lernwerk.training.optim import lr_at, make_optimizer
 from lernwerk.training.sampling import epoch_order
 from lernwerk.training.tasks import Task
+from lernwerk.training.threads import free_threads
 
 LOWER_IS_BETTER = ("loss", "mse", "mae", "log_loss")
 
@@ -46,11 +47,14 @@ SINGLE_THREAD_FLOPS_PER_STEP = 50e6
 
 
 def intra_op_threads(model: Network, batch_size: int, available: int) -> int:
-    """How many intra-op threads a step of this size deserves."""
+    """How many intra-op threads a step of this size deserves: 1 for a small step, else the
+    cores that are idle now (others' work on the machine takes the rest; see threads.py)."""
     from lernwerk.models.summary import summarize
 
     flops_per_step = 3 * summarize(model).flops_per_sample * batch_size  # backward ≈ 2× forward
-    return 1 if flops_per_step < SINGLE_THREAD_FLOPS_PER_STEP else available
+    if flops_per_step < SINGLE_THREAD_FLOPS_PER_STEP:
+        return 1
+    return free_threads(available)
 
 
 @dataclass

@@ -7,7 +7,7 @@ Four faults change one part of that shape:
 - late_peak: the pin enters askew, so the force builds slowly and peaks late;
 - no_plateau: the bore is too wide, the force falls away after the entry peak;
 - noise_burst: stick-slip chatter, a short burst of oscillation on the plateau;
-- drift: the force sensor drifts, the baseline wanders over the whole stroke.
+- drift: the force sensor drifts: its zero is off, it creeps and wanders slowly.
 
 Every curve draws its own amplitudes, timing, ripple and noise, so no single value
 such as the peak force tells the classes apart. Further channels are the ram's
@@ -51,7 +51,7 @@ def draw_process(
     rise = np.where(late, draw(0.12, 0.24), draw(0.035, 0.085))
     top = contact + rise  # time of the entry peak
     ratio = np.where(loose, draw(0.15, 0.5), draw(0.58, 0.9))  # plateau / peak
-    slope = np.where(loose, draw(-0.9, -0.2), draw(-0.15, 0.3))  # plateau trend per unit time
+    slope = np.where(loose, draw(-0.9, -0.2), draw(-0.1, 0.15))  # plateau trend per unit time
     stop = draw(0.8, 0.92)
     plateau = peak * ratio * np.clip(1 + slope * (t - top), 0.05, None)  # (N, T)
     settle = np.exp(-np.clip(t - top, 0, None) / draw(0.015, 0.05))
@@ -63,22 +63,28 @@ def draw_process(
     quality = at_stop[:, 0] * rng.normal(1.0, 0.03, n)
 
     # Machine ripple and, for chatter, a windowed burst of fast oscillation.
-    ripple = peak * draw(0.0, 0.02) * np.sin(2 * np.pi * steps / draw(15, 40) + draw(0, 6.3))
+    ripple = peak * draw(0.0, 0.015) * np.sin(2 * np.pi * steps / draw(15, 40) + draw(0, 6.3))
     start = top + draw(0.05, 0.1) + (stop - top - 0.25) * draw(0, 1)
     width = draw(0.04, 0.12)
     window = np.sin(np.pi * np.clip((t - start) / width, 0, 1)) ** 2
-    burst = np.where(chatter, peak * ratio * draw(0.08, 0.25), 0.0) * window
+    burst = np.where(chatter, peak * ratio * draw(0.12, 0.3), 0.0) * window
     burst = burst * np.sin(2 * np.pi * steps / draw(3, 6) + draw(0, 6.3))
     true_force = force + ripple + burst  # what the pin feels; the motor follows it
 
-    # The force sensor: offset, a small drift (large for the drift fault), noise.
-    bend = draw(-1, 1)  # drift shape: straight (0) to curved
+    # The force sensor: an offset and a slow creep, both small unless it drifts; a drifting
+    # sensor also wanders (slow waves of 8..20 % of the stroke); white noise.
+    bend = draw(-1, 1)  # creep shape: straight (0) to curved
     path = (1 - np.abs(bend)) * t + np.abs(bend) * np.where(bend > 0, t**2, np.sqrt(t))
-    drift = np.where(drifting, draw(0.12, 0.35), draw(0.0, 0.035)) * peak
-    drift = drift * np.where(rng.random((n, 1)) < 0.5, -1.0, 1.0) * path
-    offset = rng.normal(0, 0.02, (n, 1)) * peak
+    sign = np.where(rng.random((n, 1)) < 0.5, -1.0, 1.0)
+    creep = sign * np.where(drifting, draw(0.2, 0.4), draw(0.0, 0.03)) * peak * path
+    offset = np.where(drifting, sign * draw(0.05, 0.2), rng.normal(0, 0.02, (n, 1))) * peak
+    waves = sum(
+        np.sin(2 * np.pi * t / draw(0.08, 0.2) + draw(0, 6.3)) * draw(0.5, 1) for _ in range(3)
+    )
+    wander = np.where(drifting, draw(0.03, 0.07), 0.0) * peak * waves
+    drift = offset + creep + wander
     noise = rng.normal(0, 1, (n, length)) * draw(0.004, 0.02) * peak
-    measured = true_force + offset + drift + noise
+    measured = true_force + drift + noise
 
     # The ram: constant speed until the stop, less the frame's give under load.
     travel = draw(8, 12)  # mm

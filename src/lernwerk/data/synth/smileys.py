@@ -43,7 +43,8 @@ def draw_smileys(per_class: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     angle = np.clip(rng.normal(0.0, 0.12, n), -0.35, 0.35) + np.pi * (y == 3)
     margin = np.maximum(0.0, SIZE / 2 - 1.5 - radius * stretch.max(axis=1))
     centre = SIZE / 2 + rng.uniform(-0.7, 0.7, (n, 2)) * margin[:, None]  # (N, 2)
-    pen = np.minimum(rng.uniform(1.3, 2.9, n), 0.24 * radius)  # stroke width in pixels
+    # Pen widths span the web drawing pad's brushes (1.4, 2.2 and 3.4 pixels wide).
+    pen = np.minimum(rng.uniform(1.3, 3.4, n), 0.3 * radius)
     ink = rng.uniform(0.8, 1.0, n)
 
     cos, sin = np.cos(angle)[:, None], np.sin(angle)[:, None]
