@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from lernwerk.data import forecasting
 from lernwerk.data.dataset import Dataset, Kind, Task
 from lernwerk.data.synth import process, smileys, solder
 from lernwerk.data.ucr import UCR_SETS, load_ucr
@@ -34,6 +35,7 @@ class _Generated(NamedTuple):
     feature_names: list[str]
     test_index: np.ndarray | None = None
     task: Task | None = None  # overrides the built-in's task, e.g. process:target=quality
+    meta: dict[str, Any] | None = None  # kind-specific facts, e.g. forecast window and horizon
 
 
 @dataclass(frozen=True)
@@ -299,6 +301,11 @@ def _process(p: _ProcessParams) -> _Generated:
     return _Generated(x=x, y=y, classes=list(process.CLASSES), feature_names=[])
 
 
+def _seasonal(p: Any) -> _Generated:
+    x, y, meta = forecasting.generate_seasonal(p)
+    return _Generated(x=x, y=y, classes=[], feature_names=[], task="regression", meta=meta)
+
+
 class _UcrParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -420,6 +427,14 @@ BUILTINS: dict[str, Builtin] = {
             params_model=_ProcessParams,
             generate=_process,
         ),
+        Builtin(
+            name="seasonal",
+            description=forecasting.SEASONAL_DESCRIPTION,
+            kind="sequences",
+            task="regression",
+            params_model=forecasting.SeasonalParams,
+            generate=_seasonal,
+        ),
         *(
             Builtin(
                 name=name.lower(),
@@ -495,6 +510,7 @@ def load_builtin(name: str, **params: Any) -> Dataset:
         source={"builtin": builtin.name, "params": resolved.model_dump()},
         test_index=None if data.test_index is None else torch.from_numpy(data.test_index),
         description=builtin.description,
+        meta=data.meta or {},
     )
 
 
