@@ -36,7 +36,7 @@ SPLITS = ("train", "val", "test")
 
 def _evaluate(predictor: Predictor, ds: Dataset, idx: torch.Tensor) -> dict:
     x, y = ds.subset(idx)
-    return predictor.task.metrics(y.numpy(), predictor.predict(x))
+    return predictor.task.metrics(y.numpy(), predictor.predict(x), x.numpy())
 
 
 class Run:
