@@ -42,7 +42,8 @@ def start(client: httpx.Client, **body: Any) -> dict[str, Any]:
     r = client.post("/api/runs", json=body)
     assert r.status_code == 202, r.text
     job = r.json()
-    assert job["status"] in ("queued", "running") and job["job_id"]
+    # a tiny run on a warm worker may already be done when the answer is written
+    assert job["status"] in ("queued", "running", "finished") and job["job_id"]
     return job
 
 
