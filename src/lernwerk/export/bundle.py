@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,9 @@ from lernwerk.models.network import Network, batched_forward, build_network
 from lernwerk.store import atomic_write_json, load_tensors, save_tensors
 from lernwerk.training.tasks import ClassificationTask, Task, task_from_dict
 
+# Batches up to this size run on one intra-op thread: measured in bench/RESULTS.md
+# (predict), one Smiley CNN sample takes p99 0.62 ms on 1 thread and 64 ms on 2.
+SMALL_BATCH = 16
 WEIGHTS_FILE = "model.safetensors"
 META_FILE = "model.json"
 BUNDLE_FORMAT = "lernwerk-model/1"
@@ -126,12 +131,28 @@ class Predictor:
                 f"the model expects {fmt_shape(self.input_shape)}"
             )
         xt = self.standardizer.transform(xt.to(self.device))
-        return xt, batched_forward(self.network, xt)
+        if len(xt) > SMALL_BATCH or self.device.type != "cpu":
+            return xt, batched_forward(self.network, xt)
+        with _one_thread():  # a few samples: a second thread costs more than it gives
+            return xt, batched_forward(self.network, xt)
 
     def predict_labels(self, x: np.ndarray | torch.Tensor) -> list[str]:
         """The most probable class name per sample (classification only)."""
         proba = self.predict(x)
         return [self.classes[i] for i in proba.argmax(axis=1)]
+
+
+@contextmanager
+def _one_thread() -> Iterator[None]:
+    before = torch.get_num_threads()
+    if before == 1:
+        yield
+        return
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def export_safetensors(source: Path, out_dir: Path) -> list[Path]:
