@@ -141,10 +141,10 @@ def train_and_watch(page: Any, shots: Any) -> str:
     expect(panel).to_have_attribute("data-status", "finished", timeout=TRAINING_S)
     log = page.evaluate("window.curveLog")
     while_running = [row["points"] for row in log if row["status"] == "running"]
+    # Points must appear while the run is still running. On a quiet machine the 5 epochs
+    # may take under a second, so they can all arrive between two polls: growth between
+    # polls is not required.
     assert any(while_running), f"no curve points while the run was running: {log}"
-    assert max(while_running) > min(p for p in while_running if p), (
-        f"the curves did not grow while the run was running: {log}"
-    )
     final = int(page.get_by_test_id("curves").get_attribute("data-points"))
     assert final >= max(while_running)
     expect(page.get_by_test_id("curve-metric")).to_be_visible()
