@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from tests.data.image_helpers import GREY, _flat, _png, _tree
 
 from lernwerk.data import images
 from lernwerk.data.images import (
@@ -23,27 +24,6 @@ from lernwerk.data.images import (
     validate_class_name,
 )
 from lernwerk.errors import DataError, NotFound, SpecError
-
-GREY = ImageFormat(size=8)
-
-
-def _png(array: np.ndarray) -> bytes:
-    """(H, W) or (H, W, 3|4) uint8 as PNG bytes."""
-    buffer = io.BytesIO()
-    Image.fromarray(array).save(buffer, "PNG")
-    return buffer.getvalue()
-
-
-def _flat(value: int, size: tuple[int, int] = (8, 8)) -> bytes:
-    return _png(np.full(size, value, dtype=np.uint8))
-
-
-def _tree(root: Path, files: dict[str, bytes]) -> Path:
-    for name, data in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-    return root
 
 
 def _png_bomb(width: int, height: int, rows: int) -> bytes:
