@@ -177,3 +177,14 @@ def test_training_takes_augmentation_for_images_only(ws) -> None:
     assert straight.config["train"]["augment"]["rotation_deg"] == 15
     with pytest.raises(SpecError, match="images only"):
         ws.fit("xor", "mlp", epochs=1, augment={"zoom": 0.1})
+
+
+def test_dataset_view_of_forecast_windows_gives_each_its_next_steps(ws) -> None:
+    # regression test: a forecast dataset's (N, K) targets once made this view fail
+    info = ws.dataset_view("seasonal", series_per_class=2)
+    horizon = info["meta"]["forecast"]["horizon"]
+    assert len(info["series"]) == 4
+    for s in info["series"]:
+        assert isinstance(s["label"], list) and len(s["label"]) == horizon
+    quality = ws.dataset_view("process:per_class=5,target=quality", series_per_class=1)
+    assert all(isinstance(s["label"], float) for s in quality["series"])

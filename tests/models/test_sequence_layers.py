@@ -59,6 +59,28 @@ def test_cropping_cuts_both_ends() -> None:
         build([{"Cropping1D": {"cropping": 4}}], (2, 8))
 
 
+def test_reshape_gives_a_dense_output_back_its_steps() -> None:
+    network = build(["Flatten", {"Reshape": {"target_shape": [4, -1]}}], (2, 8))
+    x = torch.randn(3, 2, 8)
+    assert network.output_shape == (4, 4)
+    assert torch.equal(network(x), x.reshape(3, 4, 4))
+    assert build([{"Reshape": {"target_shape": [16]}}], (2, 8)).output_shape == (16,)
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        ([5, -1], "16 values do not divide into 5×-1: 16 is not a multiple of 5"),
+        ([3, 5], r"16 values \(the input 2×8\) do not fit 3×5 \(15 values\)"),
+        ([-1, -1], r"target_shape takes positive sizes and at most one -1; received: \[-1, -1\]"),
+        ([0, 16], r"target_shape takes positive sizes and at most one -1; received: \[0, 16\]"),
+    ],
+)
+def test_reshape_names_a_shape_that_does_not_fit(target: list[int], message: str) -> None:
+    with pytest.raises(SpecError, match=r"layer 1 \(Reshape\): " + message):
+        build([{"Reshape": {"target_shape": target}}], (2, 8))
+
+
 def test_sequence_layers_refuse_images() -> None:
     with pytest.raises(SpecError, match=r"layer 1 \(UpSampling1D\): expects a sequence input"):
         build(["UpSampling1D"], (1, 8, 8))

@@ -486,8 +486,12 @@ class DatasetsNamespace:
         self._ws(workspace).delete_dataset(name)
 
 
-def _label(ds: Dataset, i: int) -> str | float:
-    return ds.classes[int(ds.y[i])] if ds.task == "classification" else float(ds.y[i])
+def _label(ds: Dataset, i: int) -> str | float | list[float]:
+    """A sample's class name, target value, or target values (a forecast's next steps)."""
+    if ds.task == "classification":
+        return ds.classes[int(ds.y[i])]
+    y = ds.y[i]
+    return float(y) if y.numel() == 1 else [float(v) for v in y.flatten()]
 
 
 def _table_head(ds: Dataset, rows: int) -> dict[str, Any]:

@@ -14,12 +14,13 @@ import numpy as np
 import pandas as pd
 import torch
 
+from lernwerk.api.evaluation_view import evaluation_view
 from lernwerk.config import ModelSpec
 from lernwerk.data import Dataset
+from lernwerk.data.dataset import Splits
 from lernwerk.data.images import IMAGE_SUFFIXES
 from lernwerk.data.inputs import read_inputs
-from lernwerk.errors import Conflict, DataError, LernwerkError, SpecError
-from lernwerk.evaluation.metrics import misclassified
+from lernwerk.errors import Conflict, DataError, LernwerkError, NotFound, SpecError
 from lernwerk.export import Predictor, export_safetensors
 from lernwerk.models import ModelSummary, build_network, summarize
 from lernwerk.store import RunRecord
@@ -92,11 +93,15 @@ class Run:
         """Probabilities (N, C) or values (N, K) for raw inputs shaped like the dataset's."""
         return self.predictor.predict(x)
 
-    def predict_files(self, paths: Iterable[str | Path]) -> list[dict[str, Any]]:
+    def predict_files(
+        self, paths: Iterable[str | Path], *, with_series: bool = False
+    ) -> list[dict[str, Any]]:
         """Predict for image files, CSV rows or `.npy` arrays; one dict per sample.
 
         Classification: {"input", "predicted", "confidence", "probabilities": {class: p}};
-        regression: {"input", "value"} (or "values" for several outputs).
+        regression: {"input", "value"} (or "values" for several outputs); anomaly
+        detection: {"input", "score", "threshold", "is_anomaly"}. `with_series` adds, for
+        one sequence, its `series` and the `reconstruction` of an anomaly model.
         """
         p = self.predictor
         data_meta = p.meta.get("data_meta") or {}
@@ -108,8 +113,9 @@ class Run:
             image_resize=(data_meta.get("image_format") or {}).get("resize", "fit"),
             table_encoding=data_meta.get("table_encoding"),
         )
-        out = p.predict(x)
-        return [{"input": label, **_result(p, row)} for label, row in zip(labels, out, strict=True)]
+        one_series = with_series and p.meta["kind"] == "sequences" and len(labels) == 1
+        results = _results(p, x, with_series=one_series)
+        return [{"input": label, **r} for label, r in zip(labels, results, strict=True)]
 
     def evaluate(self, split: str = "test") -> dict[str, Any]:
         """Metrics of the trained model on a split of the run's dataset, computed now."""
@@ -120,52 +126,18 @@ class Run:
         """Metrics on a split and every sample's prediction, for a results page.
 
         Returns:
-            `{"split", "metrics", "classes", "num_samples", "samples"}`; for classification
-            each sample is `{id, label, predicted, confidence, probabilities: {class: p}}`,
-            the misclassified first (most confident first), then the rest; for regression
-            `{id, label, predicted}`, the largest errors first. At most `limit` samples.
+            `{"split", "task", "metrics", "classes", "num_samples", "samples"}`; for
+            classification each sample is `{id, label, predicted, confidence,
+            probabilities: {class: p}}`, the misclassified first (most confident first);
+            for regression `{id, label, predicted}`, the largest errors first; for anomaly
+            detection `{id, label, anomaly, flagged, score}`, the wrong flags first. The
+            first samples of a sequence dataset carry their `series` (and `typical` each
+            class's mean shape, or `reconstruction`, or a forecast's `past`). At most
+            `limit` samples; see `evaluation_view`.
         """
         ds, idx = self._split(split)
-        x, y = ds.subset(idx)
-        predictor = self.predictor
-        out = predictor.predict(x)  # (N, C) probabilities or (N, K) values
-        metrics = predictor.task.metrics(y.numpy(), out)
-        ids = ds.ids[idx].tolist()
-        samples: list[dict[str, Any]] = []
-        classes = predictor.classes
-        if classes:
-            true = y.numpy().astype(np.int64)
-            wrong = {m["index"] for m in misclassified(true, out)}
-            order = [m["index"] for m in misclassified(true, out)]
-            right = [i for i in np.argsort(out.max(axis=1), kind="stable") if i not in wrong]
-            for i in (order + [int(i) for i in right])[:limit]:
-                best = int(out[i].argmax())
-                samples.append(
-                    {
-                        "id": ids[i],
-                        "label": classes[int(true[i])],
-                        "predicted": classes[best],
-                        "confidence": float(out[i, best]),
-                        "probabilities": {
-                            c: float(p) for c, p in zip(classes, out[i], strict=True)
-                        },
-                    }
-                )
-        else:
-            values = out[:, 0] if out.ndim == 2 and out.shape[1] == 1 else out
-            target = y.numpy()
-            error = np.abs(np.asarray(values, dtype=np.float64) - target).reshape(len(target), -1)
-            for i in np.argsort(-error.max(axis=1), kind="stable")[:limit].tolist():
-                samples.append(
-                    {"id": ids[i], "label": target[i].tolist(), "predicted": values[i].tolist()}
-                )
-        return {
-            "split": split,
-            "metrics": metrics,
-            "classes": list(classes),
-            "num_samples": len(idx),
-            "samples": samples,
-        }
+        train_idx = self._split_indices(ds).train
+        return evaluation_view(self.predictor, ds, idx, train_idx, split=split, limit=limit)
 
     def predict_sample(
         self,
@@ -174,6 +146,7 @@ class Run:
         image: str | bytes | None = None,
         values: dict[str, float] | None = None,
         series: Any = None,
+        sample: int | None = None,
     ) -> dict[str, Any]:
         """Predict one input given as a page sends it.
 
@@ -182,10 +155,15 @@ class Run:
             image: a `data:` URL or an image file's bytes (image models).
             values: `{feature: number}` (table models).
             series: values per channel, C×T, or T values for one channel (sequence models).
+            sample: the id of a sample of the run's dataset; the answer adds its `truth`
+                (class or values) and `split`.
 
         Returns:
-            `{"predicted", "confidence", "probabilities": {class: p}}` (classification) or
-            `{"value"}` (`{"values"}` for several outputs).
+            `{"predicted", "confidence", "probabilities": {class: p}}` (classification),
+            `{"value"}` (`{"values"}` for several outputs), or for anomaly detection
+            `{"score", "threshold", "is_anomaly", "normal_class"}`. For sequences also
+            the input `series` as the model saw it (C×T), with the `reconstruction` of an
+            anomaly model.
 
         Raises:
             DataError: the input does not suit the model (kind, shape, range, format).
@@ -201,12 +179,17 @@ class Run:
                 "image": image,
                 "values": values,
                 "series": series,
+                "sample": sample,
             }.items()
             if v is not None
         }
         if len(given) != 1:
-            raise DataError("give exactly one of pixels, image, values or series", where="body")
+            raise DataError(
+                "give exactly one of pixels, image, values, series or sample", where="body"
+            )
         ((field, value),) = given.items()
+        if field == "sample":
+            return self._predict_stored(int(value))
         expected = {"pixels": "images", "image": "images", "values": "table", "series": "sequences"}
         if expected[field] != kind:
             raise DataError(
@@ -222,7 +205,25 @@ class Run:
             x = inputs.row_from_values(value, names, meta.get("table_encoding"))
         else:
             x = inputs.series_from_values(value, shape)
-        return _result(p, p.predict(x)[0])
+        return _results(p, x, with_series=kind == "sequences")[0]
+
+    def _predict_stored(self, sample_id: int) -> dict[str, Any]:
+        """Predict one sample of the run's dataset by id, with its truth and split."""
+        ds = self.workspace.load_dataset(self.record.dataset)
+        rows = np.flatnonzero(ds.ids.numpy() == sample_id)
+        if len(rows) == 0:
+            raise NotFound(f"dataset '{ds.name}' has no sample {sample_id}", where="sample")
+        row = int(rows[0])
+        splits = self._split_indices(ds)
+        split = next((n for n in SPLITS if bool((getattr(splits, n) == row).any())), "unused")
+        x, y = ds.subset(torch.tensor([row]))
+        result = _results(self.predictor, x, with_series=ds.kind == "sequences")[0]
+        truth = y[0]
+        if ds.classes and truth.dtype == torch.int64:
+            result["truth"] = ds.classes[int(truth)]
+        else:
+            result["truth"] = truth.tolist()
+        return {**result, "sample": sample_id, "split": split}
 
     def predict_upload(self, file_name: str, data: bytes) -> list[dict[str, Any]]:
         """Predict for an uploaded file (an image, a CSV of rows or series, a `.npy` array):
@@ -234,7 +235,7 @@ class Run:
             path = Path(tmp) / (Path(file_name).name or "upload")
             path.write_bytes(data)
             try:
-                results = self.predict_files([path])
+                results = self.predict_files([path], with_series=True)
             except LernwerkError as exc:
                 raise type(exc)(str(exc).replace(f"{tmp}/", ""), where=file_name) from None
         for r in results:
@@ -261,11 +262,14 @@ class Run:
             raise Conflict(
                 f"dataset '{ds.name}' changed since run {self.id} was trained", where="dataset"
             )
-        train = self.config["train"]
-        idx = getattr(ds.split(train["val_split"], train["test_split"], train["split_seed"]), split)
+        idx = getattr(self._split_indices(ds), split)
         if len(idx) == 0:
             raise SpecError(f"run {self.id} has an empty {split} split", where="split")
         return ds, idx
+
+    def _split_indices(self, ds: Dataset) -> Splits:
+        train = self.config["train"]
+        return ds.split(train["val_split"], train["test_split"], train["split_seed"])
 
     def input_spec(self) -> dict[str, Any] | None:
         """What `predict_sample` takes, for a form: the kind, the sample shape, the classes
@@ -355,8 +359,44 @@ def _scalars(metrics: dict[str, Any]) -> dict[str, float]:
     return {k: metrics[k] for k in keys if isinstance(metrics.get(k), int | float)}
 
 
-def _result(p: Predictor, row: np.ndarray) -> dict[str, Any]:
-    """One sample's prediction: class, confidence and probabilities, or the value(s)."""
+def _results(
+    p: Predictor, x: torch.Tensor | np.ndarray, *, with_series: bool = False
+) -> list[dict[str, Any]]:
+    """Each sample's prediction: class, confidence and probabilities; the value(s); or an
+    anomaly score against the threshold. `with_series` adds the input series (and the
+    reconstruction, or the past a forecast continues) for plots."""
+    xt = torch.as_tensor(np.asarray(x) if not torch.is_tensor(x) else x, dtype=torch.float32)
+    if tuple(xt.shape) == p.input_shape:
+        xt = xt.unsqueeze(0)  # one sample
+    task = p.task.name
+    if task == "anomaly":
+        d = p.predict_details(xt)
+        results = [
+            {
+                "score": float(d["score"][i]),
+                "threshold": _finite(d["threshold"][i]),
+                "is_anomaly": bool(d["is_anomaly"][i]),
+                "normal_class": p.task.normal_class,  # type: ignore[attr-defined]
+            }
+            for i in range(len(xt))
+        ]
+        if with_series:
+            for i, r in enumerate(results):
+                r["series"] = xt[i].tolist()
+                r["reconstruction"] = d["reconstruction"][i].tolist()
+        return results
+    out = p.predict(xt)
+    results = [_one(p, row) for row in out]
+    if with_series:
+        channel = getattr(p.task, "target_channel", 0)
+        for i, r in enumerate(results):
+            r["series"] = xt[i].tolist()
+            if task == "forecasting":
+                r["target_channel"] = channel
+    return results
+
+
+def _one(p: Predictor, row: np.ndarray) -> dict[str, Any]:
     if p.classes:
         best = int(row.argmax())
         return {
@@ -367,3 +407,7 @@ def _result(p: Predictor, row: np.ndarray) -> dict[str, Any]:
     if len(row) == 1:
         return {"value": float(row[0])}
     return {"values": [float(v) for v in row]}
+
+
+def _finite(v: float) -> float | None:
+    return float(v) if np.isfinite(v) else None

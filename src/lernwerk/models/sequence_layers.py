@@ -122,3 +122,58 @@ class Cropping1D(LayerType):
                 f"cropping {before}+{after} steps leaves nothing of the length-{t} input"
             )
         return Built(_Crop1D(before, after), (c, t - before - after), 0)
+
+
+class ReshapeParams(_Params):
+    target_shape: list[int] = Field(
+        min_length=1,
+        max_length=3,
+        description="the shape of one sample after the layer, e.g. [8, 16] for 8 channels "
+        "of 16 steps; one entry may be -1 (whatever is left)",
+    )
+
+
+class _Reshape(nn.Module):
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        super().__init__()
+        self.shape = shape
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.reshape(x.shape[0], *self.shape)  # (N, *target_shape)
+
+
+@register
+class Reshape(LayerType):
+    name = "Reshape"
+    Params = ReshapeParams
+    description = "give the same values another shape, e.g. a Dense output back as a sequence"
+
+    def build(self, p: ReshapeParams, shape: Shape, ctx: BuildContext) -> Built:
+        size = 1
+        for d in shape:
+            size *= d
+        target = list(p.target_shape)
+        if any(d == 0 or d < -1 for d in target) or target.count(-1) > 1:
+            raise LayerMisfit(
+                f"target_shape takes positive sizes and at most one -1; received: {target}"
+            )
+        known = 1
+        for d in target:
+            known *= d if d != -1 else 1
+        if -1 in target:
+            if size % known:
+                raise LayerMisfit(
+                    f"{size} values do not divide into {_fmt(target)}: {size} is not a "
+                    f"multiple of {known}"
+                )
+            target[target.index(-1)] = size // known
+        elif known != size:
+            raise LayerMisfit(
+                f"{size} values (the input {_fmt(list(shape))}) do not fit {_fmt(target)} "
+                f"({known} values)"
+            )
+        return Built(_Reshape(tuple(target)), tuple(target), 0)
+
+
+def _fmt(shape: list[int]) -> str:
+    return "×".join(str(d) for d in shape)

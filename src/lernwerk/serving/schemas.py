@@ -90,3 +90,4 @@ class PredictRequest(_Body):
     image: str | None = None
     values: dict[str, Any] | None = None
     series: list[Any] | None = None
+    sample: int | None = Field(None, description="the id of a sample of the run's dataset")

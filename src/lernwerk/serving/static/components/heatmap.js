@@ -19,11 +19,12 @@ function cellColour(share, diagonal) {
  * @param {number[][]} matrix counts, rows = true, columns = predicted
  * @param {string[]} classes
  * @param {(i: number, j: number, button: HTMLElement) => void} onPick
+ * @param {{columns?: string[], axis?: string}} opts columns: other column labels (flags)
  */
-export function confusionHeatmap(matrix, classes, onPick) {
+export function confusionHeatmap(matrix, classes, onPick, { columns = classes, axis = t("results.trueVsPredicted") } = {}) {
   const buttons = [];
-  const head = h("tr", {}, h("th", { class: "axis" }, t("results.trueVsPredicted")),
-    classes.map((c) => h("th", { scope: "col", title: c }, c)));
+  const head = h("tr", {}, h("th", { class: "axis" }, axis),
+    columns.map((c) => h("th", { scope: "col", title: c }, c)));
   const rows = matrix.map((row, i) => {
     const total = row.reduce((a, b) => a + b, 0) || 1;
     return h("tr", {},
@@ -33,8 +34,8 @@ export function confusionHeatmap(matrix, classes, onPick) {
         const btn = h("button", {
           type: "button", testid: "cm-cell", dataset: { row: String(i), col: String(j), count: String(count) },
           style: colour,
-          "aria-label": t("results.cellLabel", { count, truth: classes[i], predicted: classes[j] }),
-          title: t("results.cellLabel", { count, truth: classes[i], predicted: classes[j] }),
+          "aria-label": t("results.cellLabel", { count, truth: classes[i], predicted: columns[j] }),
+          title: t("results.cellLabel", { count, truth: classes[i], predicted: columns[j] }),
           onclick: () => {
             for (const b of buttons) b.classList.remove("picked");
             btn.classList.add("picked");

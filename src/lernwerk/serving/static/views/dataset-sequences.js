@@ -6,9 +6,12 @@ import { createChart } from "../components/chart.js";
 
 export function render(root, info) {
   const byClass = new Map();
+  // classes get a chart each; numeric targets (regression, forecasts) share one
+  const groupOf = (s) => (typeof s.label === "string" ? s.label : t("series.examples"));
   for (const s of info.series || []) {
-    if (!byClass.has(s.label)) byClass.set(s.label, []);
-    byClass.get(s.label).push(s.values || []);
+    const group = groupOf(s);
+    if (!byClass.has(group)) byClass.set(group, []);
+    byClass.get(group).push(s.values || []);
   }
   const charts = [];
   const grid = h("div", { class: "charts", testid: "series-plots" });

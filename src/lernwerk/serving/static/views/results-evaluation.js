@@ -7,8 +7,11 @@ import { errorSlot, h, mount } from "../dom.js";
 import { int, metricLabel, num, pct } from "../fmt.js";
 import { t } from "../i18n.js";
 import { confusionHeatmap } from "../components/heatmap.js";
+import { COLORS } from "../components/chart.js";
+import { roleLines, seriesChart } from "../components/seriesplot.js";
 
 const MAX_TILES = 48;
+const MAX_CHARTS = 6;
 
 /** Labels may come as names or as indices; probabilities as {class: p} or a list. */
 function normaliseSamples(samples, classes) {
@@ -43,15 +46,102 @@ function perClassTable(perClass, classes) {
       h("td", { class: "num" }, num(perClass[c].f1, 3)), h("td", { class: "num" }, int(perClass[c].support)))))));
 }
 
-/** Regression: the samples the model is furthest off, as the server sorts them. */
+/** Regression: the samples the model is furthest off, as the server sorts them; for
+ * several values per sample (a forecast) the mean absolute error of each. */
 function largestErrors(samples) {
-  const show = (v) => (Array.isArray(v) ? v.map((x) => num(x, 3)).join(", ") : num(v, 3));
+  const several = Array.isArray(samples[0]?.label);
+  const mae = (s) => {
+    const a = [s.label].flat();
+    const b = [s.predicted].flat();
+    return a.reduce((sum, v, i) => sum + Math.abs(v - b[i]), 0) / (a.length || 1);
+  };
+  const head = several
+    ? [h("th", { class: "num" }, t("metric.mae"))]
+    : [h("th", { class: "num" }, t("results.trueValue")), h("th", { class: "num" }, t("results.predictedValue"))];
+  const cells = (s) => (several ? [h("td", { class: "num" }, num(mae(s), 3))]
+    : [h("td", { class: "num" }, num(s.label, 3)), h("td", { class: "num" }, num(s.predicted, 3))]);
   return h("div", {}, h("h3", {}, t("results.largestErrors")),
     h("div", { class: "table-wrap" }, h("table", { testid: "largest-errors" },
-      h("thead", {}, h("tr", {}, h("th", {}, t("results.sampleId")), h("th", { class: "num" }, t("results.trueValue")),
-        h("th", { class: "num" }, t("results.predictedValue")))),
-      h("tbody", {}, samples.slice(0, 20).map((s) => h("tr", {}, h("td", {}, String(s.id)),
-        h("td", { class: "num" }, show(s.label)), h("td", { class: "num" }, show(s.predicted))))))));
+      h("thead", {}, h("tr", {}, h("th", {}, t("results.sampleId")), head)),
+      h("tbody", {}, samples.slice(0, several ? 10 : 20).map((s) => h("tr", {}, h("td", {}, String(s.id)), cells(s)))))));
+}
+
+const channelLabel = (label, c) => t("series.channelOf", { label, c });
+
+/** A misclassified series over the typical shape of its true and its predicted class. */
+function misclassifiedChart(sample, typical) {
+  const lines = [
+    ...roleLines(sample.series, t("results.thisSeries"), { color: COLORS[0], channelLabel }),
+    ...roleLines(typical[sample.label], t("results.typicalOf", { cls: sample.label }), { color: COLORS[2], dash: [6, 4], channelLabel }),
+    ...(sample.predicted !== sample.label
+      ? roleLines(typical[sample.predicted], t("results.typicalOf", { cls: sample.predicted }), { color: COLORS[1], dash: [2, 3], channelLabel })
+      : []),
+  ];
+  return seriesChart({ testid: "eval-series", xLabel: t("series.step"), lines,
+    title: t("results.seriesTitle", { id: sample.id, truth: sample.label, predicted: sample.predicted, p: pct(sample.confidence, 0) }) });
+}
+
+/** An input with its reconstruction; the title says the score against the threshold. */
+function reconstructionChart(sample, threshold) {
+  const lines = [
+    ...roleLines(sample.series, t("results.input"), { color: COLORS[0], channelLabel }),
+    ...roleLines(sample.reconstruction, t("results.reconstruction"), { color: COLORS[1], dash: [6, 4], channelLabel }),
+  ];
+  const verdict = sample.flagged ? t("results.flagged") : t("results.notFlagged");
+  return seriesChart({ testid: "eval-reconstruction", xLabel: t("series.step"), lines,
+    title: t("results.reconstructionTitle", { id: sample.id, label: sample.label, score: num(sample.score, 4),
+      threshold: threshold === null || threshold === undefined ? "–" : num(threshold, 4), verdict }) });
+}
+
+/** The window a forecast saw, then the truth and the forecast after it. */
+export function forecastChart({ past, truth, forecast, title, testid = "eval-forecast" }) {
+  const start = past.length;
+  const lines = [{ label: t("results.past"), values: past, color: COLORS[0] }];
+  if (truth) lines.push({ label: t("results.truthLine"), values: [past[past.length - 1], ...truth], start: start - 1, color: COLORS[2] });
+  lines.push({ label: t("results.forecast"), values: [past[past.length - 1], ...forecast], start: start - 1, color: COLORS[1], dash: [6, 4] });
+  return seriesChart({ testid, title, xLabel: t("series.step"), lines });
+}
+
+const asList = (v) => (Array.isArray(v) ? v : [v]);
+
+function anomalyParts(res, samples, charts) {
+  const m = res.metrics || {};
+  const normal = res.normal_class || "ok";
+  const flagClasses = [t("results.normalIs", { cls: normal }), t("results.anomaly")];
+  const flags = [t("results.notFlagged"), t("results.flagged")];
+  const picked = h("div", { testid: "cm-samples" });
+  const heat = confusionHeatmap(m.confusion_matrix || [[0, 0], [0, 0]], flagClasses, (i, j) => {
+    const match = samples.filter((s) => Number(s.anomaly) === i && Number(s.flagged) === j);
+    mount(picked, h("h3", {}, t("results.cellTitle", { truth: flagClasses[i], predicted: flags[j], count: m.confusion_matrix[i][j] })),
+      match.length ? h("div", { class: "table-wrap" }, h("table", {}, h("tbody", {}, match.slice(0, 50).map((s) =>
+        h("tr", {}, h("td", {}, String(s.id)), h("td", {}, s.label), h("td", { class: "num" }, num(s.score, 4)))))))
+        : h("p", { class: "empty" }, t("results.cellEmpty")));
+  }, { columns: flags, axis: t("results.trueVsFlagged") });
+  const shown = samples.filter((s) => s.series).slice(0, MAX_CHARTS);
+  const grid = h("div", { class: "charts", testid: "reconstructions" });
+  for (const s of shown) {
+    const chart = reconstructionChart(s, res.threshold);
+    charts.push(chart);
+    grid.append(chart.el);
+  }
+  return [
+    h("p", { class: "muted", testid: "threshold-rule" }, t("results.thresholdRule", {
+      threshold: res.threshold === null || res.threshold === undefined ? "–" : num(res.threshold, 4), rule: m.threshold_rule || "–" })),
+    h("div", { class: "grid2" }, h("div", {}, h("h3", {}, t("results.flags")), heat), picked),
+    h("h3", {}, t("results.reconstructions")), shown.length ? grid : h("p", { class: "empty" }, t("series.none")),
+  ];
+}
+
+function forecastParts(samples, charts) {
+  const shown = samples.filter((s) => s.past).slice(0, MAX_CHARTS);
+  const grid = h("div", { class: "charts", testid: "forecasts" });
+  for (const s of shown) {
+    const chart = forecastChart({ past: s.past, truth: asList(s.label), forecast: asList(s.predicted),
+      title: t("results.forecastTitle", { id: s.id }) });
+    charts.push(chart);
+    grid.append(chart.el);
+  }
+  return [h("h3", {}, t("results.forecasts")), grid];
 }
 
 async function datasetKind(ref) {
@@ -70,9 +160,12 @@ export function renderEvaluation(section, record) {
   section.append(h("div", { class: "spread" }, h("h2", {}, t("results.evaluation")),
     h("div", { class: "row" }, h("label", { for: split.id }, t("results.split")), split)), error, body);
   const kindPromise = datasetKind(record.dataset);
+  let charts = [];
 
   async function load() {
     error.clear();
+    charts.forEach((c) => c.destroy());
+    charts = [];
     body.replaceChildren(h("p", { class: "loading" }, t("common.loading")));
     let res;
     try {
@@ -82,7 +175,8 @@ export function renderEvaluation(section, record) {
       error.show(err);
       return;
     }
-    const isImages = (await kindPromise) === "images";
+    const kind = await kindPromise;
+    const isImages = kind === "images";
     const metrics = res.metrics || {};
     const classes = res.classes || Object.keys(metrics.per_class || {});
     const samples = normaliseSamples(res.samples, classes);
@@ -90,6 +184,20 @@ export function renderEvaluation(section, record) {
     const parts = [h("div", { class: "metrics", testid: "eval-metrics" }, scalars.map(([k, v]) =>
       h("div", { class: "metric" }, h("div", { class: "v" }, k === "accuracy" ? pct(v) : k === "num_samples" ? int(v) : num(v, 3)), h("div", { class: "k" }, metricLabel(k)))))];
 
+    if (res.task === "anomaly") {
+      body.replaceChildren(...parts, ...anomalyParts(res, res.samples || [], charts));
+      return;
+    }
+    const typical = res.typical || null;
+    const sampleViews = (list) => {
+      const plotted = typical ? list.filter((s) => s.series).slice(0, MAX_CHARTS) : [];
+      if (!plotted.length) return h("div", { class: "gallery" }, list.slice(0, MAX_TILES).map((s) => sampleTile(s, record.dataset, isImages)));
+      return h("div", { class: "charts", testid: "misclassified-series" }, plotted.map((s) => {
+        const chart = misclassifiedChart(s, typical);
+        charts.push(chart);
+        return chart.el;
+      }));
+    };
     if (metrics.confusion_matrix?.length) {
       const picked = h("div", { testid: "cm-samples" });
       const heat = confusionHeatmap(metrics.confusion_matrix, classes, (i, j) => {
@@ -97,7 +205,7 @@ export function renderEvaluation(section, record) {
         const count = metrics.confusion_matrix[i][j];
         mount(picked,
           h("h3", {}, t("results.cellTitle", { truth: classes[i], predicted: classes[j], count })),
-          match.length ? h("div", { class: "gallery" }, match.slice(0, MAX_TILES).map((s) => sampleTile(s, record.dataset, isImages)))
+          match.length ? sampleViews(match)
             : h("p", { class: "empty" }, count ? t("results.cellNotListed") : t("results.cellEmpty")),
           match.length && match.length < count ? h("p", { class: "muted" }, t("results.cellPartial", { shown: match.length, count })) : null);
       });
@@ -109,10 +217,11 @@ export function renderEvaluation(section, record) {
     const wrong = samples.filter((s) => s.label !== s.predicted);
     if (classes.length) {
       parts.push(h("h3", {}, t("results.misclassified", { n: wrong.length })),
-        wrong.length ? h("div", { class: "gallery", testid: "misclassified" },
-          wrong.slice(0, MAX_TILES).map((s) => sampleTile(s, record.dataset, isImages)))
+        wrong.length ? h("div", { testid: "misclassified" }, sampleViews(wrong))
           : h("p", { class: "empty" }, t("results.noneWrong")));
+      if (typical && wrong.length) parts.push(h("p", { class: "muted" }, t("results.typicalHint")));
     }
+    if (res.task === "forecasting") parts.push(...forecastParts(res.samples || [], charts));
     if (!classes.length && samples.length) parts.push(largestErrors(samples));
     body.replaceChildren(...parts);
   }

@@ -19,6 +19,8 @@ const AUGMENT = [
   { key: "noise_std", value: 0.02, step: 0.01, max: 0.5 },
 ];
 const INLINE = "__inline__";
+// "" = the dataset's own task; anomaly detection trains an autoencoder on one normal class
+const TASKS = ["", "classification", "regression", "anomaly", "forecasting"];
 
 function numberInput(testid, value, attrs = {}) {
   return h("input", { type: "number", testid, value: value ?? "", step: "any", ...attrs });
@@ -87,11 +89,34 @@ export async function render(root, { query }) {
     if (modelChosen) return;
     const ds = datasets.find((d) => d.name === datasetSelect.value);
     const side = ds?.input_shape?.[ds.input_shape.length - 1];
-    const name = { images: side >= 28 ? "smiley-cnn" : "lenet", table: "mlp", sequences: "fcn1d" }[ds?.kind];
+    const anomaly = taskSelect.value === "anomaly";
+    const name = { images: side >= 28 ? "smiley-cnn" : "lenet", table: "mlp",
+      sequences: anomaly ? "autoencoder1d" : "fcn1d" }[ds?.kind];
     if (name && hasModel(name)) modelSelect.value = name;
   }
-  datasetSelect.addEventListener("change", suggestModel);
-  suggestModel();
+  const taskSelect = h("select", { testid: "train-task" },
+    TASKS.map((k) => h("option", { value: k }, k ? t(`task.${k}`) : t("train.taskAuto"))));
+  taskSelect.value = TASKS.includes(tr.task) ? tr.task || "" : "";
+  const normalSelect = h("select", { testid: "train-normal-class" });
+  const normalField = field(t("train.normalClass"), normalSelect, t("train.normalHint"));
+  /** Anomaly detection asks which class is normal; the dataset's classes to pick from. */
+  async function updateTask() {
+    const anomaly = taskSelect.value === "anomaly";
+    normalField.hidden = !anomaly;
+    if (anomaly) {
+      const name = datasetSelect.value;
+      const info = await api.get(`/datasets/${enc(name)}`).catch(() => null);
+      if (name !== datasetSelect.value) return;  // the dataset changed meanwhile
+      const classes = info?.classes || [];
+      normalSelect.replaceChildren(...classes.map((c) => h("option", { value: c }, c)));
+      const want = [tr.normal_class, "ok", classes[0]].find((c) => classes.includes(c));
+      if (want) normalSelect.value = want;
+    }
+    suggestModel();
+  }
+  taskSelect.addEventListener("change", updateTask);
+  datasetSelect.addEventListener("change", () => { suggestModel(); updateTask(); });
+  updateTask();
 
   const optimizer = h("select", { testid: "train-optimizer" }, OPTIMIZERS.map((o) => h("option", { value: o }, t(`optimizer.${o}`))));
   optimizer.value = tr.optimizer || "adam";
@@ -107,7 +132,8 @@ export async function render(root, { query }) {
   const augmentBox = h("fieldset", { testid: "train-augment" }, h("legend", {}, t("train.augmentation")),
     h("div", { class: "aug" }, augment.map((a) => a.el)),
     h("small", { class: "hint", testid: "augment-hint" }));
-  const inputs = { dataset: datasetSelect, model: modelSelect, optimizer, lr, batch_size: batch, epochs,
+  const inputs = { dataset: datasetSelect, model: modelSelect, task: taskSelect, normal_class: normalSelect,
+    optimizer, lr, batch_size: batch, epochs,
     val_split: valSplit, early_stopping: patience, name: runName };
 
   function updateAugment() {
@@ -124,6 +150,8 @@ export async function render(root, { query }) {
 
   function body() {
     const train = { optimizer: optimizer.value };
+    if (taskSelect.value) train.task = taskSelect.value;
+    if (taskSelect.value === "anomaly" && normalSelect.value) train.normal_class = normalSelect.value;
     const numberOf = (input) => (input.value.trim() === "" ? undefined : Number(input.value));
     if (numberOf(lr) !== undefined) train.lr = numberOf(lr);
     if (numberOf(batch) !== undefined) train.batch_size = numberOf(batch);
@@ -168,6 +196,7 @@ export async function render(root, { query }) {
   },
   field(t("train.dataset"), datasetSelect),
   field(t("train.model"), modelSelect, h("a", { href: "#/designer" }, t("train.designOwn"))),
+  h("div", { class: "fields" }, field(t("train.task"), taskSelect), normalField),
   h("div", { class: "fields" },
     field(t("train.optimizer"), optimizer), field(t("train.lr"), lr),
     field(t("train.batchSize"), batch), field(t("train.epochs"), epochs),

@@ -8,9 +8,53 @@ import { t } from "../i18n.js";
 import { createDrawPad } from "../components/drawpad.js";
 import { createDropzone } from "../components/dropzone.js";
 import { probabilityBars } from "../components/probbars.js";
+import { COLORS } from "../components/chart.js";
+import { roleLines, seriesChart } from "../components/seriesplot.js";
+import { forecastChart } from "./results-evaluation.js";
 import { createWebcam, fileToDataUrl } from "../components/webcam.js";
 import { pixelsFor } from "./dataset-images.js";
 import { targetOf } from "./dataset-table.js";
+
+const channelLabel = (label, c) => t("series.channelOf", { label, c });
+
+/** An anomaly model's answer: the verdict, the score against the threshold, and the
+ * reconstruction drawn over the input. */
+function anomalyResult(res, charts) {
+  const verdict = res.is_anomaly ? t("try.anomalous") : t("try.normal", { cls: res.normal_class });
+  const chart = seriesChart({ testid: "try-reconstruction", xLabel: t("series.step"), lines: [
+    ...roleLines(res.series, t("results.input"), { color: COLORS[0], channelLabel }),
+    ...roleLines(res.reconstruction, t("results.reconstruction"), { color: COLORS[1], dash: [6, 4], channelLabel }),
+  ] });
+  charts.push(chart);
+  const threshold = res.threshold ?? null;
+  const share = threshold ? Math.min(1, res.score / (2 * threshold)) : 0;
+  return [
+    h("p", { class: "predicted" }, t("try.verdict"), " ",
+      h("b", { testid: "anomaly-verdict", dataset: { anomaly: String(res.is_anomaly) },
+        style: { color: res.is_anomaly ? "var(--danger)" : "var(--ok)" } }, verdict)),
+    h("p", { testid: "anomaly-score" }, t("try.scoreVsThreshold", { score: num(res.score, 4),
+      threshold: threshold === null ? "–" : num(threshold, 4) })),
+    threshold ? h("div", { class: "bars" }, h("div", { class: `bar${res.is_anomaly ? " top" : ""}` },
+      h("span", { class: "label" }, t("try.score")),
+      h("span", { class: "track", "aria-hidden": "true", style: { position: "relative" } },
+        h("span", { class: "fill", style: { width: `${(share * 100).toFixed(1)}%`, display: "block",
+          background: res.is_anomaly ? "var(--danger)" : "var(--ok)" } }),
+        h("span", { title: t("try.threshold"), style: { position: "absolute", left: "50%", top: "-3px", bottom: "-3px", width: "2px", background: "#1f2933" } })),
+      h("span", { class: "p" }, num(res.score, 4)))) : null,
+    chart.el,
+  ];
+}
+
+function forecastResult(res, charts) {
+  const inputs = Array.isArray(res.series?.[0]) ? res.series : [res.series || []];
+  const past = inputs[res.target_channel || 0] || [];
+  const forecast = res.values ?? [res.value];
+  const truth = Array.isArray(res.truth) ? res.truth : null;
+  const chart = forecastChart({ past, truth, forecast, testid: "try-forecast" });
+  charts.push(chart);
+  return [h("p", { class: "predicted" }, t("try.forecastNext", { n: forecast.length }), " ",
+    h("b", { testid: "predicted-value" }, forecast.map((v) => num(v)).join(", "))), chart.el];
+}
 
 function resultBox() {
   const el = h("div", { testid: "prediction", "aria-live": "polite" },
@@ -18,9 +62,11 @@ function resultBox() {
   const error = errorSlot("predict-error");
   let classes = [];
   let sequence = 0;
+  let charts = [];
   return {
     el: h("section", { class: "panel" }, h("h2", {}, t("try.result")), error, el),
     setClasses(list) { classes = list || []; },
+    destroy() { charts.forEach((c) => c.destroy()); charts = []; },
     /** Send one prediction; a slower, older answer never overwrites a newer one. */
     async predict(run, send) {
       const mine = ++sequence;
@@ -28,14 +74,30 @@ function resultBox() {
       try {
         const res = await send();
         if (mine !== sequence) return;
+        charts.forEach((c) => c.destroy());
+        charts = [];
         const ms = h("p", { class: "muted" }, t("try.took"), " ", h("b", { testid: "predict-ms" }, `${num(res.ms, 1)} ms`));
-        if (res.probabilities) {
+        const truth = res.sample !== undefined && res.sample !== null
+          ? h("p", { class: "muted", testid: "predict-truth" }, t("try.truthOf", { id: res.sample, split: t(`split.${res.split}`) }), " ",
+            h("b", {}, Array.isArray(res.truth) ? res.truth.map((v) => num(v)).join(", ") : String(res.truth)))
+          : null;
+        if (res.score !== undefined) {
+          el.replaceChildren(...anomalyResult(res, charts), truth, ms);
+        } else if (res.probabilities) {
+          let plot = null;
+          if (res.series) {
+            plot = seriesChart({ testid: "try-series", height: 150, xLabel: t("series.step"),
+              lines: roleLines(res.series, t("results.input"), { color: COLORS[0], channelLabel }) });
+            charts.push(plot);
+          }
           el.replaceChildren(h("p", { class: "predicted" }, t("try.predicted"), " ", h("b", { testid: "predicted-class" }, res.predicted)),
-            probabilityBars(res.probabilities, { order: classes }), ms);
+            probabilityBars(res.probabilities, { order: classes }), truth, plot?.el, ms);
+        } else if (res.target_channel !== undefined) {
+          el.replaceChildren(...forecastResult(res, charts), truth, ms);
         } else {
           const value = res.value ?? res.values;
           el.replaceChildren(h("p", { class: "predicted" }, t("try.value"), " ",
-            h("b", { testid: "predicted-value" }, Array.isArray(value) ? value.map((v) => num(v)).join(", ") : num(value))), ms);
+            h("b", { testid: "predicted-value" }, Array.isArray(value) ? value.map((v) => num(v)).join(", ") : num(value))), truth, ms);
         }
       } catch (err) {
         if (mine === sequence) error.show(err);
@@ -116,6 +178,28 @@ function tableInputs(panel, spec, info, predict) {
 }
 
 function sequenceInputs(panel, predict, runId) {
+  // a sample of the test split (the validation split when the run has no test split)
+  const pick = h("select", { testid: "predict-pick" }, h("option", { value: "" }, t("common.loading")));
+  pick.disabled = true;
+  pick.addEventListener("change", () => {
+    if (pick.value !== "") predict(() => ({ sample: Number(pick.value) }));
+  });
+  (async () => {
+    let res = null;
+    for (const split of ["test", "val"]) {
+      res = await api.get(`/runs/${enc(runId)}/evaluation?split=${split}&limit=200`).catch(() => null);
+      if (res?.samples?.length) break;
+    }
+    const samples = [...(res?.samples || [])].sort((a, b) => a.id - b.id);
+    if (!samples.length) {
+      pick.replaceChildren(h("option", { value: "" }, t("try.pickNone")));
+      return;
+    }
+    const label = (s) => (typeof s.label === "string" ? s.label : "");
+    pick.replaceChildren(h("option", { value: "" }, t("try.pickPrompt", { n: samples.length, split: t(`split.${res.split}`) })),
+      ...samples.map((s) => h("option", { value: String(s.id) }, `#${s.id}${label(s) ? ` (${label(s)})` : ""}`)));
+    pick.disabled = false;
+  })();
   const area = h("textarea", { rows: 4, testid: "series-input", placeholder: "0.1, 0.4, 0.9, 0.7, …" });
   const pasted = h("button", { type: "button", class: "primary", testid: "predict-series", onclick: () => {
     const series = area.value.trim().split(/\n+/).map((line) => line.split(/[,;\s]+/).filter(Boolean).map(Number));
@@ -128,6 +212,7 @@ function sequenceInputs(panel, predict, runId) {
     predict(null, () => api.upload(`/runs/${enc(runId)}/predict`, data));
   } });
   panel.append(h("p", { class: "muted" }, t("try.seriesIntro")),
+    field(t("try.pickSample"), pick),
     field(t("try.seriesValues"), area), h("div", { class: "row" }, pasted),
     h("h3", {}, t("try.seriesFile")), drop.el);
 }
@@ -166,5 +251,5 @@ export async function render(root, { id }) {
     record.status !== "finished" && record.status !== "stopped"
       ? h("p", { class: "muted" }, t("try.notFinished", { status: t(`status.${record.status}`) })) : null,
     h("div", { class: "grid2" }, inputPanel, result.el));
-  return cleanup;
+  return () => { cleanup?.(); result.destroy(); };
 }
