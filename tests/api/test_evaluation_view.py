@@ -90,7 +90,12 @@ def test_forecast_evaluation_carries_the_past_window(forecaster) -> None:
     row = int(np.flatnonzero(ds.ids.numpy() == first["id"])[0])
     np.testing.assert_allclose(first["past"], ds.x[row, 0], rtol=1e-4, atol=1e-4)
     assert len(first["label"]) == len(first["predicted"]) == ds.y.shape[1]
-    assert all("past" in s for s in view["samples"][:SERIES_SHOWN])
+    shown = [s["id"] for s in view["samples"] if "past" in s]
+    assert 1 < len(shown) <= SERIES_SHOWN
+    window = ds.x.shape[-1]
+    assert all(abs(a - b) >= window for a in shown for b in shown if a != b)
+    errors = [np.abs(np.subtract(s["label"], s["predicted"])).mean() for s in view["samples"]]
+    assert errors == sorted(errors, reverse=True)
 
 
 def test_predict_a_stored_sample_gives_its_truth_and_split(classifier, detector) -> None:

@@ -60,7 +60,7 @@ def test_sequence_dataset_train_results_and_csv(
     expect(page.get_by_test_id("per-class")).to_be_visible()
     filled = page.locator("[data-testid=cm-cell]:not([data-count='0'])").first
     filled.click()
-    expect(page.get_by_test_id("cm-samples").locator("h3")).to_be_visible()
+    expect(page.get_by_test_id("cm-samples").locator("h3").first).to_be_visible()
     shots("results")
 
     page.get_by_test_id("run-try").click()

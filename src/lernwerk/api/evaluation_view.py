@@ -5,8 +5,8 @@ for sequence data.
 - classification: the misclassified first (most confident first), then the rest; for
   sequences each class's typical shape (the mean of its training series) and the series
   of the first samples listed, to overlay;
-- regression and forecasting: the largest errors first; a forecast's samples carry the
-  past window they were predicted from;
+- regression and forecasting: the largest errors first; forecasts, the first of them
+  lying a window apart, carry the past window they were predicted from;
 - anomaly detection: the wrong flags first (missed anomalies and false alarms, furthest
   from the threshold first), then by score; the first samples listed carry their series
   and its reconstruction.
@@ -56,7 +56,7 @@ def evaluation_view(
         samples = _regressed(y.numpy(), out, ids, limit)
         if task == "forecasting":
             channel = getattr(predictor.task, "target_channel", 0)
-            for s in samples[:SERIES_SHOWN]:
+            for s in _apart(samples, spacing=int(x.shape[-1])):
                 s["past"] = _values(x[ids.index(s["id"]), channel])
     view["samples"] = samples
     return view
@@ -87,10 +87,22 @@ def _classified(
 def _regressed(y: np.ndarray, out: np.ndarray, ids: list[int], limit: int) -> list[dict[str, Any]]:
     values = out[:, 0] if out.ndim == 2 and out.shape[1] == 1 else out
     error = np.abs(np.asarray(values, dtype=np.float64) - y).reshape(len(y), -1)
-    return [
+    return [  # by the mean absolute error over the sample's values (a forecast's steps)
         {"id": ids[i], "label": y[i].tolist(), "predicted": values[i].tolist()}
-        for i in np.argsort(-error.max(axis=1), kind="stable")[:limit].tolist()
+        for i in np.argsort(-error.mean(axis=1), kind="stable")[:limit].tolist()
     ]
+
+
+def _apart(samples: list[dict[str, Any]], spacing: int) -> list[dict[str, Any]]:
+    """The first samples, in their order, whose ids lie at least `spacing` apart: forecast
+    windows one step apart show nearly the same series, so show ones further apart."""
+    chosen: list[dict[str, Any]] = []
+    for s in samples:
+        if all(abs(s["id"] - c["id"]) >= spacing for c in chosen):
+            chosen.append(s)
+            if len(chosen) == SERIES_SHOWN:
+                break
+    return chosen
 
 
 def _anomaly(

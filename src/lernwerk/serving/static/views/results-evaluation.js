@@ -109,6 +109,7 @@ function anomalyParts(res, samples, charts) {
   const normal = res.normal_class || "ok";
   const flagClasses = [t("results.normalIs", { cls: normal }), t("results.anomaly")];
   const flags = [t("results.notFlagged"), t("results.flagged")];
+  const flagColumns = [t("results.flagNo"), t("results.flagYes")];  // short: the axis says what
   const picked = h("div", { testid: "cm-samples" });
   const heat = confusionHeatmap(m.confusion_matrix || [[0, 0], [0, 0]], flagClasses, (i, j) => {
     const match = samples.filter((s) => Number(s.anomaly) === i && Number(s.flagged) === j);
@@ -116,7 +117,7 @@ function anomalyParts(res, samples, charts) {
       match.length ? h("div", { class: "table-wrap" }, h("table", {}, h("tbody", {}, match.slice(0, 50).map((s) =>
         h("tr", {}, h("td", {}, String(s.id)), h("td", {}, s.label), h("td", { class: "num" }, num(s.score, 4)))))))
         : h("p", { class: "empty" }, t("results.cellEmpty")));
-  }, { columns: flags, axis: t("results.trueVsFlagged") });
+  }, { columns: flagColumns, axis: t("results.trueVsFlagged") });
   const shown = samples.filter((s) => s.series).slice(0, MAX_CHARTS);
   const grid = h("div", { class: "charts", testid: "reconstructions" });
   for (const s of shown) {
