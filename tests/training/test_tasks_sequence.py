@@ -91,6 +91,48 @@ def test_threshold_is_the_best_balanced_accuracy_or_a_quantile() -> None:
     assert only_normal.threshold == pytest.approx(float(np.quantile(scores[:40].numpy(), 0.99)))
 
 
+def test_error_scale_scores_the_excess_over_normal_errors_step_by_step() -> None:
+    torch.manual_seed(0)
+    # normal curves: channel 0 (not rebuilt) is noisy at steps 0-1 and quiet elsewhere
+    spread = torch.tensor([1.0, 1.0, 0.05, 0.05, 0.05, 0.05, 0.05, 0.05])
+    normal = torch.randn(60, 2, 8) * spread
+    task = anomaly_task()
+    task.calibrate(Shift(), normal[:20], torch.zeros(20, dtype=torch.long), x_fit=normal[20:])
+    errors = (normal[20:, 0] ** 2 / 2).numpy()  # squared error, averaged over 2 channels
+    mean, std = errors.mean(0), errors.std(0, ddof=1)
+    std = np.maximum(std, np.median(std) * 0.05 + 1e-12)
+    np.testing.assert_allclose(task.error_mean, mean, rtol=1e-5)
+    np.testing.assert_allclose(task.error_std, std, rtol=1e-4)
+    # a burst of 0.5 on a quiet step: a small part of the whole curve's error, far above
+    # what normal curves have there
+    burst = normal[:1].clone()
+    burst[0, 0, 5] = 0.5
+    loud = normal[1:2].clone()
+    loud[0, 0, :2] *= 1.2  # a normal curve, a little noisier where curves are noisy anyway
+    scores = task.predict(Shift()(torch.cat([burst, loud])), torch.cat([burst, loud]))[:, 0]
+    plain = (torch.cat([burst, loud])[:, 0] ** 2).mean(dim=1) / 2
+    z = np.clip((np.stack([burst[0, 0] ** 2 / 2, loud[0, 0] ** 2 / 2]) - mean) / std, 0, None)
+    np.testing.assert_allclose(scores.numpy(), np.sqrt((z**2).mean(1)), rtol=1e-4)
+    assert scores[0] > scores[1]  # the burst stands out
+    assert plain[0] < plain[1] or plain[0] / plain[1] < scores[0] / scores[1]
+    again = task_from_dict(json.loads(json.dumps(task.to_dict())))
+    assert again.error_mean == task.error_mean and again.error_std == task.error_std
+
+
+def test_a_sequence_error_is_averaged_over_a_32nd_of_its_length() -> None:
+    torch.manual_seed(0)
+    task = make_task("anomaly", None, classes=CLASSES, input_shape=(2, 64))
+    assert isinstance(task, AnomalyTask)
+    normal = torch.randn(30, 2, 64) * 0.1
+    task.calibrate(Shift(), normal[:10], torch.zeros(10, dtype=torch.long), x_fit=normal[10:])
+    assert task.error_window == 2
+    errors = (normal[10:, 0] ** 2 / 2).numpy()  # (20, 64)
+    padded = np.pad(errors, ((0, 0), (1, 0)), constant_values=np.nan)  # window 2, as pooled
+    local = np.nanmean(np.stack([padded[:, :-1], padded[:, 1:]]), axis=0)
+    np.testing.assert_allclose(task.error_mean, local.mean(0), rtol=1e-5)
+    assert len(task.error_mean) == 64
+
+
 def test_threshold_travels_with_the_model_and_flags_at_predict(tmp_path) -> None:
     spec = ModelSpec.from_dict(
         {"layers": [{"Conv1DTranspose": {"filters": "auto", "kernel_size": 1}}]}

@@ -447,12 +447,19 @@ class _Plan:
         return TrainingData(x_train, y_train, x_val, y_val, sample_weights=self.sample_weights)
 
     def calibrate(self, ds: Dataset) -> None:
-        """Let the task fit what it sets after training (an anomaly threshold) on the whole
-        validation split, or on the training samples when validation holds none that the
-        task trains on (no normal samples); the network is on the CPU."""
+        """Let the task fit what it sets after training: an anomaly score's error scale on
+        the training samples it trained on, and its threshold on the whole validation
+        split, or on the training samples when validation holds none that the task trains
+        on (no normal samples); the network is on the CPU."""
         idx = self.splits.val if len(self.val_index) else self.train_index
         x, y = ds.subset(idx)
-        self.task.calibrate(self.network, self.standardizer.transform(x), y)
+        x_fit, _ = ds.subset(self.train_index)
+        self.task.calibrate(
+            self.network,
+            self.standardizer.transform(x),
+            y,
+            x_fit=self.standardizer.transform(x_fit),
+        )
 
     def bundle_meta(self, ds: Dataset) -> dict[str, Any]:
         return {

@@ -92,9 +92,17 @@ class Task:
     def check_output(self, output_shape: tuple[int, ...], input_shape: tuple[int, ...]) -> None:
         """Raise `SpecError` when a network's output does not suit the task."""
 
-    def calibrate(self, network: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> None:
+    def calibrate(
+        self,
+        network: torch.nn.Module,
+        x: torch.Tensor,
+        y: torch.Tensor,
+        *,
+        x_fit: torch.Tensor | None = None,
+    ) -> None:
         """Fit what the task sets after training (a threshold) on standardised validation
-        inputs `x` and their labels `y`; most tasks have nothing to fit."""
+        inputs `x` and their labels `y`, and on `x_fit`, the standardised inputs the
+        network trained on; most tasks have nothing to fit."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
