@@ -35,6 +35,7 @@ TINY = {
         "peak_seconds": 0.1,
         "levers": (loops.Levers(), loops.Levers(channels_last=True, bf16=True)),
     },
+    "ucr": {"pairs": (("italypowerdemand", "fcn1d"),), "epochs": 1},
     "predict": {
         "per_class": 5,
         "calls": 10,

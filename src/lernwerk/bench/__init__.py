@@ -6,9 +6,10 @@ numbers as JSON. A tool beside the faces: it imports `lernwerk.api` and below, n
 CLI or the server (the server is measured through HTTP, in a subprocess).
 
 Suites: `tabular` (the lecture benchmark), `digits` (LeNet), `images` (CNNs, FLOP/s
-against the machine's matmul peak), `predict` (latency through the API and over HTTP).
+against the machine's matmul peak), `predict` (latency through the API and over HTTP),
+`ucr` (FCN and ResNet on two UCR time-series sets against published accuracies).
 """
 
-SUITES = ("tabular", "digits", "images", "predict")
+SUITES = ("tabular", "digits", "images", "predict", "ucr")
 
 __all__ = ["SUITES"]

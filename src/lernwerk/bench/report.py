@@ -100,7 +100,7 @@ def write_report(path: Path, records: list[dict[str, Any]], modules: dict[str, A
         "## How to reproduce",
         "",
         "`make bench` (all suites into `bench/RESULTS.md`), or `lernwerk bench --suite "
-        "tabular|digits|images|predict|all [--quick] [--out PATH]` on any machine (default "
+        "tabular|digits|images|predict|ucr|all [--quick] [--out PATH]` on any machine (default "
         "`lernwerk-bench/RESULTS.md`). `--quick` runs each suite in under a minute on tiny "
         "sizes; its figures only show the suite works. Optional peers: "
         "`pip install 'lernwerk[bench]'` (XGBoost, Keras on TensorFlow CPU).",
