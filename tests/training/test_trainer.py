@@ -179,3 +179,23 @@ def test_resume_refuses_what_it_cannot_do(workspace) -> None:
     workspace.store.update_run(run.id, config={**config, "train": {**config["train"], "lr": 0.5}})
     with pytest.raises(lernwerk.Conflict, match="different model spec or training config"):
         workspace.resume(run.id, epochs=4)
+
+
+@pytest.mark.parametrize("loss", ["cross_entropy", "binary_cross_entropy"])
+def test_training_loss_and_accuracy_average_over_every_sample(workspace, loss: str) -> None:
+    # a learning rate too small to move the weights: every batch sees the same model, so
+    # the epoch's training loss and accuracy are those of the final model on the training
+    # split; 120 rows at batch 16 end in a short batch of 8, which weighs by its size
+    run = workspace.fit(
+        XOR, "mlp", optimizer="sgd", lr=1e-12, batch_size=16, epochs=1, seed=0, loss=loss
+    )
+    train = run.config["train"]
+    ds = workspace.load_dataset(run.record.dataset)
+    x, y = ds.subset(ds.split(train["val_split"], train["test_split"], train["split_seed"]).train)
+    assert len(y) % 16 == 8
+    proba = run.predict(x.numpy())
+    y = y.numpy()
+    first = run.history.iloc[0]
+    assert first["train_accuracy"] == pytest.approx((proba.argmax(1) == y).mean(), abs=1e-9)
+    log_loss = -np.log(proba[np.arange(len(y)), y]).mean()
+    assert first["train_loss"] == pytest.approx(log_loss, rel=1e-5)

@@ -258,8 +258,13 @@ class Trainer:
         model.train()
         perm = epoch_order(len(data.x_train), self.shuffle_generator, data.sample_weights)
         perm = perm.to(self.device)
-        loss_sum = torch.zeros((), device=self.device)
+        loss_sum = torch.zeros((), device=self.device)  # the sum of the batches' mean losses
         score_sum = torch.zeros((), device=self.device)
+        records = (
+            torch.empty(steps * bs, dtype=task.record_dtype, device=self.device)
+            if task.record_dtype is not None
+            else None
+        )  # (samples,) e.g. each sample's predicted class, scored at the epoch's end
         seen = 0
         for step in range(steps):
             idx = perm[step * bs : (step + 1) * bs]
@@ -277,13 +282,17 @@ class Trainer:
             if cfg.grad_clip_norm:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip_norm)
             opt.step()
-            with torch.no_grad():
-                loss_sum += loss.detach() * len(idx)
-                score_sum += task.batch_score(out.detach(), yb)
-            seen += len(idx)
+            n = len(idx)
+            # a short last batch weighs by its size; every other one weighs 1 (one op less)
+            loss_sum.add_(loss.detach() if n == bs else loss.detach() * (n / bs))
+            if records is not None:
+                task.record_batch(out.detach(), records[seen : seen + n])
+            else:
+                score_sum.add_(task.batch_score(out.detach(), yb))
+            seen += n
             self.state.global_step += 1
             if self.batch_throttle.ready():
-                running = float(loss_sum) / seen
+                running = float(loss_sum) * bs / seen
                 self._check_finite(running, epoch, step + 1)
                 self.emit(
                     BatchEnded(
@@ -292,8 +301,11 @@ class Trainer:
                 )
             if self._should_stop():
                 return  # the stop keeps the weights as they are; the epoch is not counted
-        train_loss = float(loss_sum) / seen
+        train_loss = float(loss_sum) * bs / seen
         self._check_finite(train_loss, epoch, steps)
+        if records is not None:
+            targets = data.y_train.index_select(0, perm[:seen])
+            score_sum = task.score_records(records[:seen], targets)
         metrics = {"train_loss": train_loss, f"train_{task.score_name}": float(score_sum) / seen}
         metrics.update(self.validate(data))
         metrics["lr"] = lr
