@@ -91,7 +91,10 @@ def test_every_suite_appends_its_json(quick_run):
 def test_tabular_has_every_peer_and_ratios(quick_run):
     _, records = quick_run
     text = (quick_run[0]).read_text()
-    assert "| peer | settings | test accuracy | fit seconds | × lernwerk default | notes |" in text
+    assert (
+        "| peer | settings | test accuracy | fit seconds | seconds to XGBoost's accuracy "
+        "| × lernwerk default | notes |"
+    ) in text
     (ds,) = records["tabular"]["datasets"]
     by_peer = {r["peer"]: r for r in ds["results"]}
     assert set(by_peer) == {p.name for p in TINY["tabular"]["peers"]}
@@ -102,6 +105,27 @@ def test_tabular_has_every_peer_and_ratios(quick_run):
         else:
             assert r["status"] in ("not installed", "skipped"), (name, r["note"])
     assert by_peer[tabular.BASELINE]["ratio"] == 1.0
+    # the networks record their test accuracy after every epoch; the last is the final one
+    default = by_peer[tabular.BASELINE]["extra"]
+    assert len(default["curve"]) == default["epochs"]
+    assert default["curve"][-1][1] == pytest.approx(by_peer[tabular.BASELINE]["accuracy"])
+    times = [t for t, _ in default["curve"]]
+    assert times == sorted(times) and times[-1] <= by_peer[tabular.BASELINE]["seconds"]
+    plain = by_peer["plain PyTorch loop"]["extra"]["curve"]
+    assert len(plain) == tabular.LECTURE["epochs"]
+    if by_peer.get("XGBoost", {}).get("status") == "ok":
+        xgb = by_peer["XGBoost"]
+        assert xgb["extra"]["reach_seconds"] == xgb["seconds"]
+        reach = default.get("reach_seconds")
+        first = next((t for t, a in default["curve"] if a >= xgb["accuracy"]), None)
+        assert reach == first
+
+
+def test_reach_is_the_first_epoch_at_the_accuracy():
+    curve = [(0.5, 0.90), (1.0, 0.95), (1.5, 0.97), (2.0, 0.96)]
+    assert tabular.reach_seconds(curve, 0.95) == 1.0
+    assert tabular.reach_seconds(curve, 0.97) == 1.5
+    assert tabular.reach_seconds(curve, 0.98) is None
 
 
 def test_digits_compares_the_same_network(quick_run):
