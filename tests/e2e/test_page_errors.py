@@ -84,6 +84,14 @@ def test_refusals_are_shown_next_to_their_cause(
     expect(page.get_by_test_id("train-lr")).to_have_class(re.compile(r"\binvalid\b"))
     expect(page.get_by_test_id("live-placeholder")).to_be_visible()  # no run started
     shots("bad-learning-rate")
+    # below the field's own minimum: the form leaves the check to the server, whose message
+    # names the field (not the browser's bubble, which would block the request silently)
+    page.get_by_test_id("train-lr").fill("-1")
+    page.get_by_test_id("train-start").click()
+    expect(page.get_by_test_id("train-error")).to_contain_text("lr: Input should be greater than 0")
+    expect(page.get_by_test_id("train-error")).to_contain_text("-1")
+    expect(page.get_by_test_id("train-lr")).to_have_class(re.compile(r"\binvalid\b"))
+    expect(page.get_by_test_id("live-placeholder")).to_be_visible()
 
     # an unknown run and an unknown dataset: the server's message instead of the view
     page.goto("/#/runs/no-such-run")

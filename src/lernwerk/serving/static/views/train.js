@@ -174,7 +174,10 @@ export async function render(root, { query }) {
   }
 
   const start = h("button", { type: "submit", class: "primary", testid: "train-start" }, t("train.start"));
+  // novalidate: the server checks every field and its message lands next to the field
+  // (the browser's own bubble would say less, in the browser's language, and vanish)
   const form = h("form", {
+    novalidate: true,
     onsubmit: async (ev) => {
       ev.preventDefault();
       error.clear();
