@@ -331,6 +331,7 @@ class Run:
             "dataset": r.dataset,
             "model": r.model,
             "epochs": f"{r.epoch}/{train.get('epochs')}",
+            "task": train.get("task"),  # None: the dataset's own
             "optimizer": train.get("optimizer"),
             "lr": train.get("lr"),
             "batch_size": train.get("batch_size"),
@@ -355,7 +356,7 @@ class Run:
 
 
 def _scalars(metrics: dict[str, Any]) -> dict[str, float]:
-    keys = ("accuracy", "f1_macro", "log_loss", "mse", "mae", "r2")
+    keys = ("accuracy", "f1_macro", "log_loss", "mse", "mae", "r2", "roc_auc")
     return {k: metrics[k] for k in keys if isinstance(metrics.get(k), int | float)}
 
 

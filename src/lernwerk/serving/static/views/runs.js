@@ -9,9 +9,11 @@ import { renderComparison } from "./runs-compare.js";
 
 const POLL_MS = 3000;
 
-/** The validation and test score of a row: accuracy for classes, else the first there is. */
+/** The validation and test score of a row: ROC AUC for anomaly detection, accuracy for
+ * classes, else the first there is. */
 function scoreOf(row, split) {
-  for (const key of ["accuracy", "mae", "r2", "mse", "f1_macro"]) {
+  const keys = ["accuracy", "mae", "r2", "mse", "f1_macro"];
+  for (const key of row.task === "anomaly" ? ["roc_auc", ...keys] : keys) {
     if (typeof row[`${split}_${key}`] === "number") return { key, value: row[`${split}_${key}`] };
   }
   return null;
