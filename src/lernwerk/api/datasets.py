@@ -81,6 +81,7 @@ class DatasetMethods:
             splits = Splits(train=none, val=none, test=none)
         info = ds.info()
         info["stored"] = self.store.has_dataset(ds.name)
+        info["generator"] = (ds.source or {}).get("builtin")  # made by a built-in, or None
         info["splits"] = {
             part: {"samples": len(idx), **_class_counts(ds, idx)}
             for part, idx in (("train", splits.train), ("val", splits.val), ("test", splits.test))

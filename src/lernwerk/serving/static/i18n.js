@@ -47,6 +47,12 @@ export function t(key, vars = {}) {
   return text.replace(/\{(\w+)\}/g, (m, name) => (name in vars ? String(vars[name]) : m));
 }
 
+/** Text the server sends as data (a built-in dataset's description), in the page's
+ * language when the table has it under `key`, else as the server sent it. */
+export function tData(key, fallback) {
+  return tables[lang][key] ?? fallback;
+}
+
 /** Fill text (data-i18n), placeholder (data-i18n-placeholder) and title/aria-label. */
 export function applyI18n(root = document) {
   for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);

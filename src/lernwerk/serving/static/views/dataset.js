@@ -3,7 +3,7 @@
 import { api, enc } from "../api.js";
 import { add, confirmButton, errorSlot, h } from "../dom.js";
 import { int, shape } from "../fmt.js";
-import { t } from "../i18n.js";
+import { t, tData } from "../i18n.js";
 
 function splitsLine(splits) {
   if (!splits) return null;
@@ -36,7 +36,8 @@ function header(info, error) {
         h("a", { class: "button", href: `#/designer?${q}`, testid: "dataset-design" }, t("dataset.design")),
         h("a", { class: "button primary", href: `#/train?${q}`, testid: "dataset-train" }, t("dataset.train")),
         del)),
-    info.description ? h("p", {}, info.description) : null,
+    info.description ? h("p", { testid: "dataset-description" },
+      info.generator ? tData(`builtin.${info.generator}`, info.description) : info.description) : null,
     facts, splits, error);
   return { el, refresh };
 }

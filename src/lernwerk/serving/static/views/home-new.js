@@ -3,7 +3,7 @@
 
 import { api, enc } from "../api.js";
 import { checkbox, errorSlot, field, h } from "../dom.js";
-import { t } from "../i18n.js";
+import { t, tData } from "../i18n.js";
 import { createDropzone } from "../components/dropzone.js";
 
 function go(name) {
@@ -109,7 +109,7 @@ export async function newDatasetFromGenerator(panel) {
   function showParams() {
     const b = builtins.find((x) => x.name === source.value);
     if (!b) return;
-    description.textContent = b.description || "";
+    description.textContent = tData(`builtin.${b.name}`, b.description || "");
     name.value = b.name;
     inputs = (b.params || []).map((p) => ({ param: p, input: paramInput(p) }));
     params.replaceChildren(...inputs.map(({ param, input }) => (input.type === "checkbox"
