@@ -23,6 +23,7 @@ LossName = Literal["cross_entropy", "binary_cross_entropy", "mse", "mae"]
 ScheduleName = Literal["constant", "step", "cosine", "onecycle"]
 TaskName = Literal["classification", "regression", "forecasting", "anomaly"]
 DeviceName = Literal["cpu", "cuda", "auto"]
+PrecisionName = Literal["float32", "bfloat16"]
 
 
 def spec_error(exc: ValidationError, what: str) -> SpecError:
@@ -275,6 +276,12 @@ class TrainConfig(_Spec):
         0, ge=0, le=2**31 - 1, description="seeds initialisation, shuffling and dropout"
     )
     device: DeviceName = Field("cpu", description="cpu, cuda, or auto (cuda when available)")
+    precision: PrecisionName | None = Field(
+        None,
+        description="float32, or bfloat16 (autocast: matrix products in bfloat16, weights in "
+        "float32); when omitted, bfloat16 for convolutional networks on a CPU with bfloat16 "
+        "instructions, else float32",
+    )
     val_split: float = Field(0.2, ge=0, lt=1, description="fraction of the data for validation")
     test_split: float = Field(0.2, ge=0, lt=1, description="fraction held out for the final test")
     split_seed: int = Field(0, ge=0, le=2**31 - 1, description="seeds the train/val/test split")

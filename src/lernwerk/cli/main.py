@@ -298,6 +298,11 @@ def train(
     ),
     seed: int | None = typer.Option(None, "--seed"),
     device: str | None = typer.Option(None, "--device", help="cpu, cuda or auto."),
+    precision: str | None = typer.Option(
+        None,
+        "--precision",
+        help="float32 or bfloat16 (default: bfloat16 for conv nets on a CPU that has it).",
+    ),
     val_split: float | None = typer.Option(None, "--val-split"),
     test_split: float | None = typer.Option(None, "--test-split"),
     early_stopping: int | None = typer.Option(
@@ -337,6 +342,7 @@ def train(
         "schedule": schedule,
         "seed": seed,
         "device": device,
+        "precision": precision,
         "val_split": val_split,
         "test_split": test_split,
         "early_stopping": early_stopping,

@@ -12,6 +12,7 @@ import json
 import math
 import threading
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +35,7 @@ from lernwerk.models.network import Network, batched_forward
 from lernwerk.training.callbacks import Listener, Throttle
 from lernwerk.training.checkpoint import TrainerState, load_checkpoint, save_checkpoint
 from lernwerk.training.optim import lr_at, make_optimizer
+from lernwerk.training.precision import autocast, channels_last
 from lernwerk.training.sampling import epoch_order
 from lernwerk.training.tasks import Task
 from lernwerk.training.threads import free_threads
@@ -85,7 +87,9 @@ class StopSignal:
 
 def fingerprint(spec: dict, config: TrainConfig) -> str:
     """A hash of what must not change between a checkpoint and its resume."""
-    fixed = {k: v for k, v in config.to_dict().items() if k not in ("epochs", "device")}
+    # the epoch budget, the device and the number format may change on resume
+    skip = ("epochs", "device", "precision")
+    fixed = {k: v for k, v in config.to_dict().items() if k not in skip}
     if not config.augment.enabled:
         fixed.pop("augment", None)  # checkpoints from before augmentation existed still fit
     # checkpoints from before these fields existed still fit while they are unused
@@ -205,8 +209,10 @@ class Trainer:
         started = time.monotonic() - self.state.elapsed_s
         threads = torch.get_num_threads()
         torch.set_num_threads(intra_op_threads(self.model, bs, threads))
+        layout = channels_last(self.model) if self.device.type == "cpu" else nullcontext()
         try:
-            return self._fit(data, bs, steps, total_steps, started)
+            with layout:
+                return self._fit(data, bs, steps, total_steps, started)
         finally:
             torch.set_num_threads(threads)
 
@@ -266,29 +272,38 @@ class Trainer:
             else None
         )  # (samples,) e.g. each sample's predicted class, scored at the epoch's end
         seen = 0
+        constant_lr = (cfg.schedule or "constant") == "constant"  # set once per epoch
+        amp = autocast(cfg.precision, self.device) if cfg.precision == "bfloat16" else None
         for step in range(steps):
             idx = perm[step * bs : (step + 1) * bs]
             xb = data.x_train.index_select(0, idx)  # (B, *input_shape)
             yb = data.y_train.index_select(0, idx)
             if self.augmenter is not None:
                 xb = self.augmenter(xb)
-            lr = lr_at(self.state.global_step, total_steps, steps, cfg)
-            for group in opt.param_groups:
-                group["lr"] = lr
-            out = model(xb)
-            loss = task.loss_fn(out, yb)
+            if step == 0 or not constant_lr:
+                lr = lr_at(self.state.global_step, total_steps, steps, cfg)
+                for group in opt.param_groups:
+                    group["lr"] = lr
+            if amp is None:
+                out = model(xb)
+                loss = task.loss_fn(out, yb)
+            else:
+                with amp:
+                    out = model(xb)
+                    loss = task.loss_fn(out, yb)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             if cfg.grad_clip_norm:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip_norm)
             opt.step()
             n = len(idx)
-            # a short last batch weighs by its size; every other one weighs 1 (one op less)
-            loss_sum.add_(loss.detach() if n == bs else loss.detach() * (n / bs))
-            if records is not None:
-                task.record_batch(out.detach(), records[seen : seen + n])
-            else:
-                score_sum.add_(task.batch_score(out.detach(), yb))
+            with torch.no_grad():  # cheaper than detaching each tensor
+                # a short last batch weighs by its size; every other one weighs 1
+                loss_sum.add_(loss if n == bs else loss * (n / bs))
+                if records is not None:
+                    task.record_batch(out, records[seen : seen + n])
+                else:
+                    score_sum.add_(task.batch_score(out, yb))
             seen += n
             self.state.global_step += 1
             if self.batch_throttle.ready():
