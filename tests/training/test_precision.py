@@ -1,5 +1,5 @@
-"""The number format of training: bfloat16 autocast for convolutional networks on a CPU
-that has bfloat16 instructions, float32 otherwise; always a float32 model afterwards."""
+"""The number format of training: float32 by default, bfloat16 autocast when asked; a
+float32 model afterwards either way."""
 
 from __future__ import annotations
 
@@ -7,22 +7,8 @@ import pytest
 import torch
 
 import lernwerk
-from lernwerk.config import ModelSpec
 from lernwerk.models import build_network, load_preset
 from lernwerk.training import precision
-
-
-def test_the_default_follows_the_network_and_the_cpu(monkeypatch) -> None:
-    cpu = torch.device("cpu")
-    cnn = build_network(load_preset("lenet"), (1, 8, 8), 10)
-    fcn = build_network(load_preset("fcn1d"), (1, 64), 2)
-    mlp = build_network(load_preset("mlp"), (2,), 2)
-    monkeypatch.setattr(precision, "cpu_has_bf16", lambda: True)
-    assert precision.default_precision(cnn, cpu) == "bfloat16"
-    assert precision.default_precision(fcn, cpu) == "bfloat16"
-    assert precision.default_precision(mlp, cpu) == "float32"  # overhead-bound: no gain
-    monkeypatch.setattr(precision, "cpu_has_bf16", lambda: False)
-    assert precision.default_precision(cnn, cpu) == "float32"
 
 
 def test_channels_last_only_for_conv2d_and_only_while_training() -> None:
@@ -48,9 +34,8 @@ def test_a_run_stores_its_precision_and_a_float32_model(tmp_path, precision_name
     assert again.metrics["test"] == run.metrics["test"]  # still the same result twice
 
 
-def test_the_resolved_default_is_stored(tmp_path, monkeypatch) -> None:
-    monkeypatch.setattr(precision, "cpu_has_bf16", lambda: True)
-    ws = lernwerk.Workspace(tmp_path / "ws")
-    spec = ModelSpec.from_dict({"layers": [{"Dense": {"units": "auto"}}]})
-    assert ws.fit("xor", spec, epochs=1).config["train"]["precision"] == "float32"
-    assert ws.fit("digits", "lenet", epochs=1).config["train"]["precision"] == "bfloat16"
+def test_float32_is_the_default(tmp_path) -> None:
+    run = lernwerk.Workspace(tmp_path / "ws").fit("digits", "lenet", epochs=1)
+    assert run.config["train"]["precision"] == "float32"
+    with pytest.raises(lernwerk.SpecError, match="precision"):
+        lernwerk.Workspace(tmp_path / "ws").fit("digits", "lenet", precision="float16")

@@ -37,7 +37,6 @@ from lernwerk.training import (
     resolve_device,
     resolve_train_config,
 )
-from lernwerk.training.precision import default_precision
 from lernwerk.training.sampling import balanced_weights
 
 CHECKPOINT_FILE = "checkpoint.safetensors"
@@ -422,9 +421,6 @@ class _Plan:
         self.device = resolve_device(self.config.device)
         torch.manual_seed(self.config.seed)  # the same seed gives the same initial weights
         self.network: Network = build_network(spec, ds.input_shape, self.task.num_outputs)
-        if self.config.precision is None:
-            precision = default_precision(self.network, self.device)
-            self.config = self.config.model_copy(update={"precision": precision})
         self.task.output_activation = self.network.output_activation
         self.task.check_output(self.network.output_shape, ds.input_shape)
         self.sample_weights = (

@@ -656,21 +656,25 @@ def targets(record: dict[str, Any]) -> list[str]:
         else:
             lines.append(f"{name}: default vs XGBoost: not measured (XGBoost missing or failed)")
         if default and keras:
+            # Keras at the lecture's setting: its whole 20-epoch fit, as the lecture timed it,
+            # against lernwerk's default fit reaching at least the same test accuracy
             est = " (Keras time projected)" if "projected_from_epochs" in keras["extra"] else ""
+            speedup = keras["seconds"] / default["seconds"]
+            acc_ok = default["accuracy"] >= keras["accuracy"] - 0.001
             keras_reach = keras["extra"].get("reach_seconds")
-            if reach is not None and keras_reach is not None:
-                speedup = keras_reach / reach
-                how = f"to XGBoost's accuracy: Keras {keras_reach:.2f} s, lernwerk {reach:.2f} s"
-            else:  # one never reached it: the whole fits at their final accuracies
-                speedup = keras["seconds"] / default["seconds"]
-                how = (
-                    f"whole fits, {'Keras' if keras_reach is None else 'lernwerk'} never "
-                    f"reached XGBoost's accuracy; accuracy {default['accuracy']:.4f} vs "
-                    f"{keras['accuracy']:.4f}{est}"
-                )
+            times = [t for t, _ in keras["extra"].get("curve", [])]
+            epoch = times.index(keras_reach) + 1 if keras_reach in times else "?"
+            also = (
+                f"; to XGBoost's accuracy: Keras {keras_reach:.2f} s (its epoch {epoch}), "
+                f"lernwerk {reach:.2f} s = {keras_reach / reach:.1f}×"
+                if reach and keras_reach
+                else ""
+            )
             lines.append(
                 f"{name}: default ≥ 40× faster than Keras at the lecture setting, same accuracy: "
-                f"{'**met**' if speedup >= 40 else '**missed**'} ({speedup:.1f}×, {how})"
+                f"{'**met**' if speedup >= 40 and acc_ok else '**missed**'} ({speedup:.1f}×{est}: "
+                f"Keras {keras['seconds']:.2f} s, lernwerk {default['seconds']:.2f} s; accuracy "
+                f"{default['accuracy']:.4f} vs {keras['accuracy']:.4f}{also})"
             )
         else:
             lines.append(f"{name}: default vs Keras: not measured (Keras missing or failed)")

@@ -301,7 +301,7 @@ def train(
     precision: str | None = typer.Option(
         None,
         "--precision",
-        help="float32 or bfloat16 (default: bfloat16 for conv nets on a CPU that has it).",
+        help="float32 (default) or bfloat16: faster convolutions, at some cost in accuracy.",
     ),
     val_split: float | None = typer.Option(None, "--val-split"),
     test_split: float | None = typer.Option(None, "--test-split"),

@@ -1,16 +1,14 @@
-"""The number format training computes in: float32, or bfloat16 autocast on the CPU.
+"""The number format of training: float32, or bfloat16 autocast.
 
-Measured on the solder CNN (bench/RESULTS.md, images): bfloat16 autocast with
-channels_last memory took 1.6 s where float32 took 3.6 s, at the same test accuracy, on a
-CPU with `avx512_bf16`; a small MLP gains nothing (its steps are Python overhead, not
-arithmetic). So the default is bfloat16 for convolutional networks on a CPU that has
-bfloat16 instructions, float32 otherwise. Weights, gradients and the optimizer stay in
-float32 (autocast only runs the matrix products and convolutions in bfloat16), and the
-saved model predicts in float32.
-
-Networks with Conv2D layers also keep their weights and inputs in channels_last (NHWC)
-memory while they train: the same numbers, in the layout the CPU's convolution kernels
-prefer.
+bfloat16 autocast runs the matrix products and convolutions in bfloat16 while weights,
+gradients and the optimizer stay in float32, and the saved model predicts in float32.
+On a CPU with bfloat16 instructions (`avx512_bf16`, `amx_bf16`) it trains convolutional
+networks faster: measured through `Workspace.fit` on this project's CPU (bench/RESULTS.md,
+log), 1D convolutions 1.3-1.8x. It is not the default, because the accuracy did not hold
+everywhere: the same seeds lost 0.7-1.3 points on GunPoint and 5 on the solder joints,
+and LeNet fell below 98 % on the digits. A Conv2D network trained in bfloat16 keeps its
+weights in channels_last (NHWC) memory while it trains, the layout the CPU's bfloat16
+convolution kernels want.
 """
 
 from __future__ import annotations
@@ -33,26 +31,14 @@ def cpu_has_bf16() -> bool:
         text = Path("/proc/cpuinfo").read_text(errors="replace")
     except OSError:
         return False
-    flags = set()
     for line in text.splitlines():
         if line.startswith("flags"):
-            flags.update(line.split(":", 1)[-1].split())
-            break
-    return any(f in flags for f in BF16_FLAGS)
-
-
-def has_conv(network: nn.Module) -> bool:
-    return any(isinstance(m, nn.Conv1d | nn.Conv2d) for m in network.modules())
+            return any(f in line.split(":", 1)[-1].split() for f in BF16_FLAGS)
+    return False
 
 
 def has_conv2d(network: nn.Module) -> bool:
     return any(isinstance(m, nn.Conv2d) for m in network.modules())
-
-
-def default_precision(network: nn.Module, device: torch.device) -> str:
-    if device.type == "cpu" and cpu_has_bf16() and has_conv(network):
-        return "bfloat16"
-    return "float32"
 
 
 def autocast(precision: str, device: torch.device) -> AbstractContextManager:

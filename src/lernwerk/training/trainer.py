@@ -209,7 +209,8 @@ class Trainer:
         started = time.monotonic() - self.state.elapsed_s
         threads = torch.get_num_threads()
         torch.set_num_threads(intra_op_threads(self.model, bs, threads))
-        layout = channels_last(self.model) if self.device.type == "cpu" else nullcontext()
+        bf16_cpu = self.config.precision == "bfloat16" and self.device.type == "cpu"
+        layout = channels_last(self.model) if bf16_cpu else nullcontext()
         try:
             with layout:
                 return self._fit(data, bs, steps, total_steps, started)
