@@ -200,6 +200,9 @@ def german(tab: Tab, shots: Shots) -> None:
     tab.click(card)
     count = f"{by_id('class-row', **{'class': 'smile'})} {by_id('class-count')}"
     tab.wait_for(f"{text(count)} === {json.dumps(de['dataset.count.one'])}")
+    # the server's English description, in the page's language
+    description = text(by_id("dataset-description"))
+    assert tab.evaluate(description) == de["data.drawnByHand"]
     shots("dataset-german")
     no_problems(tab, "German")
 

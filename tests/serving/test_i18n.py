@@ -12,7 +12,7 @@ STATIC = Path(__file__).resolve().parents[2] / "src" / "lernwerk" / "serving" / 
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 # German for what the server sends as data (a built-in dataset's description): looked up
 # by the page when present, the server's English otherwise
-DATA_PREFIXES = ("builtin.",)
+DATA_PREFIXES = ("builtin.", "data.")
 
 
 def table(lang: str) -> dict[str, str]:
@@ -55,3 +55,13 @@ def test_every_builtin_dataset_has_a_german_description() -> None:
     de = table("de")
     assert sorted(n for n in BUILTINS if f"builtin.{n}" not in de) == []
     assert sorted(k for k in de if k.startswith("builtin.") and k[8:] not in BUILTINS) == []
+
+
+def test_the_description_of_a_dataset_drawn_by_hand_has_german(tmp_path) -> None:
+    from lernwerk import Workspace
+
+    ws = Workspace(tmp_path / "ws")
+    ws.create_empty_dataset("faces", classes=["smile", "sad"])
+    info = ws.dataset_info("faces")
+    assert table("de")[info["description_key"]] != info["description"]
+    assert ws.dataset_info("xor")["description_key"] == "builtin.xor"

@@ -81,7 +81,16 @@ class DatasetMethods:
             splits = Splits(train=none, val=none, test=none)
         info = ds.info()
         info["stored"] = self.store.has_dataset(ds.name)
-        info["generator"] = (ds.source or {}).get("builtin")  # made by a built-in, or None
+        source = ds.source or {}
+        info["generator"] = source.get("builtin")  # made by a built-in, or None
+        # where the page finds the description in its own language (else it shows ours)
+        info["description_key"] = (
+            f"builtin.{info['generator']}"
+            if info["generator"]
+            else "data.drawnByHand"
+            if source.get("created") == "empty"
+            else None
+        )
         info["splits"] = {
             part: {"samples": len(idx), **_class_counts(ds, idx)}
             for part, idx in (("train", splits.train), ("val", splits.val), ("test", splits.test))

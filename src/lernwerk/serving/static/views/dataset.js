@@ -37,7 +37,7 @@ function header(info, error) {
         h("a", { class: "button primary", href: `#/train?${q}`, testid: "dataset-train" }, t("dataset.train")),
         del)),
     info.description ? h("p", { testid: "dataset-description" },
-      info.generator ? tData(`builtin.${info.generator}`, info.description) : info.description) : null,
+      info.description_key ? tData(info.description_key, info.description) : info.description) : null,
     facts, splits, error);
   return { el, refresh };
 }
