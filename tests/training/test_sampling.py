@@ -55,6 +55,9 @@ def test_balanced_sampling_default_follows_the_skew() -> None:
         ("sequences", 10, "cosine", 0),  # too few validation samples to stop on
         ("sequences", 0, "cosine", 0),
         ("images", 200, "constant", 0),
+        ("table", 4_999, "constant", 0),  # below 5 000 validation samples: off
+        ("table", 5_000, "constant", 3),  # a large validation split: patience 3
+        ("images", 10_000, "constant", 3),
     ],
 )
 def test_sequence_defaults(kind: str, n_val: int, schedule: str, patience: int) -> None:
