@@ -161,6 +161,8 @@ def test_stop_a_run_midway(client: httpx.Client) -> None:
     for _, kind, _ in events(client, run_id):
         if kind == "epoch_ended":
             break
+    refused = client.delete(f"/api/runs/{run_id}")  # while it trains
+    assert refused.status_code == 409 and "is training; stop it first" in refused.json()["message"]
     r = client.post(f"/api/runs/{run_id}/stop")
     assert r.status_code == 202 and r.json()["run_id"] == run_id
     wait_for(lambda: status(client, run_id) == "stopped", timeout=20)
@@ -169,6 +171,7 @@ def test_stop_a_run_midway(client: httpx.Client) -> None:
     record = client.get(f"/api/runs/{run_id}").json()
     assert 1 <= record["epoch"] < 5000 and record["input"] is not None  # it kept its weights
     assert client.post(f"/api/runs/{run_id}/stop").status_code == 409
+    assert client.delete(f"/api/runs/{run_id}").status_code == 204  # stopped: it may go
 
 
 def test_queued_jobs_wait_their_turn(client: httpx.Client) -> None:

@@ -173,7 +173,9 @@ def delete_run(
 ) -> Response:
     """Delete a run with its files; refused (409) while it trains."""
     run = ws.run(run_id)
-    if jobs.job_for_run(run.id) is not None:
+    # A finished run's worker may still be saying goodbye to the job manager for a moment;
+    # the run itself is complete then (its status is written last), so it may go.
+    if run.status in ("created", "running") and jobs.job_for_run(run.id) is not None:
         raise Conflict(f"run {run.id} is training; stop it first", where="run")
     ws.delete_run(run.id)
     cache.forget(run.id)
