@@ -112,6 +112,11 @@ def markdown_table(columns: list[str], rows: list[list[str]], align: str) -> str
     return "\n".join(lines)
 
 
+def targets_block(targets: list[str], issue: int = 5) -> list[str]:
+    """A section's closing lines: each target of the issue, met or missed."""
+    return [f"**Targets (issue {issue}):**", "", *(f"- {t}" for t in targets), ""]
+
+
 def console_table(columns: list[str], rows: list[list[str]], align: str) -> str:
     """The same table in fixed-width text for a terminal."""
     widths = [

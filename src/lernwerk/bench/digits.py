@@ -25,6 +25,7 @@ from lernwerk.bench.common import (
     markdown_table,
     measure,
     set_ratios,
+    targets_block,
 )
 
 TITLE = "digits: LeNet on 8×8 digits"
@@ -173,10 +174,7 @@ def section(record: dict[str, Any]) -> str:
         "",
         markdown_table(COLUMNS, [_cells(r) for r in record["results"]], "llrrrl"),
         "",
-        "**Targets (issue 5):**",
-        "",
-        *(f"- {t}" for t in targets(record)),
-        "",
+        *targets_block(targets(record)),
     ]
     return "\n".join(lines)
 

@@ -22,6 +22,7 @@ from lernwerk.bench.common import (
     load_note,
     markdown_table,
     measure,
+    targets_block,
 )
 from lernwerk.bench.machine import matmul_peak
 
@@ -217,10 +218,7 @@ def section(record: dict[str, Any]) -> str:
         "",
         markdown_table(COLUMNS, [_cells(r) for r in record["results"]], "llrrrrrrrrl"),
         "",
-        "**Targets (issue 5):**",
-        "",
-        *(f"- {t}" for t in targets(record)),
-        "",
+        *targets_block(targets(record)),
     ]
     return "\n".join(lines)
 

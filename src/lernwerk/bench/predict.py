@@ -31,6 +31,7 @@ from lernwerk.bench.common import (
     load_note,
     markdown_table,
     percentile,
+    targets_block,
     torch_threads,
 )
 from lernwerk.bench.machine import load_average
@@ -372,10 +373,7 @@ def section(record: dict[str, Any]) -> str:
         "",
         markdown_table(COLUMNS, [_cells(r) for r in record["results"]], "llrrrrl"),
         "",
-        "**Targets (issue 5):**",
-        "",
-        *(f"- {t}" for t in targets(record)),
-        "",
+        *targets_block(targets(record)),
     ]
     return "\n".join(lines)
 

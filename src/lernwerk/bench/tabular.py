@@ -37,6 +37,7 @@ from lernwerk.bench.common import (
     load_note,
     measure,
     set_ratios,
+    targets_block,
 )
 
 TITLE = "tabular: the lecture benchmark"
@@ -743,7 +744,7 @@ def section(record: dict[str, Any]) -> str:
             markdown_table(ds),
             "",
         ]
-    lines += ["**Targets (issue 5):**", "", *(f"- {t}" for t in targets(record)), ""]
+    lines += targets_block(targets(record))
     return "\n".join(lines)
 
 

@@ -23,6 +23,7 @@ from lernwerk.bench.common import (
     load_note,
     markdown_table,
     measure,
+    targets_block,
 )
 
 TITLE = "ucr: FCN and ResNet on GunPoint and ItalyPowerDemand"
@@ -131,10 +132,7 @@ def section(record: dict[str, Any]) -> str:
         "",
         markdown_table(COLUMNS, [_cells(r) for r in record["results"]], "lllrrrl"),
         "",
-        "**Targets (issue 6):**",
-        "",
-        *(f"- {t}" for t in targets(record)),
-        "",
+        *targets_block(targets(record), issue=6),
     ]
     return "\n".join(lines)
 
