@@ -87,7 +87,8 @@ export async function render(root) {
       h("td", { class: "num", title: test ? metricLabel(`test_${test.key}`) : "" }, test ? num(test.value, 4) : "–"),
       h("td", { class: "num" }, duration(r.seconds)),
       h("td", {}, dateTime(r.created)),
-      h("td", {}, r.id ? h("div", { class: "row" },
+      // the two buttons stacked: side by side they pushed Delete past the right edge at 1280 px
+      h("td", {}, r.id ? h("div", { class: "actions-stack" },
         h("a", { class: "button small", href: withToken(`/api/runs/${enc(r.id)}/weights`), download: `${r.id}.zip`,
           testid: "run-download" }, t("runs.weights")),
         confirmButton(t("common.delete"), async () => {

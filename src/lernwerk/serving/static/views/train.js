@@ -124,9 +124,17 @@ export async function render(root, { query }) {
   const batch = numberInput("train-batch-size", tr.batch_size, { min: 1, step: 1, placeholder: t("train.auto") });
   const epochs = numberInput("train-epochs", tr.epochs ?? 10, { min: 1, step: 1 });
   const valSplit = numberInput("train-val-split", tr.val_split ?? 0.2, { min: 0, max: 0.9, step: 0.05 });
-  const early = checkbox(t("train.earlyStopping"), { testid: "train-early-stopping", checked: Boolean(tr.early_stopping) });
+  // early stopping: the data's default (auto), off, or on with a patience of N epochs
+  const early = h("select", { testid: "train-early-stopping" },
+    ["auto", "off", "on"].map((k) => h("option", { value: k }, t(`train.early.${k}`))));
+  early.value = tr.early_stopping === undefined || tr.early_stopping === null ? "auto"
+    : tr.early_stopping > 0 ? "on" : "off";
   const patience = numberInput("train-patience", tr.early_stopping || 5, { min: 1, step: 1,
     title: t("train.patience"), "aria-label": t("train.patience") });
+  const patienceField = field(t("train.patience"), patience);
+  const showPatience = () => { patienceField.hidden = early.value !== "on"; };
+  early.addEventListener("change", showPatience);
+  showPatience();
   const runName = h("input", { type: "text", testid: "train-name", placeholder: t("common.optional") });
   const augment = augmentControls(tr.augment || {});
   const augmentBox = h("fieldset", { testid: "train-augment" }, h("legend", {}, t("train.augmentation")),
@@ -157,7 +165,8 @@ export async function render(root, { query }) {
     if (numberOf(batch) !== undefined) train.batch_size = numberOf(batch);
     if (numberOf(epochs) !== undefined) train.epochs = numberOf(epochs);
     if (numberOf(valSplit) !== undefined) train.val_split = numberOf(valSplit);
-    if (early.input.checked) train.early_stopping = numberOf(patience) ?? 5;
+    if (early.value === "on") train.early_stopping = numberOf(patience) ?? 5;
+    else if (early.value === "off") train.early_stopping = 0;
     const aug = {};
     for (const a of augment) {
       if (!a.box.input.checked || a.box.input.disabled) continue;
@@ -204,7 +213,7 @@ export async function render(root, { query }) {
     field(t("train.optimizer"), optimizer), field(t("train.lr"), lr),
     field(t("train.batchSize"), batch), field(t("train.epochs"), epochs),
     field(t("train.valSplit"), valSplit, t("train.valSplitHint"))),
-  h("div", { class: "fields" }, h("div", { class: "field" }, early, patience),
+  h("div", { class: "fields" }, field(t("train.earlyStopping"), early, t("train.early.hint")), patienceField,
     field(t("train.name"), runName)),
   augmentBox,
   h("div", { class: "row" }, start), error);

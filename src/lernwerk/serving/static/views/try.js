@@ -56,9 +56,9 @@ function forecastResult(res, charts) {
     h("b", { testid: "predicted-value" }, forecast.map((v) => num(v)).join(", "))), chart.el];
 }
 
-function resultBox() {
+function resultBox(kind) {
   const el = h("div", { testid: "prediction", "aria-live": "polite" },
-    h("p", { class: "muted" }, t("try.nothingYet")));
+    h("p", { class: "muted" }, t(kind === "sequences" ? "try.nothingYetSeries" : "try.nothingYet")));
   const error = errorSlot("predict-error");
   let classes = [];
   let sequence = 0;
@@ -204,7 +204,7 @@ function sequenceInputs(panel, predict, runId) {
   const pasted = h("button", { type: "button", class: "primary", testid: "predict-series", onclick: () => {
     const series = area.value.trim().split(/\n+/).map((line) => line.split(/[,;\s]+/).filter(Boolean).map(Number));
     predict(() => ({ series }));
-  } }, t("try.classify"));
+  } }, t("try.predictButton"));
   const drop = createDropzone({ accept: ".csv,.txt", multiple: false, testid: "predict-series-file", onFiles: (files) => {
     if (!files[0]) return;
     const data = new FormData();
@@ -232,7 +232,7 @@ export async function render(root, { id }) {
   const info = !spec || spec.kind === "table"
     ? await api.get(`/datasets/${enc(record.dataset)}`).catch(() => null) : null;
   const kind = spec?.kind ?? info?.kind;
-  const result = resultBox();
+  const result = resultBox(kind);
   result.setClasses(spec?.classes?.length ? spec.classes : info?.classes || []);
   /** makeBody builds the JSON body (may be async); send, when given, does the whole request. */
   const predict = (makeBody, send) => result.predict(record, send || (async () =>
