@@ -43,6 +43,10 @@ def test_sequence_dataset_train_results_and_csv(
     expect(page.get_by_test_id("train-model")).to_have_value("fcn1d")  # suggested for series
     page.get_by_test_id("train-epochs").fill("2")
     page.get_by_test_id("train-batch-size").fill("8")
+    expect(page.get_by_test_id("train-early-stopping")).to_have_value("auto")
+    expect(page.get_by_test_id("train-patience")).to_be_hidden()
+    page.get_by_test_id("train-early-stopping").select_option("on")
+    page.get_by_test_id("train-patience").fill("7")
     page.get_by_test_id("train-start").click()
     expect(page.get_by_test_id("train-error")).to_be_hidden()
     panel = page.get_by_test_id("live-panel")
@@ -50,6 +54,8 @@ def test_sequence_dataset_train_results_and_csv(
     expect(page.get_by_test_id("curves")).not_to_have_attribute("data-points", "0")
     shots("trained")
 
+    run_id = page.url.rsplit("run=", 1)[1]
+    assert client.get(f"/api/runs/{run_id}").json()["config"]["train"]["early_stopping"] == 7
     page.get_by_test_id("live-results").click()
     expect(page.get_by_test_id("view-results")).to_be_visible()
     expect(
