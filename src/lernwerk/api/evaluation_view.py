@@ -39,6 +39,7 @@ def evaluation_view(
     classification, `typical` (class -> mean training series, C×T)."""
     x, y = ds.subset(idx)
     ids = ds.ids[idx].tolist()
+    row_of = {sample_id: row for row, sample_id in enumerate(ids)}
     task = predictor.task.name
     view: dict[str, Any] = {"split": split, "task": task, "num_samples": len(idx)}
     if task == "anomaly":
@@ -51,13 +52,14 @@ def evaluation_view(
         samples = _classified(predictor.classes, y.numpy(), out, ids, limit)
         if ds.kind == "sequences":
             view["typical"] = _typical(ds, train_idx)
-            _attach_series(samples, ds, [ids.index(s["id"]) for s in samples], x)
+            for s in samples[:SERIES_SHOWN]:
+                s["series"] = _values(x[row_of[s["id"]]])
     else:
         samples = _regressed(y.numpy(), out, ids, limit)
         if task == "forecasting":
             channel = getattr(predictor.task, "target_channel", 0)
             for s in _apart(samples, spacing=int(x.shape[-1])):
-                s["past"] = _values(x[ids.index(s["id"]), channel])
+                s["past"] = _values(x[row_of[s["id"]], channel])
     view["samples"] = samples
     return view
 
@@ -151,13 +153,6 @@ def _typical(ds: Dataset, train_idx: torch.Tensor) -> dict[str, list]:
         for k, c in enumerate(ds.classes)
         if bool((y == k).any())
     }
-
-
-def _attach_series(
-    samples: list[dict[str, Any]], ds: Dataset, rows: list[int], x: torch.Tensor
-) -> None:
-    for sample, row in zip(samples[:SERIES_SHOWN], rows, strict=False):
-        sample["series"] = _values(x[row])
 
 
 def _values(a: torch.Tensor | np.ndarray) -> list:

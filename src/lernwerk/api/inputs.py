@@ -15,13 +15,12 @@ import io
 import math
 import re
 import zipfile
-import zlib
 from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
-from lernwerk.data.image_folders import MAX_ZIP_ENTRIES, MAX_ZIP_RATIO
+from lernwerk.data.image_folders import MAX_ZIP_ENTRIES, MAX_ZIP_RATIO, UNPACK_ERRORS
 from lernwerk.data.images import (
     IMAGE_SUFFIXES,
     MAX_FILE_BYTES,
@@ -32,14 +31,6 @@ from lernwerk.data.images import (
 )
 from lernwerk.errors import DataError
 
-_UNPACK_ERRORS = (
-    zipfile.BadZipFile,
-    zlib.error,
-    OSError,
-    EOFError,
-    RuntimeError,
-    NotImplementedError,
-)
 _DATA_URL = re.compile(r"data:(image/[a-z0-9.+-]+)?(;[a-z0-9=._-]+)*;base64,", re.IGNORECASE)
 
 
@@ -234,6 +225,6 @@ def images_in_zip(data: bytes, where: str = "zip") -> Iterator[tuple[str, bytes]
             try:
                 with archive.open(info) as member:
                     content = member.read(MAX_FILE_BYTES + 1)
-            except _UNPACK_ERRORS as error:
+            except UNPACK_ERRORS as error:
                 raise DataError(f"cannot unpack it: {error}", f"{where}:{info.filename}") from None
             yield info.filename, content

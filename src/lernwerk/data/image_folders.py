@@ -45,6 +45,16 @@ from lernwerk.data.images import (
 )
 from lernwerk.errors import DataError, NotFound
 
+# What reading a broken or unsupported zip member raises.
+UNPACK_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    OSError,
+    EOFError,
+    RuntimeError,
+    NotImplementedError,
+)
+
 __all__ = [
     "MAX_ZIP_BYTES",
     "MAX_ZIP_ENTRIES",
@@ -238,14 +248,7 @@ def _read_member(archive: zipfile.ZipFile, entry: _Entry) -> bytes:
     try:
         with archive.open(info) as member:  # stops at the declared size, checks the CRC
             return member.read(MAX_FILE_BYTES + 1)
-    except (
-        zipfile.BadZipFile,
-        zlib.error,
-        OSError,
-        EOFError,
-        RuntimeError,
-        NotImplementedError,
-    ) as error:
+    except UNPACK_ERRORS as error:
         raise DataError(
             f"cannot unpack it from the archive: {_one_line(error)}", entry.where
         ) from None

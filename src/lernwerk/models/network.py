@@ -94,22 +94,21 @@ class Network(nn.Module):
         self.output_activation = output_activation
         self.layer_table = built
         self.layers = nn.ModuleList(b.module for _, _, b in built)
-        # What forward calls: a layer with its activation (an nn.Sequential of the two)
-        # as its two parts. Each module call costs a few microseconds of Python, which a
-        # small MLP at batch 32 feels (bench/RESULTS.md, engine overhead).
-        self._calls: tuple[nn.Module, ...] = tuple(
-            part
-            for layer in self.layers
-            for part in (layer if type(layer) is nn.Sequential else (layer,))
-        )
 
     @property
     def output_shape(self) -> Shape:
         return self.layer_table[-1][2].out_shape
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        for call in self._calls:
-            x = call(x)
+        # A layer with its activation (an nn.Sequential of the two) is called part by part:
+        # each module call costs a few microseconds of Python, which a small MLP at batch
+        # 32 feels (bench/RESULTS.md, engine overhead).
+        for layer in self.layers:
+            if type(layer) is nn.Sequential:
+                for part in layer:
+                    x = part(x)
+            else:
+                x = layer(x)
         return x
 
 

@@ -7,6 +7,7 @@ cuts steps off the ends. Shapes are (C, T), as for every sequence layer.
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 import torch
@@ -24,6 +25,7 @@ from lernwerk.models.layers import (
     _expect_dims,
     _Params,
     _with_activation,
+    fmt_shape,
     register,
 )
 
@@ -149,31 +151,23 @@ class Reshape(LayerType):
     description = "give the same values another shape, e.g. a Dense output back as a sequence"
 
     def build(self, p: ReshapeParams, shape: Shape, ctx: BuildContext) -> Built:
-        size = 1
-        for d in shape:
-            size *= d
+        size = math.prod(shape)
         target = list(p.target_shape)
         if any(d == 0 or d < -1 for d in target) or target.count(-1) > 1:
             raise LayerMisfit(
                 f"target_shape takes positive sizes and at most one -1; received: {target}"
             )
-        known = 1
-        for d in target:
-            known *= d if d != -1 else 1
+        known = math.prod(d for d in target if d != -1)
         if -1 in target:
             if size % known:
                 raise LayerMisfit(
-                    f"{size} values do not divide into {_fmt(target)}: {size} is not a "
+                    f"{size} values do not divide into {fmt_shape(target)}: {size} is not a "
                     f"multiple of {known}"
                 )
             target[target.index(-1)] = size // known
         elif known != size:
             raise LayerMisfit(
-                f"{size} values (the input {_fmt(list(shape))}) do not fit {_fmt(target)} "
+                f"{size} values (the input {fmt_shape(shape)}) do not fit {fmt_shape(target)} "
                 f"({known} values)"
             )
         return Built(_Reshape(tuple(target)), tuple(target), 0)
-
-
-def _fmt(shape: list[int]) -> str:
-    return "×".join(str(d) for d in shape)

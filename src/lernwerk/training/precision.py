@@ -13,28 +13,11 @@ convolution kernels want.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from pathlib import Path
 
 import torch
 from torch import nn
-
-BF16_FLAGS = ("avx512_bf16", "amx_bf16")
-
-
-@functools.cache
-def cpu_has_bf16() -> bool:
-    """Whether this CPU has native bfloat16 instructions (Linux: /proc/cpuinfo flags)."""
-    try:
-        text = Path("/proc/cpuinfo").read_text(errors="replace")
-    except OSError:
-        return False
-    for line in text.splitlines():
-        if line.startswith("flags"):
-            return any(f in line.split(":", 1)[-1].split() for f in BF16_FLAGS)
-    return False
 
 
 def has_conv2d(network: nn.Module) -> bool:

@@ -23,6 +23,7 @@ from lernwerk.evaluation.sequence_metrics import (
     best_threshold,
     forecast_metrics,
 )
+from lernwerk.models.layers import fmt_shape
 from lernwerk.models.network import batched_forward
 from lernwerk.training.tasks import RegressionTask, Task, _common, register_task
 
@@ -166,7 +167,7 @@ class AnomalyTask(Task):
         if tuple(output_shape) != tuple(input_shape):
             raise SpecError(
                 f"anomaly detection rebuilds the input, so the network must output its shape "
-                f"{_shape(input_shape)}; this one gives {_shape(output_shape)}; use an "
+                f"{fmt_shape(input_shape)}; this one gives {fmt_shape(output_shape)}; use an "
                 "autoencoder (autoencoder1d needs a length divisible by 16: resample the "
                 "series to such a length) or add Cropping1D",
                 where="model",
@@ -291,7 +292,3 @@ class AnomalyTask(Task):
             "error_std": self.error_std,
             "error_window": self.error_window,
         }
-
-
-def _shape(shape: tuple[int, ...]) -> str:
-    return "×".join(str(d) for d in shape)
