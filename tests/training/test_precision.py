@@ -3,6 +3,7 @@ float32 model afterwards either way."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -20,6 +21,46 @@ def test_channels_last_only_for_conv2d_and_only_while_training() -> None:
     fcn = build_network(load_preset("fcn1d"), (1, 64), 2)
     with precision.channels_last(fcn) as nhwc:
         assert not nhwc
+
+
+def test_the_optimizer_state_follows_its_weights_into_and_out_of_channels_last() -> None:
+    cnn = build_network(load_preset("lenet"), (1, 8, 8), 10)
+    opt = torch.optim.Adam(cnn.parameters(), lr=0.01, fused=True)
+    cnn(torch.randn(4, 1, 8, 8)).sum().backward()
+    opt.step()  # Adam's moments are made in the weights' layout of now: NCHW
+    conv = [m for m in cnn.modules() if isinstance(m, torch.nn.Conv2d)][-1]  # 16 -> 32
+    moments = [v for v in opt.state[conv.weight].values() if v.shape == conv.weight.shape]
+    assert moments and all(v.is_contiguous() for v in moments)
+    with precision.channels_last(cnn, opt):
+        state = opt.state[conv.weight]
+        assert all(v.stride() == conv.weight.stride() for k, v in state.items() if k != "step")
+        assert not conv.weight.is_contiguous()  # 16 channels in: NHWC is not NCHW
+    assert all(v.is_contiguous() for v in opt.state[conv.weight].values())
+
+
+def test_rows_keeps_the_channels_last_layout() -> None:
+    x = torch.randn(10, 3, 5, 6).contiguous(memory_format=torch.channels_last)
+    idx = torch.tensor([7, 0, 3])
+    picked = precision.rows(x, idx)
+    assert torch.equal(picked, x[idx])
+    assert picked.is_contiguous(memory_format=torch.channels_last)
+    plain = torch.randn(10, 4)
+    assert torch.equal(precision.rows(plain, idx), plain[idx])
+
+
+def test_a_cnn_resumes_where_it_stopped(tmp_path) -> None:
+    # the checkpoint holds Adam's moments in NCHW; training runs in NHWC: a moment paired
+    # with the wrong weight element would change every epoch after the resume
+    ws = lernwerk.Workspace(tmp_path / "ws")
+    settings = {"seed": 3, "batch_size": 64, "early_stopping": 0}
+    whole = ws.fit("digits", "lenet", epochs=4, **settings)
+    part = ws.fit("digits", "lenet", epochs=2, **settings)
+    resumed = ws.resume(part.id, epochs=4)
+    assert resumed.status == "finished" and resumed.record.epoch == 4
+    cols = ["train_loss", "val_loss", "val_accuracy"]
+    np.testing.assert_allclose(
+        whole.history[cols].to_numpy(), resumed.history[cols].to_numpy(), rtol=1e-4
+    )
 
 
 @pytest.mark.parametrize("precision_name", ["float32", "bfloat16"])

@@ -37,6 +37,7 @@ from lernwerk.training import (
     resolve_device,
     resolve_train_config,
 )
+from lernwerk.training.precision import to_training_layout, uses_channels_last
 from lernwerk.training.sampling import balanced_weights
 
 CHECKPOINT_FILE = "checkpoint.safetensors"
@@ -438,9 +439,12 @@ class _Plan:
         self.augmenter.check_applicable(ds.kind)
 
     def training_data(self, ds: Dataset, device: torch.device) -> TrainingData:
+        nhwc = uses_channels_last(self.network, device)
+
         def part(idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
             x, y = ds.subset(idx)
-            return self.task.pairs(self.standardizer.transform(x).to(device), y.to(device))
+            x = to_training_layout(self.standardizer.transform(x).to(device), nhwc)
+            return self.task.pairs(x, y.to(device))
 
         x_train, y_train = part(self.train_index)
         x_val, y_val = part(self.val_index)

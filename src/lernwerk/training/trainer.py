@@ -35,7 +35,7 @@ from lernwerk.models.network import Network, batched_forward
 from lernwerk.training.callbacks import Listener, Throttle
 from lernwerk.training.checkpoint import TrainerState, load_checkpoint, save_checkpoint
 from lernwerk.training.optim import lr_at, make_optimizer
-from lernwerk.training.precision import autocast, channels_last
+from lernwerk.training.precision import autocast, channels_last, rows, uses_channels_last
 from lernwerk.training.sampling import epoch_order
 from lernwerk.training.tasks import Task
 from lernwerk.training.threads import free_threads
@@ -209,8 +209,8 @@ class Trainer:
         started = time.monotonic() - self.state.elapsed_s
         threads = torch.get_num_threads()
         torch.set_num_threads(intra_op_threads(self.model, bs, threads))
-        bf16_cpu = self.config.precision == "bfloat16" and self.device.type == "cpu"
-        layout = channels_last(self.model) if bf16_cpu else nullcontext()
+        nhwc = uses_channels_last(self.model, self.device)
+        layout = channels_last(self.model, self.optimizer) if nhwc else nullcontext()
         try:
             with layout:
                 return self._fit(data, bs, steps, total_steps, started)
@@ -277,7 +277,7 @@ class Trainer:
         amp = autocast(cfg.precision, self.device) if cfg.precision == "bfloat16" else None
         for step in range(steps):
             idx = perm[step * bs : (step + 1) * bs]
-            xb = data.x_train.index_select(0, idx)  # (B, *input_shape)
+            xb = rows(data.x_train, idx)  # (B, *input_shape), in x_train's memory layout
             yb = data.y_train.index_select(0, idx)
             if self.augmenter is not None:
                 xb = self.augmenter(xb)
