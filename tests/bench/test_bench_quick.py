@@ -7,13 +7,14 @@ left out here (TensorFlow's import alone takes seconds); a missing one must say 
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 
 from lernwerk.bench import SUITES, loops, report, tabular
 from lernwerk.bench import run as bench_run
-from lernwerk.bench.common import percentile
+from lernwerk.bench.common import Result, measure_rounds, paired_ratio, percentile, rounds_note
 from lernwerk.cli import main
 
 TINY = {
@@ -113,12 +114,50 @@ def test_tabular_has_every_peer_and_ratios(quick_run):
     assert times == sorted(times) and times[-1] <= by_peer[tabular.BASELINE]["seconds"]
     plain = by_peer["plain PyTorch loop"]["extra"]["curve"]
     assert len(plain) == tabular.LECTURE["epochs"]
+    # the engine-overhead pair took turns; each row is its median round
+    for name in ("lernwerk mlp, lecture", "plain loop, fused Adam"):
+        rounds = by_peer[name]["extra"]["round_seconds"]
+        assert len(rounds) == tabular.QUICK_ROUNDS == records["tabular"]["rounds"]
+        assert by_peer[name]["seconds"] == pytest.approx(sorted(rounds)[0], abs=1e-3)
+        assert "median of 2 interleaved rounds" in text
+    assert "median of 2 interleaved rounds' ratios" in text
     if by_peer.get("XGBoost", {}).get("status") == "ok":
         xgb = by_peer["XGBoost"]
         assert xgb["extra"]["reach_seconds"] == xgb["seconds"]
         reach = default.get("reach_seconds")
         first = next((t for t, a in default["curve"] if a >= xgb["accuracy"]), None)
         assert reach == first
+
+
+def test_rounds_interleave_and_keep_the_median_round():
+    order: list[str] = []
+
+    def peer(name: str, seconds: list[float]):
+        it = iter(seconds)
+
+        def fn():
+            order.append(name)
+            s = next(it)
+            return s / 10, s, {"mark": s}
+
+        return fn
+
+    a, b = Result("a", ""), Result("b", "")
+    measure_rounds([(a, peer("a", [3.0, 1.0, 2.0])), (b, peer("b", [2.0, 2.0, 1.0]))], 3)
+    assert order == ["a", "b"] * 3
+    assert (a.seconds, a.accuracy, a.extra["mark"]) == (2.0, 0.2, 2.0)
+    assert a.extra["round_seconds"] == [3.0, 1.0, 2.0]
+    ratio = paired_ratio(asdict(a), asdict(b))  # per round 1.5, 0.5, 2.0
+    assert ratio == pytest.approx((1.5, 0.5, 2.0))
+    assert rounds_note(a.extra) == "median of 3 interleaved rounds: 3.00, 1.00, 2.00 s"
+
+    def broken():
+        raise RuntimeError("no")
+
+    c = Result("c", "")
+    measure_rounds([(c, broken)], 2)
+    assert c.status == "failed" and "no" in c.note and c.seconds is None
+    assert paired_ratio(asdict(c), asdict(b)) is None
 
 
 def test_reach_is_the_first_epoch_at_the_accuracy():
@@ -138,6 +177,7 @@ def test_digits_compares_the_same_network(quick_run):
         == rows["lernwerk lenet"]["extra"]["batch_size"]
     )
     assert rows["Keras (TensorFlow)"]["status"] == "skipped"  # left out here
+    assert len(rows["lernwerk lenet"]["extra"]["round_seconds"]) == records["digits"]["rounds"]
     assert any(name.startswith("plain loop + ") for name in rows)
 
 

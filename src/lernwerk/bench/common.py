@@ -52,6 +52,52 @@ def measure(result: Result, fn: Callable[[], tuple[float | None, float, dict[str
     return result
 
 
+Measured = Callable[[], tuple[float | None, float, dict[str, Any]]]  # -> accuracy, s, extra
+
+
+def measure_rounds(pairs: list[tuple[Result, Measured]], rounds: int) -> None:
+    """Measure peers in `rounds` interleaved rounds (A B A B …), so that a spell of load
+    on a shared machine falls on all of them rather than on one.
+
+    Each result keeps the round with its median seconds (its accuracy and extra), and
+    every round's seconds in `extra["round_seconds"]`; one failed round fails the row.
+    """
+    runs: list[list[Result]] = [[] for _ in pairs]
+    for _ in range(rounds):
+        for (result, fn), done in zip(pairs, runs, strict=True):
+            done.append(measure(Result(result.peer, result.settings), fn))
+    for (result, _), done in zip(pairs, runs, strict=True):
+        failed = next((r for r in done if r.status != "ok"), None)
+        if failed is not None:
+            result.status, result.note = failed.status, failed.note
+            continue
+        seconds = [r.seconds or 0.0 for r in done]
+        median = sorted(done, key=lambda r: r.seconds or 0.0)[(len(done) - 1) // 2]
+        result.accuracy, result.seconds = median.accuracy, median.seconds
+        result.extra.update(median.extra, round_seconds=[round(t, 3) for t in seconds])
+
+
+def paired_ratio(a: dict[str, Any], b: dict[str, Any]) -> tuple[float, float, float] | None:
+    """Median, min and max over rounds of a's seconds / b's in the same round (results as
+    dicts from `measure_rounds`); None when either was measured once."""
+    sa, sb = a["extra"].get("round_seconds"), b["extra"].get("round_seconds")
+    if not sa or not sb or len(sa) != len(sb) or len(sa) < 2:
+        return None
+    ratios = sorted(x / y for x, y in zip(sa, sb, strict=True))
+    n = len(ratios)
+    median = ratios[n // 2] if n % 2 else (ratios[n // 2 - 1] + ratios[n // 2]) / 2
+    return median, ratios[0], ratios[-1]
+
+
+def rounds_note(extra: dict[str, Any]) -> str:
+    """'median of 3 interleaved rounds: 9.1, 8.7, 9.4 s' (empty for a single run)."""
+    seconds = extra.get("round_seconds")
+    if not seconds or len(seconds) < 2:
+        return ""
+    listed = ", ".join(f"{t:.2f}" for t in seconds)
+    return f"median of {len(seconds)} interleaved rounds: {listed} s"
+
+
 def set_ratios(results: list[Result], baseline: str) -> None:
     """ratio = seconds / the baseline peer's seconds."""
     base = next((r.seconds for r in results if r.peer == baseline and r.seconds), None)
