@@ -98,3 +98,18 @@ def test_only_the_first_step_goes_through_torch(monkeypatch) -> None:
     net = _net()
     _train(net, adam.Adam(net.parameters(), lr=0.01, fused=True), 5)
     assert len(calls) == 1  # it made the state; the direct path did the rest
+
+
+def test_step_hooks_are_called_through_torchs_step() -> None:
+    net = _net()
+    opt = adam.Adam(net.parameters(), lr=0.01, fused=True)
+    _train(net, opt, 2)
+    seen = []
+    handle = opt.register_step_post_hook(lambda o, args, kwargs: seen.append(1))
+    torch_net = _net()
+    torch.optim.Adam(torch_net.parameters(), lr=0.01)  # torch wraps its Adam.step now
+    _train(net, opt, 3)
+    assert len(seen) == 3  # once per step, not twice
+    handle.remove()
+    _train(net, opt, 2)
+    assert len(seen) == 3

@@ -55,17 +55,25 @@ def measure(result: Result, fn: Callable[[], tuple[float | None, float, dict[str
 Measured = Callable[[], tuple[float | None, float, dict[str, Any]]]  # -> accuracy, s, extra
 
 
-def measure_rounds(pairs: list[tuple[Result, Measured]], rounds: int) -> None:
+def measure_rounds(
+    pairs: list[tuple[Result, Measured]],
+    rounds: int,
+    *,
+    log: Callable[[Result], None] | None = None,
+) -> None:
     """Measure peers in `rounds` interleaved rounds (A B A B …), so that a spell of load
     on a shared machine falls on all of them rather than on one.
 
     Each result keeps the round with its median seconds (its accuracy and extra), and
     every round's seconds in `extra["round_seconds"]`; one failed round fails the row.
+    `log` hears each round's result as it is measured.
     """
     runs: list[list[Result]] = [[] for _ in pairs]
-    for _ in range(rounds):
+    for _ in range(max(1, rounds)):
         for (result, fn), done in zip(pairs, runs, strict=True):
             done.append(measure(Result(result.peer, result.settings), fn))
+            if log is not None:
+                log(done[-1])
     for (result, _), done in zip(pairs, runs, strict=True):
         failed = next((r for r in done if r.status != "ok"), None)
         if failed is not None:

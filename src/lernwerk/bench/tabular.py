@@ -35,7 +35,6 @@ from lernwerk.bench.common import (
     join_notes,
     keras_budget_callback,
     load_note,
-    measure,
     measure_rounds,
     paired_ratio,
     rounds_note,
@@ -49,13 +48,18 @@ TITLE = "tabular: the lecture benchmark"
 LECTURE = {"batch_size": 32, "lr": 1e-3, "optimizer": "adam", "epochs": 20}
 SPLIT = (0.2, 0.2, 0)  # val fraction, test fraction, seed
 
-FULL_SIZES = ({"rows": 50_000, "features": 20}, {"rows": 500_000, "features": 30})
-QUICK_SIZES = ({"rows": 5_000, "features": 20},)
+# Each size's peers take turns `rounds` times (A B C …, A B C …), and each row keeps its
+# median round: single runs of 10-30 s moved by 10-40 % with the load of this shared
+# machine (the engine overhead read 1.02x in one suite run and 1.34x in the next; Keras
+# took 20-28 s). The 500 000-row runs last minutes each, long enough to average a spell
+# of load out, and three rounds of them would take half an hour: one round.
+FULL_SIZES = (
+    {"rows": 50_000, "features": 20, "rounds": 3},
+    {"rows": 500_000, "features": 30, "rounds": 1},
+)
+QUICK_SIZES = ({"rows": 5_000, "features": 20, "rounds": 2},)
 
 DEFAULT_MAX_PEER_SECONDS = 300.0
-# The engine-overhead pair (lecture row, fused plain loop) runs in this many interleaved
-# rounds: single runs of ~10 s flipped between 1.02x and 1.34x on this shared machine.
-ROUNDS, QUICK_ROUNDS = 3, 2
 
 
 @dataclass
@@ -81,7 +85,6 @@ class Peer:
     fn: PeerFn
     requires: str | None = None  # a module that must be importable
     caps_itself: bool = False  # takes max_seconds and projects its time past the cap
-    rounds: bool = False  # one of the pair measured in interleaved rounds (engine overhead)
 
 
 class TestCurve:
@@ -395,7 +398,6 @@ PEERS: tuple[Peer, ...] = (
         "lernwerk mlp, lecture",
         "batch 32, adam lr 1e-3, 20 epochs (no early stopping)",
         lernwerk_lecture,
-        rounds=True,
     ),
     Peer(
         "plain PyTorch loop",
@@ -406,7 +408,6 @@ PEERS: tuple[Peer, ...] = (
         "plain loop, fused Adam",
         "as the plain loop, with `Adam(fused=True)` as lernwerk uses: the engine's overhead alone",
         plain_torch_fused,
-        rounds=True,
     ),
     Peer(
         "sklearn MLPClassifier",
@@ -480,15 +481,14 @@ def run_suite(
     *,
     max_peer_seconds: float = DEFAULT_MAX_PEER_SECONDS,
     peers: tuple[Peer, ...] = PEERS,
-    rounds: int = ROUNDS,
     log: Log = print,
 ) -> list[dict[str, Any]]:
     """Run every peer on every dataset size; return one dict per dataset.
 
     A peer whose time, extrapolated linearly in rows from a smaller dataset of this run,
     would exceed `max_peer_seconds` is skipped and says so; Keras instead stops once its
-    own epochs show it would, and reports its projected time. The engine-overhead pair
-    runs in `rounds` interleaved rounds.
+    own epochs show it would, and reports its projected time. The peers of a size take
+    turns its `rounds` times.
     """
     warm_up(peers)
     out: list[dict[str, Any]] = []
@@ -503,20 +503,22 @@ def run_suite(
             for peer, res in zip(peers, results, strict=True)
             if _may_run(peer, res, size["rows"], measured, max_peer_seconds)
         ]
-        paired = [(peer, res) for peer, res in runnable if peer.rounds]
-        for peer, res in runnable:
-            if peer.rounds and paired:
-                # the pair runs together, at the place of its first peer
-                measure_rounds(
-                    [(r, lambda p=p, d=data: p.fn(d)) for p, r in paired], max(1, rounds)
+        measure_rounds(
+            [
+                (
+                    res,
+                    lambda p=peer, d=data: (
+                        p.fn(d, max_seconds=max_peer_seconds) if p.caps_itself else p.fn(d)
+                    ),
                 )
-                for p, r in paired:
-                    _logged(log, p, r, size["rows"], measured)
-                paired = []
-            elif not peer.rounds:
-                kwargs = {"max_seconds": max_peer_seconds} if peer.caps_itself else {}
-                measure(res, lambda p=peer, kw=kwargs, d=data: p.fn(d, **kw))
-                _logged(log, peer, res, size["rows"], measured)
+                for peer, res in runnable
+            ],
+            size.get("rounds", 1),
+            log=lambda res: _logged(log, res),
+        )
+        for peer, res in runnable:
+            if res.seconds is not None:
+                measured[peer.name] = (size["rows"], res.seconds)
         for peer, res in zip(peers, results, strict=True):
             if res.status != "ok":
                 log(f"  {peer.name:<24} {res.status}: {res.note}")
@@ -527,6 +529,7 @@ def run_suite(
                 "dataset": data.ref,
                 "params": {**data.dataset.source.get("params", {})},
                 "split": data.sizes,
+                "rounds": size.get("rounds", 1),
                 "results": [asdict(r) for r in results],
             }
         )
@@ -553,17 +556,12 @@ def _may_run(
     return True
 
 
-def _logged(
-    log: Log, peer: Peer, res: Result, rows: int, measured: dict[str, tuple[int, float]]
-) -> None:
-    """Log a measured row and remember its time for the next size's cap."""
-    if res.seconds is not None:
-        measured[peer.name] = (rows, res.seconds)
-    if res.status == "ok":
-        log(
-            f"  {peer.name:<24} {fmt(res.accuracy, '.4f'):>7} {fmt(res.seconds, '.2f'):>8} s  "
-            f"{_note(asdict(res))}"
-        )
+def _logged(log: Log, res: Result) -> None:
+    """Log one measured round of a peer."""
+    log(
+        f"  {res.peer:<24} {fmt(res.accuracy, '.4f'):>7} {fmt(res.seconds, '.2f'):>8} s  "
+        f"{res.note or _note(asdict(res))}"
+    )
 
 
 def set_reach(results: list[Result]) -> None:
@@ -593,11 +591,8 @@ def run(
 ) -> dict[str, Any]:
     """The suite's part of the record: {"max_peer_seconds", "datasets": [...]}."""
     sizes = sizes or (QUICK_SIZES if quick else FULL_SIZES)
-    rounds = QUICK_ROUNDS if quick else ROUNDS
-    datasets = run_suite(
-        sizes, max_peer_seconds=max_peer_seconds, peers=peers, rounds=rounds, log=log
-    )
-    return {"max_peer_seconds": max_peer_seconds, "rounds": rounds, "datasets": datasets}
+    datasets = run_suite(sizes, max_peer_seconds=max_peer_seconds, peers=peers, log=log)
+    return {"max_peer_seconds": max_peer_seconds, "datasets": datasets}
 
 
 # -- rendering ------------------------------------------------------------------------------
@@ -782,11 +777,10 @@ def section(record: dict[str, Any]) -> str:
         f"would pass {record.get('max_peer_seconds', DEFAULT_MAX_PEER_SECONDS):.0f} s is "
         "skipped and says so; Keras instead stops at the cap and projects its time to 20 "
         f"epochs from the epochs it ran; {_skipped(record)}.",
-        "- **Engine overhead:** `lernwerk mlp, lecture` and `plain loop, fused Adam` run in "
-        f"{record.get('rounds', 1)} interleaved rounds (lecture, plain, lecture, plain, …) "
-        "so that a spell of load on this shared machine hits both; each row shows its median "
-        "round, and the target takes the median of the rounds' ratios. Every other row is "
-        "one run.",
+        "- **Rounds:** the peers take turns (lernwerk default, lecture, plain loop, …, "
+        "Keras; then again) as often as a dataset's heading says, so that a spell of load on "
+        "this shared machine hits each of them; a row shows its median round and lists every "
+        "round's seconds. The engine overhead is the median of the rounds' ratios.",
         "",
     ]
     for ds in record["datasets"]:
@@ -794,13 +788,18 @@ def section(record: dict[str, Any]) -> str:
         lines += [
             f"### `{ds['dataset']}`",
             "",
-            f"train {split['train']}, validation {split['val']}, test {split['test']} rows.",
+            f"train {split['train']}, validation {split['val']}, test {split['test']} rows; "
+            f"{_rounds(ds.get('rounds', 1))}.",
             "",
             markdown_table(ds),
             "",
         ]
     lines += targets_block(targets(record))
     return "\n".join(lines)
+
+
+def _rounds(n: int) -> str:
+    return "each peer measured once" if n <= 1 else f"the peers took turns {n} times"
 
 
 def _skipped(record: dict[str, Any]) -> str:

@@ -6,9 +6,9 @@ weight's state and flags) around a ~50 us kernel for LeNet's 10 weights: a tenth
 training step of a small network. These classes keep torch's optimizer, state and
 checkpoint format, and on the common path (one parameter group, every weight's state
 made by an earlier step, one device and dtype, no amsgrad, maximize, capturable or
-differentiable) hand the same lists to the same kernel themselves; the results are
-bit-identical to torch's (tests/training/test_adam.py). Anything else goes through
-torch's own step. Measured (bench/RESULTS.md, log): LeNet on the digits 1.1-1.15x faster
+differentiable, no step hooks) hand the same lists to the same kernel themselves; the
+results are bit-identical to torch's (tests/training/test_adam.py). Anything else goes
+through torch's own step, hooks and all. Measured (bench/RESULTS.md, log): LeNet on the digits 1.1-1.15x faster
 per step.
 """
 
@@ -18,6 +18,11 @@ from collections.abc import Callable
 from typing import Any
 
 import torch
+from torch.optim.optimizer import (
+    Optimizer,
+    _global_optimizer_post_hooks,
+    _global_optimizer_pre_hooks,
+)
 
 
 class _DirectFusedStep:
@@ -25,6 +30,8 @@ class _DirectFusedStep:
 
     param_groups: list[dict[str, Any]]
     state: Any
+    _optimizer_step_pre_hooks: dict[int, Any]
+    _optimizer_step_post_hooks: dict[int, Any]
 
     def step(self, closure: Callable[[], float] | None = None) -> float | None:
         groups = self.param_groups
@@ -38,12 +45,16 @@ class _DirectFusedStep:
             or group["capturable"]
             or group["differentiable"]
             or isinstance(group["lr"], torch.Tensor)
+            or self._optimizer_step_pre_hooks
+            or self._optimizer_step_post_hooks
+            or _global_optimizer_pre_hooks
+            or _global_optimizer_post_hooks
         ):
-            return super().step(closure)  # type: ignore[misc]
+            return self._torch_step(closure)
         params = [p for p in group["params"] if p.grad is not None]
         states = [self.state.get(p) for p in params]
         if not params or not all(states) or len({(p.device, p.dtype) for p in params}) != 1:
-            return super().step(closure)  # type: ignore[misc]  # the first step makes the state
+            return self._torch_step(closure)  # the first step makes the state
         beta1, beta2 = group["betas"]
         fused = torch._fused_adamw_ if group["decoupled_weight_decay"] else torch._fused_adam_
         with torch.no_grad():
@@ -67,6 +78,18 @@ class _DirectFusedStep:
                 found_inf=None,
             )
         return None
+
+    # torch.optim wraps each optimizer class's step in a profiler range and its hook calls
+    # (~40 us a step); this step checks for hooks itself and hands over to torch's when any
+    # are registered
+    step.hooked = True  # type: ignore[attr-defined]
+
+    def _torch_step(self, closure: Callable[[], float] | None) -> float | None:
+        """torch's own step, with its hooks and profiler range."""
+        step = super().step  # type: ignore[misc]
+        if not getattr(step, "hooked", False):  # torch wraps it when it makes its first Adam
+            step = Optimizer.profile_hook_step(step.__func__).__get__(self)
+        return step(closure)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         if not set_to_none:
