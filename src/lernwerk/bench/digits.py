@@ -198,7 +198,7 @@ def section(record: dict[str, Any]) -> str:
         'timing. "× lernwerk" = peer seconds / lernwerk seconds.',
         f"- **Rounds:** lernwerk, the plain loop and Keras take turns "
         f"{record.get('rounds', 1)} times (lernwerk, plain, Keras, lernwerk, …) so that a spell "
-        "of load on this shared machine hits each; each row shows its median round. The "
+        "of load on a shared machine hits each; each row shows its median round. The "
         "batch size, learning rate and threads come from a 1-epoch lernwerk fit before them "
         "(which also pays the first kernels).",
         "- **Levers** are the plain loop with one switch on; single runs, seed 1: accuracy "

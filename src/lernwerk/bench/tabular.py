@@ -779,7 +779,7 @@ def section(record: dict[str, Any]) -> str:
         f"epochs from the epochs it ran; {_skipped(record)}.",
         "- **Rounds:** the peers take turns (lernwerk default, lecture, plain loop, …, "
         "Keras; then again) as often as a dataset's heading says, so that a spell of load on "
-        "this shared machine hits each of them; a row shows its median round and lists every "
+        "a shared machine hits each of them; a row shows its median round and lists every "
         "round's seconds. The engine overhead is the median of the rounds' ratios.",
         "",
     ]
