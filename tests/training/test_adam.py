@@ -113,3 +113,24 @@ def test_step_hooks_are_called_through_torchs_step() -> None:
     handle.remove()
     _train(net, opt, 2)
     assert len(seen) == 3
+
+
+def test_a_grad_scaler_gets_torchs_step() -> None:
+    # GradScaler hands a fused optimizer its scale and inf flag as attributes: the step
+    # must unscale, and skip the update when a gradient is infinite
+    a, b = _net(), _net()
+    opt_a = adam.Adam(a.parameters(), lr=0.01, fused=True)
+    opt_b = torch.optim.Adam(b.parameters(), lr=0.01, fused=True)
+    gen = torch.Generator().manual_seed(0)
+    batches = [(torch.randn(8, 3, 6, 6, generator=gen), torch.randint(0, 2, (8,), generator=gen))]
+    batches = batches * 4
+    for net, opt in ((a, opt_a), (b, opt_b)):
+        scaler = torch.amp.GradScaler("cpu", init_scale=1024.0)
+        for i, (x, y) in enumerate(batches):
+            opt.zero_grad()
+            loss = nn.functional.cross_entropy(net(x), y)
+            scaler.scale(loss * (float("inf") if i == 2 else 1.0)).backward()
+            scaler.step(opt)
+            scaler.update()
+    for wa, wb in zip(a.parameters(), b.parameters(), strict=True):
+        assert torch.isfinite(wa).all() and torch.equal(wa, wb)

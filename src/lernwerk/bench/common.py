@@ -64,7 +64,8 @@ def measure_rounds(
     """Measure peers in `rounds` interleaved rounds (A B A B …), so that a spell of load
     on a shared machine falls on all of them rather than on one.
 
-    Each result keeps the round with its median seconds (its accuracy and extra), and
+    Each result keeps the round with its median seconds (the lower middle one of an even
+    count; its accuracy and extra), and
     every round's seconds in `extra["round_seconds"]`; one failed round fails the row.
     `log` hears each round's result as it is measured.
     """
@@ -82,19 +83,18 @@ def measure_rounds(
         seconds = [r.seconds or 0.0 for r in done]
         median = sorted(done, key=lambda r: r.seconds or 0.0)[(len(done) - 1) // 2]
         result.accuracy, result.seconds = median.accuracy, median.seconds
-        result.extra.update(median.extra, round_seconds=[round(t, 3) for t in seconds])
+        result.extra.update(median.extra, round_seconds=seconds)
 
 
 def paired_ratio(a: dict[str, Any], b: dict[str, Any]) -> tuple[float, float, float] | None:
-    """Median, min and max over rounds of a's seconds / b's in the same round (results as
-    dicts from `measure_rounds`); None when either was measured once."""
+    """Median (lower middle of an even count), min and max over rounds of a's seconds / b's
+    in the same round (results as dicts from `measure_rounds`); None when either was
+    measured once."""
     sa, sb = a["extra"].get("round_seconds"), b["extra"].get("round_seconds")
     if not sa or not sb or len(sa) != len(sb) or len(sa) < 2:
         return None
     ratios = sorted(x / y for x, y in zip(sa, sb, strict=True))
-    n = len(ratios)
-    median = ratios[n // 2] if n % 2 else (ratios[n // 2 - 1] + ratios[n // 2]) / 2
-    return median, ratios[0], ratios[-1]
+    return ratios[(len(ratios) - 1) // 2], ratios[0], ratios[-1]  # the rows' rule: lower middle
 
 
 def rounds_note(extra: dict[str, Any]) -> str:
@@ -166,9 +166,14 @@ def markdown_table(columns: list[str], rows: list[list[str]], align: str) -> str
     return "\n".join(lines)
 
 
-def targets_block(targets: list[str], issue: int = 5) -> list[str]:
+def targets_block(targets: list[str], issue: int = 5, *, quick: bool = False) -> list[str]:
     """A section's closing lines: each target of the issue, met or missed."""
-    return [f"**Targets (issue {issue}):**", "", *(f"- {t}" for t in targets), ""]
+    head = f"**Targets (issue {issue}):**"
+    if quick:
+        head += (
+            " (quick mode: tiny sizes and few epochs, so these verdicts only show the suite works)"
+        )
+    return [head, "", *(f"- {t}" for t in targets), ""]
 
 
 def console_table(columns: list[str], rows: list[list[str]], align: str) -> str:

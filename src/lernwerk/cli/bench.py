@@ -15,7 +15,7 @@ Suite = Enum("Suite", {name: name for name in (*SUITES, "all")}, type=str)  # ty
 
 @app.command()
 def bench(
-    suite: Suite = typer.Option("all", "--suite", help="Which suite to run (default: all)."),
+    suite: Suite = typer.Option("all", "--suite", help="Which suite to run."),
     quick: bool = typer.Option(
         False, "--quick", help="Tiny sizes: under a minute per suite, to see that it works."
     ),

@@ -595,7 +595,9 @@ def main(argv: list[str] | None = None) -> int:
         if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):
             ctx = getattr(exc, "ctx", None)
             hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
-            sys.stderr.write(f"error: {exc.format_message()}{hint}\n")
+            # Typer words a bad choice "Value error, 'x' is not one of …": drop the prefix
+            message = exc.format_message().replace("Value error, ", "")
+            sys.stderr.write(f"error: {message}{hint}\n")
             return EXIT_USAGE
         raise
     return result if isinstance(result, int) else 0

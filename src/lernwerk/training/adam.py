@@ -6,7 +6,7 @@ weight's state and flags) around a ~50 us kernel for LeNet's 10 weights: a tenth
 training step of a small network. These classes keep torch's optimizer, state and
 checkpoint format, and on the common path (one parameter group, every weight's state
 made by an earlier step, one device and dtype, no amsgrad, maximize, capturable or
-differentiable, no step hooks) hand the same lists to the same kernel themselves; the
+differentiable, no step hooks, no GradScaler) hand the same lists to the same kernel themselves; the
 results are bit-identical to torch's (tests/training/test_adam.py). Anything else goes
 through torch's own step, hooks and all. Measured (bench/RESULTS.md, log): LeNet on the digits 1.1-1.15x faster
 per step.
@@ -45,6 +45,9 @@ class _DirectFusedStep:
             or group["capturable"]
             or group["differentiable"]
             or isinstance(group["lr"], torch.Tensor)
+            # a GradScaler (mixed precision) hands over its scale and inf flag this way
+            or getattr(self, "grad_scale", None) is not None
+            or getattr(self, "found_inf", None) is not None
             or self._optimizer_step_pre_hooks
             or self._optimizer_step_post_hooks
             or _global_optimizer_pre_hooks

@@ -4,7 +4,7 @@ bfloat16 autocast runs the matrix products and convolutions in bfloat16 while we
 gradients and the optimizer stay in float32, and the saved model predicts in float32.
 On a CPU with bfloat16 instructions (`avx512_bf16`, `amx_bf16`) it trains convolutional
 networks faster: measured through `Workspace.fit` on this project's CPU (bench/RESULTS.md,
-log), 1D convolutions 1.3-1.8x. It is not the default, because the accuracy did not hold
+log), 1D convolutions 1.3-1.9x. It is not the default, because the accuracy did not hold
 everywhere: the same seeds lost 0.7-1.3 points on GunPoint and 5 on the solder joints,
 and LeNet fell below 98 % on the digits.
 
@@ -12,7 +12,7 @@ A Conv2D network trains on the CPU in channels_last (NHWC) memory, in either for
 weights while it trains, and its training and validation images from the start (the layout
 oneDNN's convolutions want, so no batch is converted). Measured through `Workspace.fit`
 (bench/RESULTS.md, log), float32: LeNet on the digits 1.15x faster, the Smiley CNN on
-smileys 1.2-1.4x and on 3x64x64 solder joints 1.3x. On CUDA the layout stays as it is
+smileys 1.2-1.3x and on 3x64x64 solder joints 1.3-1.7x. On CUDA the layout stays as it is
 (not measured here).
 """
 
