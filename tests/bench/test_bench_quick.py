@@ -272,6 +272,9 @@ def test_percentile_interpolates_like_numpy():
 
 def test_cli_refuses_an_unknown_suite(capsys):
     assert main(["bench", "--suite", "nope"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: Invalid value for '--suite': 'nope' is not one of")
+    assert "Value error" not in err and "\n" not in err
     assert main(["bench", "--help"]) == 0
     assert "--quick" in capsys.readouterr().out
 
