@@ -166,14 +166,9 @@ def markdown_table(columns: list[str], rows: list[list[str]], align: str) -> str
     return "\n".join(lines)
 
 
-def targets_block(targets: list[str], issue: int = 5, *, quick: bool = False) -> list[str]:
+def targets_block(targets: list[str], issue: int = 5) -> list[str]:
     """A section's closing lines: each target of the issue, met or missed."""
-    head = f"**Targets (issue {issue}):**"
-    if quick:
-        head += (
-            " (quick mode: tiny sizes and few epochs, so these verdicts only show the suite works)"
-        )
-    return [head, "", *(f"- {t}" for t in targets), ""]
+    return [f"**Targets (issue {issue}):**", "", *(f"- {t}" for t in targets), ""]
 
 
 def console_table(columns: list[str], rows: list[list[str]], align: str) -> str:

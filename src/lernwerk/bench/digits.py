@@ -208,7 +208,7 @@ def section(record: dict[str, Any]) -> str:
         "",
         markdown_table(COLUMNS, [_cells(r) for r in record["results"]], "llrrrl"),
         "",
-        *targets_block(targets(record), quick=record.get("quick", False)),
+        *targets_block(targets(record)),
     ]
     return "\n".join(lines)
 

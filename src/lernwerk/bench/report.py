@@ -49,8 +49,14 @@ def existing_log(text: str) -> str | None:
 def render_section(record: dict[str, Any], module: Any) -> str:
     """One suite's section with its markers: a line on the run, then the suite's tables."""
     facts = record["machine"]
+    quick = (
+        ", **quick mode** (tiny sizes and few epochs: its figures and target verdicts only "
+        "show that the suite works)"
+        if record["quick"]
+        else ""
+    )
     run_line = (
-        f"- **Run:** {record['started_at']} (UTC){', **quick mode**' if record['quick'] else ''}; "
+        f"- **Run:** {record['started_at']} (UTC){quick}; "
         f"whole suite {record['total_seconds']} s; 1-min load average at the start "
         f"**{facts.get('load_average_1min')}** on {facts['usable_cores']} cores (each row's "
         f"note says the load it started under); `{record['command']}`."

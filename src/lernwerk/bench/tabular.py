@@ -794,7 +794,7 @@ def section(record: dict[str, Any]) -> str:
             markdown_table(ds),
             "",
         ]
-    lines += targets_block(targets(record), quick=record.get("quick", False))
+    lines += targets_block(targets(record))
     return "\n".join(lines)
 
 

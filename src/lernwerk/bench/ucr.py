@@ -132,7 +132,7 @@ def section(record: dict[str, Any]) -> str:
         "",
         markdown_table(COLUMNS, [_cells(r) for r in record["results"]], "lllrrrl"),
         "",
-        *targets_block(targets(record), issue=6, quick=record.get("quick", False)),
+        *targets_block(targets(record), issue=6),
     ]
     return "\n".join(lines)
 
