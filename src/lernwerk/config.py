@@ -282,6 +282,15 @@ class TrainConfig(_Spec):
         "weights in float32): faster convolutions on a CPU with bfloat16 instructions, "
         "at some cost in accuracy (docs/guide.md)",
     )
+    threads: int | None = Field(
+        None,
+        ge=1,
+        le=1024,
+        description="intra-op CPU threads; when omitted, 1 for a small step, else the cores "
+        "idle when the run starts (a resume keeps the count its run started with). "
+        "A number makes a convolution network's result repeat to the last digit on a busy "
+        "machine too",
+    )
     val_split: float = Field(0.2, ge=0, lt=1, description="fraction of the data for validation")
     test_split: float = Field(0.2, ge=0, lt=1, description="fraction held out for the final test")
     split_seed: int = Field(0, ge=0, le=2**31 - 1, description="seeds the train/val/test split")

@@ -59,6 +59,10 @@ def test_train_twice_with_seed_gives_same_metrics(
         ),
         (["train", "-d", XOR, "-m", "mlp", "--lr", "-0.1"], "lr: Input should be greater than 0"),
         (["train", "-d", XOR, "-m", "mlp", "--optimizer", "adamx"], "optimizer"),
+        (
+            ["train", "-d", XOR, "-m", "mlp", "--threads", "0"],
+            "threads: Input should be greater than or equal to 1",
+        ),
         (["train", "-d", "digits", "-m", "smiley-cnn"], "layer 4 (MaxPooling2D)"),
         (["train", "-d", "xor:noise=3", "-m", "mlp"], "noise"),
         (["train", "--bogus"], "--bogus"),

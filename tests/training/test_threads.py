@@ -1,7 +1,9 @@
 """The trainer's thread count: 1 for small steps, else the cores that are idle now."""
 
 import pytest
+import torch
 
+import lernwerk
 from lernwerk.config import ModelSpec
 from lernwerk.models import build_network
 from lernwerk.training import threads
@@ -62,3 +64,43 @@ def test_large_steps_take_the_idle_cores(monkeypatch) -> None:
     for idle, expected in ((2.0, 2), (0.3, 1)):
         monkeypatch.setattr(threads, "idle_cores", lambda window_s=0.1, idle=idle: idle)
         assert intra_op_threads(cnn, 64, available=2) == expected
+
+
+class ThreadsSeen(lernwerk.Listener):
+    """The intra-op threads torch has while each epoch of a run ends."""
+
+    def __init__(self) -> None:
+        self.seen: list[int] = []
+
+    def on_epoch_end(self, event) -> None:
+        self.seen.append(torch.get_num_threads())
+
+
+# LeNet on the 8x8 digits at batch 64: ~99 MFLOP a step, above the one-thread size
+LENET = {"seed": 1, "batch_size": 64, "early_stopping": 0}
+
+
+@pytest.mark.parametrize("count", [1, 2])
+def test_a_thread_count_in_the_config_is_the_count(tmp_path, monkeypatch, count) -> None:
+    monkeypatch.setattr(threads, "idle_cores", lambda window_s=0.1: pytest.fail("probed"))
+    before = torch.get_num_threads()
+    seen = ThreadsSeen()
+    ws = lernwerk.Workspace(tmp_path / "ws")
+    run = ws.fit("digits", "lenet", epochs=2, threads=count, listeners=[seen], **LENET)
+    assert run.config["train"]["threads"] == count
+    assert seen.seen == [count, count]
+    assert torch.get_num_threads() == before  # given back after the run
+
+
+def test_a_resume_keeps_the_thread_count_its_run_started_with(tmp_path, monkeypatch) -> None:
+    ws = lernwerk.Workspace(tmp_path / "ws")
+    monkeypatch.setattr(threads, "idle_cores", lambda window_s=0.1: 2.0)  # a quiet machine
+    first = ThreadsSeen()
+    run = ws.fit("digits", "lenet", epochs=1, listeners=[first], **LENET)
+    assert run.config["train"]["threads"] is None and first.seen == [
+        min(2, torch.get_num_threads())
+    ]
+    monkeypatch.setattr(threads, "idle_cores", lambda window_s=0.1: 0.0)  # now a busy one
+    later = ThreadsSeen()
+    ws.resume(run.id, epochs=2, listeners=[later])
+    assert later.seen == first.seen

@@ -303,6 +303,12 @@ def train(
         "--precision",
         help="float32 (default) or bfloat16: faster convolutions, at some cost in accuracy.",
     ),
+    threads: int | None = typer.Option(
+        None,
+        "--threads",
+        help="CPU threads for training (default: 1 for small steps, else the idle cores); "
+        "a number makes runs repeat to the last digit on a busy machine.",
+    ),
     val_split: float | None = typer.Option(None, "--val-split"),
     test_split: float | None = typer.Option(None, "--test-split"),
     early_stopping: int | None = typer.Option(
@@ -343,6 +349,7 @@ def train(
         "seed": seed,
         "device": device,
         "precision": precision,
+        "threads": threads,
         "val_split": val_split,
         "test_split": test_split,
         "early_stopping": early_stopping,

@@ -27,6 +27,7 @@ class TrainerState:
     best_metric: float | None = None
     best_epoch: int | None = None
     elapsed_s: float = 0.0
+    threads: int | None = None  # the intra-op threads it trains on; a resume keeps them
 
     def state_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -87,8 +87,8 @@ class StopSignal:
 
 def fingerprint(spec: dict, config: TrainConfig) -> str:
     """A hash of what must not change between a checkpoint and its resume."""
-    # the epoch budget, the device and the number format may change on resume
-    skip = ("epochs", "device", "precision")
+    # the epoch budget, the device, the number format and the threads may change on resume
+    skip = ("epochs", "device", "precision", "threads")
     fixed = {k: v for k, v in config.to_dict().items() if k not in skip}
     if not config.augment.enabled:
         fixed.pop("augment", None)  # checkpoints from before augmentation existed still fit
@@ -208,7 +208,12 @@ class Trainer:
         total_steps = steps * (cfg.epochs or 1)
         started = time.monotonic() - self.state.elapsed_s
         threads = torch.get_num_threads()
-        torch.set_num_threads(intra_op_threads(self.model, bs, threads))
+        # the count a run started with stays: a convolution's sums over a batch split across
+        # threads, so another count gives other last digits
+        self.state.threads = (
+            cfg.threads or self.state.threads or intra_op_threads(self.model, bs, threads)
+        )
+        torch.set_num_threads(self.state.threads)
         nhwc = uses_channels_last(self.model, self.device)
         layout = channels_last(self.model, self.optimizer) if nhwc else nullcontext()
         try:
