@@ -273,3 +273,29 @@ def test_last_softmax_is_folded_but_a_hidden_one_is_not() -> None:
     hidden = forward(network.layers[0], torch.randn(5, 2))
     torch.testing.assert_close(hidden.sum(dim=1), torch.ones(5))  # the hidden softmax is applied
     assert isinstance(network.layers[1], nn.Linear)  # the last one is left to the task
+
+
+def test_hooks_fire_although_forward_calls_its_parts_directly() -> None:
+    # forward skips Module.__call__ while no hook is registered; a hook brings it back
+    net = build_network(load_preset("lenet"), (1, 8, 8), 10)
+    x = torch.randn(3, 1, 8, 8)
+    plain = net(x)
+    seen: list[str] = []
+    conv = net.layers[0][0]
+    handle = conv.register_forward_hook(lambda m, i, o: seen.append("forward"))
+    hooked = net(x)
+    handle.remove()
+    assert seen == ["forward"] and torch.equal(plain, hooked)
+    glob = torch.nn.modules.module.register_module_forward_hook(
+        lambda m, i, o: seen.append(type(m).__name__)
+    )
+    try:
+        net(x)
+    finally:
+        glob.remove()
+    assert seen[1:] == [
+        "Conv2d", "ReLU", "MaxPool2d", "Conv2d", "ReLU", "MaxPool2d", "_Flatten",
+        "Linear", "ReLU", "Linear", "ReLU", "Linear", "Network",
+    ]  # fmt: skip
+    net(x)
+    assert len(seen) == 14  # removed: direct again

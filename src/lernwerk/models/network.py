@@ -100,16 +100,51 @@ class Network(nn.Module):
         return self.layer_table[-1][2].out_shape
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        # A layer with its activation (an nn.Sequential of the two) is called part by part:
-        # each module call costs a few microseconds of Python, which a small MLP at batch
-        # 32 feels (bench/RESULTS.md, engine overhead).
-        for layer in self.layers:
-            if type(layer) is nn.Sequential:
-                for part in layer:
-                    x = part(x)
-            else:
-                x = layer(x)
+        # Each module call costs a few microseconds of Python (hook checks, two frames),
+        # which a small network at a small batch feels (bench/RESULTS.md, log). With no
+        # hook anywhere, no tracing and nothing compiled, the parts' `forward`s are called
+        # directly: what `Module.__call__` does then as well, without its frames.
+        parts = self._parts()
+        if _hookless(parts):
+            for part in parts:
+                x = part.forward(x)
+        else:
+            for part in parts:
+                x = part(x)
         return x
+
+    def _parts(self) -> list[nn.Module]:
+        """The modules `forward` runs in order: a layer with its activation (an
+        nn.Sequential of the two) counts as its parts."""
+        parts = self.__dict__.get("_parts_cache")
+        if parts is None:
+            parts = []
+            for layer in self.layers:
+                parts.extend(layer if type(layer) is nn.Sequential else [layer])
+            self.__dict__["_parts_cache"] = parts
+        return parts
+
+
+def _hookless(parts: list[nn.Module]) -> bool:
+    """Whether calling these modules' `forward` directly does all that calling them would."""
+    from torch.nn.modules import module as m
+
+    if (
+        m._global_forward_hooks
+        or m._global_forward_pre_hooks
+        or m._global_backward_hooks
+        or m._global_backward_pre_hooks
+        or torch._C._get_tracing_state()
+    ):
+        return False
+    return not any(
+        p._forward_hooks
+        or p._forward_pre_hooks
+        or p._backward_hooks
+        or p._backward_pre_hooks
+        or p._compiled_call_impl is not None
+        for p in parts
+    )
 
 
 def build_network(
