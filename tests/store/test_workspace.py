@@ -376,3 +376,35 @@ def test_a_version_1_workspace_is_migrated_and_keeps_its_datasets(tmp_path: Path
     con = sqlite3.connect(root / "lernwerk.db")
     assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     con.close()
+
+
+def test_a_thread_keeps_its_connection_and_a_failed_write_leaves_nothing(
+    store: WorkspaceStore,
+) -> None:
+    run = make_run(store)
+    with store._connect() as first, store._connect() as second:
+        assert first is second
+    with pytest.raises(RuntimeError, match="half-way"), store._connect(write=True) as con:
+        con.execute("UPDATE runs SET epoch = 7 WHERE id = ?", (run.id,))
+        raise RuntimeError("half-way")
+    assert store.get_run(run.id).epoch == 0  # rolled back
+    store.update_run(run.id, epoch=3)  # and the connection still writes
+    assert store.get_run(run.id).epoch == 3
+    other: list[object] = []
+    worker = threading.Thread(target=lambda: other.append(store._connection()))
+    worker.start()
+    worker.join()
+    assert other and other[0] is not store._connection()  # sqlite3: one per thread
+
+
+def test_a_kept_connection_sees_what_another_process_writes(store: WorkspaceStore) -> None:
+    run = make_run(store)
+    assert store.get_run(run.id).epoch == 0  # this thread's connection is open now
+    child = run_child(
+        "store = WorkspaceStore(sys.argv[1]); store.update_run(sys.argv[2], epoch=5)",
+        str(store.root),
+        run.id,
+    )
+    _, err = child.communicate(timeout=60)
+    assert child.returncode == 0, err
+    assert store.get_run(run.id).epoch == 5

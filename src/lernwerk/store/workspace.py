@@ -18,6 +18,7 @@ import secrets
 import shutil
 import socket
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -208,6 +209,7 @@ class WorkspaceStore:
     def __init__(self, root: Path | str | None = None) -> None:
         self.root = Path(root if root is not None else default_workspace_path()).absolute()
         self.db_path = self.root / "lernwerk.db"
+        self._local = threading.local()  # a connection per thread (sqlite3's rule)
         for sub in ("runs", "datasets"):
             (self.root / sub).mkdir(parents=True, exist_ok=True)
         self._migrate()
@@ -217,27 +219,52 @@ class WorkspaceStore:
 
     # -- database ------------------------------------------------------------------
 
+    def _connection(self) -> sqlite3.Connection:
+        """This thread's connection, opened on its first use (~0.3 ms: a fit makes ~40
+        calls). Not carried into a child process: SQLite forbids that."""
+        local = self._local
+        if getattr(local, "pid", None) != os.getpid():
+            con = sqlite3.connect(self.db_path, timeout=30, isolation_level=None)
+            try:
+                con.row_factory = sqlite3.Row
+                con.execute("PRAGMA busy_timeout = 30000")
+                con.execute("PRAGMA foreign_keys = ON")
+                con.execute("PRAGMA synchronous = NORMAL")  # safe in WAL; fsyncs at checkpoints
+            except BaseException:
+                con.close()
+                raise
+            local.con, local.pid = con, os.getpid()
+        return local.con
+
+    def _forget_connection(self) -> None:
+        con, self._local.con, self._local.pid = getattr(self._local, "con", None), None, None
+        if con is not None:
+            con.close()
+
     @contextmanager
     def _connect(self, write: bool = False) -> Iterator[sqlite3.Connection]:
-        con = sqlite3.connect(self.db_path, timeout=30, isolation_level=None)
+        con = self._connection()
+        if not write:
+            yield con
+            return
+        if con.in_transaction:  # a write inside a write of this thread: one transaction
+            yield con
+            return
+        con.execute("BEGIN IMMEDIATE")
         try:
-            con.row_factory = sqlite3.Row
-            con.execute("PRAGMA busy_timeout = 30000")
-            con.execute("PRAGMA foreign_keys = ON")
-            con.execute("PRAGMA synchronous = NORMAL")  # safe in WAL mode; fsyncs at checkpoints
-            if not write:
-                yield con
-                return
-            con.execute("BEGIN IMMEDIATE")
+            yield con
+        except BaseException:
             try:
-                yield con
-            except BaseException:
                 if con.in_transaction:
                     con.execute("ROLLBACK")
-                raise
+            except sqlite3.Error:
+                self._forget_connection()  # a fresh one next time
+            raise
+        try:
             con.execute("COMMIT")
-        finally:
-            con.close()
+        except BaseException:
+            self._forget_connection()  # its transaction dies with it
+            raise
 
     def _migrate(self) -> None:
         # Processes that open a fresh workspace at once race to switch it to WAL and to
