@@ -63,7 +63,16 @@ def read_spec_file(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise NotFound(f"file not found: {path}", where=str(path))
-    text = path.read_text(encoding="utf-8-sig")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SpecError(
+            f"{path}: expected UTF-8 text; received byte 0x{exc.object[exc.start]:02x} at "
+            f"offset {exc.start}; save the file as UTF-8",
+            where=str(path),
+        ) from None
+    except OSError as exc:
+        raise SpecError(f"{path}: cannot read: {exc.strerror}", where=str(path)) from None
     try:
         if path.suffix.lower() == ".json":
             data = json.loads(text)

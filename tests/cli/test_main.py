@@ -225,3 +225,67 @@ def test_ctrl_c_stops_the_run_and_exits_130(capsys: pytest.CaptureFixture[str], 
     row = json.loads(run_cli(capsys, ws, "runs", "list", "--json")[1])[0]
     assert row["status"] == "stopped"
     assert (ws / "runs" / row["id"] / "model.safetensors").is_file()
+
+
+def _assert_one_line(code: int, err: str, message: str) -> None:
+    assert code == 2, err
+    assert message in err
+    assert err.count("\n") == 1 and err.startswith("error: ") and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("content", "args", "message"),
+    [
+        (b"dataset: xor\nmodel: mlp\ntrain: [1, 2]\n", ["train", "--config"], "train: expected a mapping"),
+        (b"dataset: xor\nmodel: mlp\ntrain: 5\n", ["train", "--config"], "received: int"),
+        (b"\xff\xfe\x00garbage", ["train", "--config"], "expected UTF-8 text; received byte 0xff"),
+        (b"\xff\xfe\x00garbage", ["train", "-d", XOR, "-m"], "expected UTF-8 text"),
+        (b"\xff\xfe\x00garbage", ["models", "summary", "--input-shape", "2"], "expected UTF-8"),
+    ],
+)  # fmt: skip
+def test_a_bad_file_is_one_line(
+    capsys: pytest.CaptureFixture[str], ws: Path, tmp_path: Path, content, args, message
+) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_bytes(content)
+    args = (
+        [*args, str(path)] if args[-1] in ("--config", "-m") else [*args[:2], str(path), *args[2:]]
+    )
+    _assert_one_line(*run_cli(capsys, ws, *args)[::2], message)
+
+
+def test_paths_that_cannot_be_written_are_one_line(
+    capsys: pytest.CaptureFixture[str], ws: Path, tmp_path: Path
+) -> None:
+    a_file = tmp_path / "a-file"
+    a_file.write_text("x")
+    for args, message in [
+        (["datasets", "export", "xor", str(a_file)], f"{a_file}: "),
+        (["datasets", "export", "xor", str(a_file / "below")], "Not a directory"),
+        (["datasets", "preview", "digits", "--out", str(a_file / "x.png")], f"{a_file}: "),
+    ]:
+        _assert_one_line(*run_cli(capsys, ws, *args)[::2], message)
+
+
+def test_a_workspace_that_is_a_file_or_not_a_database_is_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    a_file = tmp_path / "a-file"
+    a_file.write_text("x")
+    _assert_one_line(*run_cli(capsys, a_file, "runs", "list")[::2], "is not a directory")
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "lernwerk.db").write_text("garbage, not SQLite")
+    _assert_one_line(*run_cli(capsys, broken, "runs", "list")[::2], "not a readable lernwerk")
+
+
+def test_a_network_too_large_for_memory_is_refused_before_it_is_built(
+    capsys: pytest.CaptureFixture[str], ws: Path, tmp_path: Path
+) -> None:
+    huge = tmp_path / "huge.yaml"
+    huge.write_text("layers:\n  - Flatten\n  - Dense: {units: 2000000000}\n")
+    _assert_one_line(
+        *run_cli(capsys, ws, "train", "-d", XOR, "-m", str(huge))[::2], "layer 2 (Dense)"
+    )
+    summary = ["models", "summary", "smiley-cnn", "--input-shape", "1,100000,100000"]
+    _assert_one_line(*run_cli(capsys, ws, *summary)[::2], "parameters; training takes 16 bytes")

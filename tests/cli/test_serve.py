@@ -25,3 +25,19 @@ def test_serve_is_a_command(tmp_path: Path) -> None:
     assert result.exit_code == 0
     for option in ("--workspace", "--host", "--port", "--token", "--open", "--demo"):
         assert option in result.output
+
+
+def test_a_port_in_use_is_one_line_before_anything_starts(tmp_path: Path, capsys) -> None:
+    import socket
+
+    from lernwerk.cli import main
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code = main(["serve", "--workspace", str(tmp_path / "ws"), "--port", str(port)])
+    captured = capsys.readouterr()
+    assert code == 2 and captured.out == ""
+    assert captured.err == f"error: port {port} on 127.0.0.1 is in use; give another with --port\n"
+    assert not (tmp_path / "ws").exists()  # nothing was stored

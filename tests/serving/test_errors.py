@@ -127,6 +127,21 @@ def test_a_model_that_does_not_fit(client: httpx.Client, dataset: str) -> None:
     assert [j for j in client.get("/api/runs").json() if j.get("dataset") == dataset] == []
 
 
+def test_a_model_too_large_or_an_empty_input_is_a_422(client: httpx.Client, dataset: str) -> None:
+    # no weight is allocated: the server answers at once and keeps serving
+    r = client.post(
+        "/api/models/summary", json={"spec": "smiley-cnn", "input_shape": [1, 100000, 100000]}
+    )
+    body = assert_error(r, 422, "SpecError")
+    assert body["layer"] == 7 and "parameters" in body["message"]
+    huge = {"layers": ["Flatten", {"Dense": {"units": 2_000_000_000}}]}
+    r = client.post("/api/runs", json={"dataset": dataset, "model": huge})
+    assert assert_error(r, 422, "SpecError")["layer"] == 2
+    r = client.post("/api/models/summary", json={"spec": "smiley-cnn", "input_shape": [0, 28, 28]})
+    assert assert_error(r, 422, "SpecError")["where"] == "input_shape"
+    assert client.get("/api/health").status_code == 200
+
+
 def test_bad_training_settings_are_no_job(client: httpx.Client, dataset: str) -> None:
     for train, where in (
         ({"epochs": 0}, "epochs"),

@@ -375,6 +375,12 @@ def train(
         else:
             TrainConfig.from_dict(flags)  # name the bad flag before merging with a file
             base: dict[str, Any] = read_spec_file(config) if config else {}
+            if not isinstance(base.get("train", {}), dict):
+                raise SpecError(
+                    f"{config}: train: expected a mapping of settings such as 'epochs: 20'; "
+                    f"received: {type(base['train']).__name__}",
+                    where="train",
+                )
             run_config = RunConfig.from_dict(
                 {
                     **base,
@@ -597,6 +603,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         return EXIT_INTERRUPTED
+    except OSError as exc:  # a path the user gave that cannot be written or read
+        where = f"{exc.filename}: " if exc.filename else ""
+        sys.stderr.write(f"error: {where}{exc.strerror or exc}\n")
+        return EXIT_USAGE
     except Exception as exc:
         # Typer's (click's) usage errors: a bad option, a missing argument
         if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import secrets
+import socket
 import threading
 import webbrowser
 from pathlib import Path
@@ -11,6 +13,7 @@ import typer
 
 from lernwerk import api
 from lernwerk.cli.main import _state, app, err
+from lernwerk.errors import SpecError
 
 # The built-in datasets `--demo` stores in the workspace, for the page to start from.
 DEMO_DATASETS = ("smileys", "digits", "xor", "solder", "process")
@@ -59,6 +62,7 @@ def serve(
     from lernwerk.serving import Settings, create_app
     from lernwerk.serving.settings import LOCAL_HOSTS
 
+    _check_port_free(host, port)
     ws = api.Workspace(workspace or _state["workspace"])
     local = host in LOCAL_HOSTS
     generated = not local and not token
@@ -88,3 +92,20 @@ def serve(
         timeout_graceful_shutdown=5,
     )
     uvicorn.Server(config).run()
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Refuse, in one line, an address that is taken, before anything is printed or stored
+    (uvicorn would log several lines and exit 3). A bind races with other programs, so
+    uvicorn still has the last word."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                message = f"port {port} on {host} is in use; give another with --port"
+            else:
+                message = f"{host}:{port} cannot be used ({exc.strerror}); check --host and --port"
+            raise SpecError(message, where="port") from None

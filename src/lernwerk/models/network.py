@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import torch
@@ -147,6 +148,34 @@ def _hookless(parts: list[nn.Module]) -> bool:
     )
 
 
+BYTES_PER_TRAINED_PARAMETER = 16  # float32 weight, gradient and Adam's two moments
+
+
+def _memory_bytes() -> int:
+    """This machine's physical memory (16 GiB where the system does not say)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return 16 * 2**30
+
+
+def _check_size(built: list[tuple[str, str, Built]]) -> None:
+    """Refuse a network whose weights could not be trained in this machine's memory,
+    naming the layer that tips it over, before a weight is allocated."""
+    limit = _memory_bytes() // BYTES_PER_TRAINED_PARAMETER
+    total = 0
+    for index, type_name, b in built:
+        total += sum(p.numel() for p in b.module.parameters())
+        if total > limit:
+            raise SpecError(
+                f"layer {index} ({type_name}) brings the network to {total:,} parameters; "
+                f"training takes {BYTES_PER_TRAINED_PARAMETER} bytes each, more than this "
+                f"machine's {_memory_bytes() / 2**30:.0f} GiB of memory: use fewer units or "
+                "filters, or pool the input smaller before Flatten",
+                where=f"layer {index}",
+            )
+
+
 def build_network(
     spec: ModelSpec, input_shape: Shape | None = None, num_outputs: int | None = None
 ) -> Network:
@@ -166,7 +195,15 @@ def build_network(
         input_shape = tuple(spec.input.shape)
     if input_shape is None:
         raise SpecError(f"model '{spec.name}': no input shape; give a dataset or an input shape")
+    if any(int(d) < 1 for d in input_shape):
+        raise SpecError(
+            f"every size must be at least 1; received {fmt_shape(tuple(input_shape))}",
+            where="input_shape",
+        )
     context: dict[str, str] = {}
+    with torch.device("meta"):  # shapes and sizes first, without allocating a weight
+        sized = build_layers(spec.layers, tuple(input_shape), num_outputs)
+    _check_size(sized)
     built = build_layers(spec.layers, tuple(input_shape), num_outputs, context=context)
     return Network(
         spec, tuple(input_shape), num_outputs, built, context.get("output_activation", "linear")

@@ -210,9 +210,30 @@ class WorkspaceStore:
         self.root = Path(root if root is not None else default_workspace_path()).absolute()
         self.db_path = self.root / "lernwerk.db"
         self._local = threading.local()  # a connection per thread (sqlite3's rule)
-        for sub in ("runs", "datasets"):
-            (self.root / sub).mkdir(parents=True, exist_ok=True)
-        self._migrate()
+        try:
+            for sub in ("runs", "datasets"):
+                (self.root / sub).mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError):
+            raise SpecError(
+                f"workspace {self.root} is not a directory; give a directory (it is created "
+                "when missing)",
+                where="workspace",
+            ) from None
+        except PermissionError:
+            raise SpecError(
+                f"workspace {self.root}: permission denied; give a directory you may write",
+                where="workspace",
+            ) from None
+        try:
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.OperationalError) and _is_busy(exc):
+                raise
+            raise SpecError(
+                f"{self.db_path} is not a readable lernwerk database ({exc}); move it away "
+                "to start the workspace afresh",
+                where="workspace",
+            ) from None
 
     def __repr__(self) -> str:
         return f"WorkspaceStore({str(self.root)!r})"
