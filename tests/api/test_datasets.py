@@ -90,6 +90,25 @@ def test_classes_are_added_renamed_and_deleted_with_their_samples(ws) -> None:
         ws.rename_class("drawn", "c", "alpha")
 
 
+def test_class_names_that_differ_only_in_case_are_refused_as_export_would(ws, tmp_path) -> None:
+    ws.save_dataset(drawings(4, ("smile", "sad")))
+    with pytest.raises(Conflict, match="differs from the class 'smile' only in case"):
+        ws.add_class("drawn", "SMILE")
+    with pytest.raises(Conflict, match="only in case"):
+        ws.rename_class("drawn", "sad", "Smile")
+    ws.rename_class("drawn", "sad", "Sad")  # its own name in other case: fine
+    with pytest.raises(DataError, match="distinct, also in case"):
+        ws.create_empty_dataset("canvas", classes=["a", "A"])
+    assert ws.export_dataset("drawn", tmp_path / "out")  # what is allowed can be exported
+
+
+def test_generator_params_in_the_reference_and_on_their_own_merge(ws) -> None:
+    ds = ws.create_dataset("few", "smileys:per_class=5", seed=2)
+    assert len(ds) == 20 and ds.source["params"]["seed"] == 2
+    with pytest.raises(SpecError, match="'per_class' is given in 'smileys:per_class=5' and again"):
+        ws.create_dataset("twice", "smileys:per_class=5", per_class=6)
+
+
 def test_an_empty_image_dataset_takes_drawings_and_trains_once_it_has_them(ws) -> None:
     ws.create_empty_dataset("canvas", classes=["smile", "sad"], image_size=8, channels=1)
     assert ws.dataset_info("canvas")["num_samples"] == 0

@@ -299,3 +299,11 @@ def test_hooks_fire_although_forward_calls_its_parts_directly() -> None:
     ]  # fmt: skip
     net(x)
     assert len(seen) == 14  # removed: direct again
+
+
+def test_every_preset_passes_the_check_without_data() -> None:
+    from lernwerk.models import preset_names
+    from lernwerk.models.network import check_layers
+
+    for name in preset_names():
+        check_layers(load_preset(name).layers)

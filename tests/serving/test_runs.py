@@ -140,6 +140,14 @@ def test_a_saved_model_trains_by_name(client: httpx.Client, images: str) -> None
     r = client.post("/api/models", json={"name": "tiny", "spec": spec})
     assert r.status_code == 201 and r.json()["spec"]["name"] == "tiny"
     assert client.post("/api/models", json={"name": "mlp", "spec": spec}).status_code == 409
+    # a spec that could never be built is refused, not saved (the layer named)
+    for bad, where in (
+        ({"layers": [{"Nope": {}}]}, "layer 1"),
+        ({"layers": [{"Residual": {"layers": [{"Conv1D": {"filterz": 3}}]}}]}, "layer 1.1"),
+    ):
+        r = client.post("/api/models", json={"name": "broken", "spec": bad})
+        assert r.status_code == 422 and r.json()["where"] == where, r.text
+    assert "broken" not in {m["name"] for m in client.get("/api/models").json()}
     models = {(m["name"], m["source"]) for m in client.get("/api/models").json()}
     assert ("tiny", "workspace") in models and ("smiley-cnn", "preset") in models
     summary = client.post("/api/models/summary", json={"spec": "tiny", "dataset": images}).json()

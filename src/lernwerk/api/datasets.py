@@ -17,7 +17,7 @@ from lernwerk.api.batching import GroupCommit
 from lernwerk.data import Dataset, Splits, editing, list_builtins, load_dataset_ref
 from lernwerk.data.builtin import BUILTINS, parse_dataset_ref
 from lernwerk.data.packing import pack, unpack
-from lernwerk.errors import Conflict, DataError, LernwerkError, NotFound
+from lernwerk.errors import Conflict, DataError, LernwerkError, NotFound, SpecError
 from lernwerk.store import DatasetRecord, WorkspaceStore, load_tensors, save_tensors
 
 if TYPE_CHECKING:
@@ -31,10 +31,23 @@ def _now() -> str:
 
 
 def _with_params(ref: str, params: dict[str, Any]) -> str:
-    """'tabular' + {rows: 500} -> 'tabular:rows=500'."""
+    """'tabular' + {rows: 500} -> 'tabular:rows=500'; 'process:length=300' + {per_class:
+    20} -> 'process:length=300,per_class=20'.
+
+    Raises:
+        SpecError: a parameter is given in the reference and again on its own.
+    """
     if not params:
         return ref
-    return ref + ":" + ",".join(f"{k}={v}" for k, v in params.items())
+    name, given = parse_dataset_ref(ref)
+    twice = sorted(set(given) & set(params))
+    if twice:
+        raise SpecError(
+            f"parameter {twice[0]!r} is given in {ref!r} and again on its own; give it once",
+            where=twice[0],
+        )
+    merged = {**given, **{k: str(v) for k, v in params.items()}}
+    return name + ":" + ",".join(f"{k}={v}" for k, v in merged.items())
 
 
 class DatasetMethods:
@@ -243,8 +256,11 @@ class DatasetMethods:
         self._check_new_name(name, replace)
         fmt = ImageFormat(size=image_size, channels=channels, resize=resize)  # type: ignore[arg-type]
         names = [editing.validate_class_name(c) for c in classes]
-        if len(set(names)) != len(names):
-            raise DataError("class names must be distinct", where="classes")
+        if len({n.casefold() for n in names}) != len(names):
+            raise DataError(
+                "class names must be distinct, also in case (a folder each on export)",
+                where="classes",
+            )
         ds = Dataset(
             name=name,
             kind="images",

@@ -24,6 +24,7 @@ from lernwerk.models import (
 )
 from lernwerk.models import list_presets as _list_presets
 from lernwerk.models import resolve_model as _resolve_model
+from lernwerk.models.network import check_layers
 from lernwerk.store import WorkspaceStore, atomic_write_bytes
 from lernwerk.training import make_task
 
@@ -95,6 +96,7 @@ class ModelMethods:
             raise Conflict(f"a model named '{name}' is already saved", where="name")
         parsed = spec if isinstance(spec, ModelSpec) else ModelSpec.from_dict(spec)
         parsed = parsed.model_copy(update={"name": name})
+        check_layers(parsed.layers)  # a spec that could never be built is not saved
         text = yaml.safe_dump(parsed.to_dict(), sort_keys=False, allow_unicode=True)
         atomic_write_bytes(self.store.model_file(name), text.encode("utf-8"))
         return parsed

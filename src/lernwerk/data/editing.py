@@ -20,8 +20,7 @@ def add_class(ds: Dataset, name: str) -> Dataset:
     """A new, empty class at the end of the class list."""
     _require_classes(ds)
     name = validate_class_name(name)
-    if name in ds.classes:
-        raise Conflict(f"class '{name}' already exists", where=f"dataset '{ds.name}'")
+    _check_new_class(ds, name, ds.classes)
     if len(ds.classes) >= MAX_CLASSES:
         raise DataError(
             f"a dataset may have at most {MAX_CLASSES} classes", where=f"dataset '{ds.name}'"
@@ -35,11 +34,24 @@ def rename_class(ds: Dataset, old: str, new: str) -> Dataset:
     new = validate_class_name(new)
     if new == old:
         return ds
-    if new in ds.classes:
-        raise Conflict(f"class '{new}' already exists", where=f"dataset '{ds.name}'")
+    _check_new_class(ds, new, [c for c in ds.classes if c != old])  # 'sad' -> 'Sad' is fine
     classes = list(ds.classes)
     classes[index] = new
     return replace(ds, classes=classes, sample_ids=ds.ids)
+
+
+def _check_new_class(ds: Dataset, name: str, others: list[str]) -> None:
+    """A class name beside `others`: neither the same nor the same but for case (two
+    folders that Windows and macOS hold as one, so the dataset could not be exported)."""
+    for other in others:
+        if other == name:
+            raise Conflict(f"class '{name}' already exists", where=f"dataset '{ds.name}'")
+        if other.casefold() == name.casefold():
+            raise Conflict(
+                f"class '{name}' differs from the class '{other}' only in case; they would "
+                "share one folder on Windows and macOS, choose another name",
+                where=f"dataset '{ds.name}'",
+            )
 
 
 def delete_class(ds: Dataset, name: str) -> Dataset:

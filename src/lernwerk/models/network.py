@@ -72,6 +72,36 @@ def build_layers(
     return built
 
 
+def check_layers(
+    layers: list[dict[str, Any]] | tuple[dict[str, Any], ...], prefix: str = ""
+) -> None:
+    """Check each layer's type and parameters, blocks' inner layers too, without an input
+    shape: what can be known of a spec before it meets data.
+
+    Raises:
+        SpecError: an unknown type or a bad parameter; the message names the layer.
+    """
+    for i, raw in enumerate(layers):
+        index = f"{prefix}.{i + 1}" if prefix else str(i + 1)
+        type_name = raw.get("type", "?")
+        layer_type = LAYERS.get(type_name)
+        if layer_type is None:
+            known = ", ".join(sorted(LAYERS))
+            raise SpecError(
+                f"layer {index}: unknown layer type '{type_name}'; expected one of: {known}",
+                where=f"layer {index}",
+            )
+        params = {k: v for k, v in raw.items() if k != "type"}
+        try:
+            validate_params(layer_type, params)
+        except LayerMisfit as exc:
+            raise SpecError(f"layer {index} ({type_name}): {exc}", where=f"layer {index}") from None
+        for key in ("layers", "shortcut"):
+            inner = params.get(key)
+            if isinstance(inner, list) and all(isinstance(x, dict) for x in inner):
+                check_layers(inner, index)
+
+
 class Network(nn.Module):
     """A sequential network built from a spec; it remembers the spec and its layer table.
 
