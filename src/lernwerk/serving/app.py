@@ -7,6 +7,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
@@ -18,7 +20,7 @@ from lernwerk.serving.jobs import JobManager
 from lernwerk.serving.middleware import BodyLimitMiddleware, TokenMiddleware
 from lernwerk.serving.responses import SafeJSONResponse
 from lernwerk.serving.routes import datasets, health, models, runs
-from lernwerk.serving.settings import Settings
+from lernwerk.serving.settings import STATIC_DIR, Settings
 
 log = logging.getLogger("lernwerk.serving")
 
@@ -27,6 +29,9 @@ _PLACEHOLDER = """<!doctype html>
 <body><h1>lernwerk</h1><p>The page is not installed; the API is at
 <a href="/docs">/docs</a>.</p></body></html>
 """
+# Swagger UI for /docs ships in the package (static/vendor/swagger-ui/VERSION says whence):
+# FastAPI's default loads it from a CDN, and the workbench works without a network
+SWAGGER_DIR = STATIC_DIR / "vendor" / "swagger-ui"
 _ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
 
@@ -59,6 +64,8 @@ def create_app(settings: Settings) -> FastAPI:
         description="The lernwerk workbench's JSON API (see docs/web-api.md).",
         lifespan=lifespan,
         default_response_class=SafeJSONResponse,
+        docs_url=None,  # served below, from the package instead of a CDN
+        redoc_url=None,  # ReDoc would load from a CDN too; /docs covers it
     )
     app.state.settings = settings
     app.state.workspace = workspace
@@ -67,6 +74,18 @@ def create_app(settings: Settings) -> FastAPI:
     install_error_handlers(app)
     for router in (health.router, datasets.router, models.router, runs.router):
         app.include_router(router, prefix="/api")
+
+    app.mount("/docs-assets", StaticFiles(directory=SWAGGER_DIR), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title="lernwerk API",
+            swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs-assets/swagger-ui.css",
+            swagger_favicon_url="/favicon.svg",
+        )
 
     @app.api_route("/api/{path:path}", methods=_ALL_METHODS, include_in_schema=False)
     async def unknown_api_path(path: str, request: Request) -> None:
