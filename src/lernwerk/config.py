@@ -41,7 +41,8 @@ def spec_error(exc: ValidationError, what: str) -> SpecError:
 
 
 class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # allow_inf_nan: a NaN learning rate is "not a finite number", not "greater than 10"
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     what_name: ClassVar[str] = "spec"  # how error messages name this kind of spec
 
     @classmethod

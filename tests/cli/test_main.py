@@ -289,3 +289,23 @@ def test_a_network_too_large_for_memory_is_refused_before_it_is_built(
     )
     summary = ["models", "summary", "smiley-cnn", "--input-shape", "1,100000,100000"]
     _assert_one_line(*run_cli(capsys, ws, *summary)[::2], "parameters; training takes 16 bytes")
+
+
+def test_runs_show_lists_what_makes_a_run_repeatable(
+    capsys: pytest.CaptureFixture[str], ws: Path
+) -> None:
+    code, out, _ = run_cli(capsys, ws, "train", "-d", XOR, "-m", "mlp", "--epochs", "1", "--json")
+    run_id = json.loads(out)["run_id"]
+    code, out, _ = run_cli(capsys, ws, "runs", "show", run_id)
+    assert code == 0
+    for setting in ("seed", "device", "precision", "threads"):
+        assert f"│ {setting} " in out
+    assert "│ auto " in out  # threads left to the trainer
+
+
+@pytest.mark.parametrize("value", ["nan", "inf"])
+def test_a_learning_rate_that_is_not_finite_is_named_so(
+    capsys: pytest.CaptureFixture[str], ws: Path, value: str
+) -> None:
+    args = ("train", "-d", XOR, "-m", "mlp", "--lr", value)
+    _assert_one_line(*run_cli(capsys, ws, *args)[::2], "lr: Input should be a finite number")

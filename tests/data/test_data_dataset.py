@@ -102,3 +102,13 @@ def test_split_uses_the_fixed_test_index():
     splits = data.split(val_fraction=0.2, seed=0)
     assert splits.test.tolist() == [8, 9]
     assert len(splits.val) == 2 and len(splits.train) == 6
+
+
+def test_repr_gives_the_facts_not_the_tensors() -> None:
+    from lernwerk.data.builtin import load_builtin
+
+    text = repr(load_builtin("xor"))
+    assert (
+        text
+        == "Dataset('xor', table, classification, 500 samples of 2, classes=['negative', 'positive'])"
+    )

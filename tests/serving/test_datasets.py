@@ -114,6 +114,12 @@ def test_import_a_zip_of_class_folders(client: httpx.Client) -> None:
     assert body["input_shape"] == [1, SIZE, SIZE] and body["report"]["imported"] == 8
     preview = client.get("/api/datasets/parts/preview.png", params={"augment": "1"})
     assert preview.status_code == 200 and preview.content.startswith(b"\x89PNG")
+    bad = client.get("/api/datasets/parts/preview.png", params={"augment": "{bad"})
+    assert bad.status_code == 422 and bad.json()["where"] == "augment"
+    r = client.post("/api/datasets/parts/classes", json={"name": "../x"})
+    assert r.status_code == 422 and r.json()["where"] == "name", r.text
+    r = client.post("/api/datasets/parts/classes", json={"name": "DARK"})
+    assert r.status_code == 409 and "only in case" in r.json()["message"]
     assert client.delete("/api/datasets/parts").status_code == 204
     assert client.get("/api/datasets/parts").status_code == 404
 

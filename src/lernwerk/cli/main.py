@@ -312,7 +312,10 @@ def train(
     val_split: float | None = typer.Option(None, "--val-split"),
     test_split: float | None = typer.Option(None, "--test-split"),
     early_stopping: int | None = typer.Option(
-        None, "--early-stopping", help="Patience in epochs; 0: off (default: on for sequences)."
+        None,
+        "--early-stopping",
+        help="Patience in epochs; 0: off (default: on for sequences, and 3 with 5 000+ "
+        "validation samples).",
     ),
     balanced: bool | None = typer.Option(
         None,
@@ -512,7 +515,16 @@ def runs_show(run: str = typer.Argument(...), as_json: bool = JsonOption) -> Non
     if as_json:
         _print_json(r.to_dict())
         return
-    out.print(_table([{"setting": k, "value": v} for k, v in r.row().items()], f"run {r.id}"))
+    train = r.config.get("train", {})
+    settings: dict[str, Any] = {}
+    for key, value in r.row().items():
+        settings[key] = value
+        if key == "batch_size":  # the rest of what makes the run repeatable
+            settings["seed"] = train.get("seed")
+            settings["device"] = r.record.device
+            settings["precision"] = train.get("precision", "float32")
+            settings["threads"] = train.get("threads") or "auto"
+    out.print(_table([{"setting": k, "value": v} for k, v in settings.items()], f"run {r.id}"))
     if r.record.error:
         err.print(f"[red]error:[/] {r.record.error}")
     history = r.workspace.store.epochs(r.id)

@@ -65,6 +65,14 @@ class Dataset:
     sample_ids: torch.Tensor | None = None
     _content_hash: str | None = field(default=None, init=False, repr=False)
 
+    def __repr__(self) -> str:  # the facts, not the tensors (a notebook prints this)
+        shape = "×".join(map(str, self.x.shape[1:]))
+        classes = f", classes={self.classes!r}" if self.classes else ""
+        return (
+            f"Dataset({self.name!r}, {self.kind}, {self.task}, {len(self.x)} samples of "
+            f"{shape}{classes})"
+        )
+
     def __post_init__(self) -> None:
         self._check_shapes()
         self._check_labels()

@@ -19,7 +19,7 @@ from lernwerk.errors import Conflict, DataError, NotFound
 def add_class(ds: Dataset, name: str) -> Dataset:
     """A new, empty class at the end of the class list."""
     _require_classes(ds)
-    name = validate_class_name(name)
+    name = validate_class_name(name, where="name")
     _check_new_class(ds, name, ds.classes)
     if len(ds.classes) >= MAX_CLASSES:
         raise DataError(
@@ -31,7 +31,7 @@ def add_class(ds: Dataset, name: str) -> Dataset:
 def rename_class(ds: Dataset, old: str, new: str) -> Dataset:
     """The same samples, the class `old` called `new`."""
     index = _class_index(ds, old)
-    new = validate_class_name(new)
+    new = validate_class_name(new, where="name")
     if new == old:
         return ds
     _check_new_class(ds, new, [c for c in ds.classes if c != old])  # 'sad' -> 'Sad' is fine

@@ -48,16 +48,16 @@ async def json_body(request: Request, model: type[BaseModel]) -> Any:
         raise RequestValidationError(errors) from None
 
 
-def parse_options(text: str | None) -> dict[str, Any]:
-    """The `options` form field of an import: a JSON object."""
+def parse_options(text: str | None, field: str = "options") -> dict[str, Any]:
+    """A field holding a JSON object (an import's `options`, a preview's `augment`)."""
     if not text:
         return {}
     try:
         options = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise request_error("options", f"not valid JSON: {exc.msg}") from None
+        raise request_error(field, f"not valid JSON: {exc.msg}") from None
     if not isinstance(options, dict):
-        raise request_error("options", "expected a JSON object")
+        raise request_error(field, "expected a JSON object")
     return options
 
 

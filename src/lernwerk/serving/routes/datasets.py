@@ -199,6 +199,6 @@ def preview_png(
     if augment in ("1", "true", "yes"):
         settings = dict(STANDARD_AUGMENT)
     elif augment not in (None, "", "0", "false", "no"):
-        settings = parse_options(augment)
+        settings = parse_options(augment, field="augment")
     png = ws.preview_dataset(name, augment=settings, per_class=per_class, seed=seed)
     return Response(png, media_type="image/png")
