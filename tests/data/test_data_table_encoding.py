@@ -59,7 +59,7 @@ def test_missing_values_name_rows_and_columns_and_impute_fills_them(tmp_path: Pa
     assert error.where == f"{path}:3"
     assert "2 rows with missing values: rows 3, 4" in error.message
     assert "'a' (1), 'b' (1), 'Farbe' (1)" in error.message
-    assert "impute='mean'" in error.message
+    assert "--impute mean" in error.message and "impute='mean'" in error.message
 
     data = read_table(path, impute="mean")
     assert data.x[1, 0] == pytest.approx((1 + 5 + 7 + 9) / 4)

@@ -349,8 +349,8 @@ def _gaps_error(gaps: dict[str, np.ndarray], rows: np.ndarray, source: str | Non
     count = int(any_gap.sum())
     return DataError(
         f"{count} row{'s' if count > 1 else ''} with missing values: "
-        f"{_rows(rows[any_gap])}; in columns {columns}; fill or delete them, or train "
-        f"with impute='mean' (or 'median', 'most_frequent')",
+        f"{_rows(rows[any_gap])}; in columns {columns}; fill or delete them, or import "
+        f"with impute mean, median or most_frequent (--impute mean; impute='mean' in Python)",
         _where(source, rows[any_gap][0]),
     )
 

@@ -125,7 +125,7 @@ def resolve_device(name: str) -> torch.device:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name == "cuda" and not torch.cuda.is_available():
         raise SpecError(
-            "device cuda: no CUDA device is available here; use --device cpu or auto",
+            "device cuda: no CUDA device is available here; use the device cpu or auto",
             where="device",
         )
     return torch.device(name)
