@@ -41,19 +41,10 @@ def build_layers(
     shape = input_shape
     for i, raw in enumerate(layers):
         index = f"{prefix}.{i + first}" if prefix else str(i + first)
-        type_name = raw.get("type", "?")
-        layer_type = LAYERS.get(type_name)
-        if layer_type is None:
-            known = ", ".join(sorted(LAYERS))
-            raise SpecError(
-                f"layer {index}: unknown layer type '{type_name}'; expected one of: {known}",
-                where=f"layer {index}",
-            )
-        params = {k: v for k, v in raw.items() if k != "type"}
+        type_name, layer_type, p = _typed_params(raw, index)
         is_last = last_is_output and i == len(layers) - 1
         ctx = BuildContext(num_outputs=num_outputs, is_last=is_last, index=index)
         try:
-            p = validate_params(layer_type, params)
             b = layer_type.build(p, shape, ctx)
         except LayerMisfit as exc:
             raise SpecError(f"layer {index} ({type_name}): {exc}", where=f"layer {index}") from None
@@ -83,23 +74,32 @@ def check_layers(
     """
     for i, raw in enumerate(layers):
         index = f"{prefix}.{i + 1}" if prefix else str(i + 1)
-        type_name = raw.get("type", "?")
-        layer_type = LAYERS.get(type_name)
-        if layer_type is None:
-            known = ", ".join(sorted(LAYERS))
-            raise SpecError(
-                f"layer {index}: unknown layer type '{type_name}'; expected one of: {known}",
-                where=f"layer {index}",
-            )
-        params = {k: v for k, v in raw.items() if k != "type"}
-        try:
-            validate_params(layer_type, params)
-        except LayerMisfit as exc:
-            raise SpecError(f"layer {index} ({type_name}): {exc}", where=f"layer {index}") from None
+        _typed_params(raw, index)
         for key in ("layers", "shortcut"):
-            inner = params.get(key)
+            inner = raw.get(key)
             if isinstance(inner, list) and all(isinstance(x, dict) for x in inner):
                 check_layers(inner, index)
+
+
+def _typed_params(raw: dict[str, Any], index: str) -> tuple[str, Any, Any]:
+    """A layer's type name, its `LayerType` and its validated parameters.
+
+    Raises:
+        SpecError: an unknown type or a bad parameter; the message names the layer.
+    """
+    type_name = raw.get("type", "?")
+    layer_type = LAYERS.get(type_name)
+    if layer_type is None:
+        known = ", ".join(sorted(LAYERS))
+        raise SpecError(
+            f"layer {index}: unknown layer type '{type_name}'; expected one of: {known}",
+            where=f"layer {index}",
+        )
+    try:
+        params = validate_params(layer_type, {k: v for k, v in raw.items() if k != "type"})
+    except LayerMisfit as exc:
+        raise SpecError(f"layer {index} ({type_name}): {exc}", where=f"layer {index}") from None
+    return type_name, layer_type, params
 
 
 class Network(nn.Module):
