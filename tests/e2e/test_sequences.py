@@ -87,3 +87,10 @@ def test_sequence_dataset_train_results_and_csv(
     assert sum(shown_percentages(page)) == pytest.approx(100.0, abs=0.1 * len(shown))
     expect(page.get_by_test_id("predicted-class")).to_have_text(max(shown, key=shown.get))
     shots("try-csv")
+    # a file that cannot be read: its error, and no longer the answer for the last one
+    page.get_by_test_id("predict-series-file-input").set_input_files(
+        files=[{"name": "bad.csv", "mimeType": "text/csv", "buffer": b"a,b\nx,y\n"}]
+    )
+    expect(page.get_by_test_id("predict-error")).to_be_visible()
+    expect(page.get_by_test_id("prob-bar")).to_have_count(0)
+    expect(page.get_by_test_id("predicted-class")).to_have_count(0)

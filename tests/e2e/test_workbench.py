@@ -227,6 +227,8 @@ def try_it(page: Any, shots: Any, run_id: str) -> None:
     )
     expect(page.get_by_test_id("predicted-class")).to_have_text(top)
     expect(page.get_by_test_id("predict-ms")).to_contain_text("ms")
+    for leftover in ("null", "undefined"):  # a part this answer lacks is left out, not written
+        expect(page.get_by_test_id("prediction")).not_to_contain_text(leftover)
     shots("try-it")
 
 
@@ -255,6 +257,19 @@ def switch_to_german(page: Any, shots: Any) -> None:
     shots("home-german")
 
 
+def curves_in_german(page: Any, shots: Any, run_id: str) -> None:
+    """The results' curves write numbers as German does: a decimal comma in the legend."""
+    page.goto(f"/#/runs/{run_id}")
+    chart = page.get_by_test_id("curve-loss")
+    expect(chart).to_have_attribute("data-points", re.compile(r"^[1-9]"))
+    box = chart.locator(".u-over").bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + 2, box["y"] + box["height"] / 2)  # epoch 1: a loss far from 0
+    values = chart.locator(".u-legend .u-value")
+    expect(values.nth(1)).to_have_text(re.compile(r"^\d+,\d+$"))  # a loss, e.g. 0,4213
+    shots("curves-german")
+
+
 def test_draw_train_stop_try_in_german(page: Any, shots: Any) -> None:
     make_dataset(page, shots)
     draw_samples(page, shots)
@@ -264,3 +279,4 @@ def test_draw_train_stop_try_in_german(page: Any, shots: Any) -> None:
     check_runs_table(page, shots, finished, stopped)
     try_it(page, shots, finished)
     switch_to_german(page, shots)
+    curves_in_german(page, shots, finished)

@@ -3,16 +3,24 @@
 
 import uPlot from "../vendor/uplot/uPlot.esm.js";
 import { h } from "../dom.js";
+import { num } from "../fmt.js";
+
+// tick steps of an axis that counts: 1, 2, 5, 10, 20, 50, … (uPlot's own include 0.5)
+const WHOLE_STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000];
+const ticks = (u, splits) => splits.map((v) => num(v, 6));
 
 export const COLORS = ["#2563eb", "#ea580c", "#16a34a", "#9333ea", "#dc2626", "#0891b2",
   "#ca8a04", "#db2777", "#4b5563", "#65a30d"];
 
 /**
  * @param {{title?: string, xLabel?: string, yLabel?: string, height?: number, testid?: string,
+ *          wholeX?: boolean,
  *          series: {label: string, color?: string, dash?: number[], points?: boolean}[]}} opts
+ *   wholeX: the x axis counts (epochs): ticks on whole numbers only.
+ *   Tick labels and legend values are written the way the page's language writes numbers.
  * @returns {{el: HTMLElement, setData: (data: (number|null)[][]) => void, destroy: () => void}}
  */
-export function createChart({ title, xLabel = "", yLabel = "", height = 220, testid, series }) {
+export function createChart({ title, xLabel = "", yLabel = "", height = 220, testid, wholeX = false, series }) {
   const box = h("div", { class: "plot" });
   const el = h("div", { class: "chart", testid, dataset: { points: "0" } },
     title ? h("h3", {}, title) : null, box);
@@ -24,13 +32,14 @@ export function createChart({ title, xLabel = "", yLabel = "", height = 220, tes
     height,
     scales: { x: { time: false } },
     axes: [
-      { label: xLabel, labelSize: 18, size: 36 },
-      { label: yLabel, labelSize: 18, size: 52 },
+      { label: xLabel, labelSize: 18, size: 36, values: ticks,
+        ...(wholeX ? { incrs: WHOLE_STEPS } : {}) },
+      { label: yLabel, labelSize: 18, size: 52, values: ticks },
     ],
     legend: { live: true },
     cursor: { drag: { x: false, y: false } },
     series: [
-      { label: xLabel || "x", value: (u, v) => (v === null || v === undefined ? "–" : +v.toFixed(3)) },
+      { label: xLabel || "x", value: (u, v) => num(v, 3) },
       ...series.map((s, i) => ({
         label: s.label,
         stroke: s.color || COLORS[i % COLORS.length],
@@ -38,7 +47,7 @@ export function createChart({ title, xLabel = "", yLabel = "", height = 220, tes
         dash: s.dash,
         spanGaps: true,
         points: { show: s.points ?? false, size: 6 },
-        value: (u, v) => (v === null || v === undefined ? "–" : +v.toFixed(4)),
+        value: (u, v) => num(v, 4),
       })),
     ],
   });

@@ -23,11 +23,11 @@ export function createCurves({ score = "accuracy", testid = "curves" } = {}) {
     loss?.destroy();
     metric?.destroy();
     loss = createChart({
-      title: t("curves.loss"), xLabel: t("curves.epoch"), testid: "curve-loss",
+      title: t("curves.loss"), xLabel: t("curves.epoch"), wholeX: true, testid: "curve-loss",
       series: [{ label: t("curves.train"), color: TRAIN }, { label: t("curves.val"), color: VAL, points: true }],
     });
     metric = createChart({
-      title: metricLabel(name), xLabel: t("curves.epoch"), testid: "curve-metric",
+      title: metricLabel(name), xLabel: t("curves.epoch"), wholeX: true, testid: "curve-metric",
       series: [{ label: t("curves.train"), color: TRAIN, points: true },
         { label: t("curves.val"), color: VAL, points: true }],
     });

@@ -13,7 +13,7 @@ const runLabel = (r) => (r.name && r.name !== r.id ? `${r.name} (${r.id})` : r.i
 
 function overlay(title, testid, records, key) {
   const chart = createChart({
-    title, xLabel: t("curves.epoch"), testid,
+    title, xLabel: t("curves.epoch"), wholeX: true, testid,
     series: records.map((r, i) => ({ label: runLabel(r), color: COLORS[i % COLORS.length], points: true })),
   });
   chart.setData(align(records.map((r) => (r.history || [])

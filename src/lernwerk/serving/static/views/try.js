@@ -57,8 +57,10 @@ function forecastResult(res, charts) {
 }
 
 function resultBox(kind) {
-  const el = h("div", { testid: "prediction", "aria-live": "polite" },
-    h("p", { class: "muted" }, t(kind === "sequences" ? "try.nothingYetSeries" : "try.nothingYet")));
+  const nothingYet = () => h("p", { class: "muted" }, t(kind === "sequences" ? "try.nothingYetSeries" : "try.nothingYet"));
+  const el = h("div", { testid: "prediction", "aria-live": "polite" }, nothingYet());
+  // replaceChildren writes null and undefined as text: a missing part is left out
+  const show = (...parts) => el.replaceChildren(...parts.filter((part) => part !== null && part !== undefined));
   const error = errorSlot("predict-error");
   let classes = [];
   let sequence = 0;
@@ -82,7 +84,7 @@ function resultBox(kind) {
             h("b", {}, Array.isArray(res.truth) ? res.truth.map((v) => num(v)).join(", ") : String(res.truth)))
           : null;
         if (res.score !== undefined) {
-          el.replaceChildren(...anomalyResult(res, charts), truth, ms);
+          show(...anomalyResult(res, charts), truth, ms);
         } else if (res.probabilities) {
           let plot = null;
           if (res.series) {
@@ -90,17 +92,22 @@ function resultBox(kind) {
               lines: roleLines(res.series, t("results.input"), { color: COLORS[0], channelLabel }) });
             charts.push(plot);
           }
-          el.replaceChildren(h("p", { class: "predicted" }, t("try.predicted"), " ", h("b", { testid: "predicted-class" }, res.predicted)),
+          show(h("p", { class: "predicted" }, t("try.predicted"), " ", h("b", { testid: "predicted-class" }, res.predicted)),
             probabilityBars(res.probabilities, { order: classes }), truth, plot?.el, ms);
         } else if (res.target_channel !== undefined) {
-          el.replaceChildren(...forecastResult(res, charts), truth, ms);
+          show(...forecastResult(res, charts), truth, ms);
         } else {
           const value = res.value ?? res.values;
-          el.replaceChildren(h("p", { class: "predicted" }, t("try.value"), " ",
+          show(h("p", { class: "predicted" }, t("try.value"), " ",
             h("b", { testid: "predicted-value" }, Array.isArray(value) ? value.map((v) => num(v)).join(", ") : num(value))), truth, ms);
         }
       } catch (err) {
-        if (mine === sequence) error.show(err);
+        if (mine !== sequence) return;
+        // the last answer is for another input: it must not stand under this one's error
+        charts.forEach((c) => c.destroy());
+        charts = [];
+        show(nothingYet());
+        error.show(err);
       }
     },
   };
