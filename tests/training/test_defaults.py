@@ -53,6 +53,13 @@ def test_epochs_default_uses_the_given_batch_size() -> None:
     assert resolved.epochs == 20  # 100 steps per epoch -> 2000 / 100
 
 
+def test_a_batch_larger_than_the_data_is_the_whole_split() -> None:
+    # stored as what runs, and the default learning rate scaled by that, not the request
+    resolved = resolve_train_config(TrainConfig(batch_size=100_000), n_train=300, loss="mse")
+    assert resolved.batch_size == 300
+    assert resolved.lr == pytest.approx(0.001 * (300 / 32) ** 0.5)
+
+
 def test_cuda_without_a_gpu_is_a_spec_error() -> None:
     assert resolve_device("cpu") == torch.device("cpu")
     assert resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")

@@ -100,7 +100,11 @@ def resolve_train_config(
         y_train: Class indices of the training samples (for balanced sampling).
         num_classes: Classes of a classification task; 0 otherwise.
     """
+    # a batch larger than the training split is the whole split: store (and scale the
+    # learning rate by) what runs
     batch_size = config.batch_size or default_batch_size(n_train)
+    if n_train > 0:
+        batch_size = min(batch_size, n_train)
     epochs = config.epochs or default_epochs(n_train, batch_size)
     lr = config.lr or default_lr(config.optimizer, batch_size)
     update: dict[str, object] = {"batch_size": batch_size, "epochs": epochs, "lr": lr, "loss": loss}
