@@ -20,8 +20,14 @@ LENGTH = 200  # time steps per curve: the generator's least
 def test_sequence_dataset_train_results_and_csv(
     page: Any, shots: Any, client: httpx.Client
 ) -> None:
+    # a generator's own name, when a stored dataset has it, is not suggested again
+    r = client.post("/api/datasets", json={"name": "moons", "from": "moons", "params": {}})
+    assert r.status_code == 201, r.text
     page.goto("/")
     page.get_by_test_id("new-tab-generator").click()
+    page.get_by_test_id("new-gen-source").select_option("moons")
+    expect(page.get_by_test_id("new-gen-name")).to_have_value("moons-2")
+    assert client.delete("/api/datasets/moons").status_code == 204
     page.get_by_test_id("new-gen-source").select_option("process")
     expect(page.get_by_test_id("new-gen-description")).not_to_be_empty()
     page.get_by_test_id("new-gen-name").fill(DATASET)

@@ -88,12 +88,23 @@ function paramValue(param, input) {
   return raw;
 }
 
+/** `base`, or `base-2`, `base-3`, … when a stored dataset has that name already. */
+function freeName(base, taken) {
+  if (!taken.has(base)) return base;
+  let n = 2;
+  while (taken.has(`${base}-${n}`)) n += 1;
+  return `${base}-${n}`;
+}
+
 export async function newDatasetFromGenerator(panel) {
   const error = errorSlot("new-gen-error");
   panel.append(h("p", { class: "loading" }, t("common.loading")));
   let builtins = [];
+  let taken = new Set();  // stored datasets' names: the suggested name avoids them
   try {
-    builtins = (await api.get("/datasets")).filter((d) => d.source === "builtin");
+    const all = await api.get("/datasets");
+    builtins = all.filter((d) => d.source === "builtin");
+    taken = new Set(all.filter((d) => d.source !== "builtin").map((d) => d.name));
   } catch (err) {
     panel.replaceChildren(error);
     error.show(err);
@@ -110,7 +121,7 @@ export async function newDatasetFromGenerator(panel) {
     const b = builtins.find((x) => x.name === source.value);
     if (!b) return;
     description.textContent = tData(`builtin.${b.name}`, b.description || "");
-    name.value = b.name;
+    name.value = freeName(b.name, taken);
     inputs = (b.params || []).map((p) => ({ param: p, input: paramInput(p) }));
     params.replaceChildren(...inputs.map(({ param, input }) => (input.type === "checkbox"
       ? h("div", { class: "field" }, h("label", {}, input, " ", param.name), h("small", { class: "hint" }, param.description))
