@@ -70,6 +70,9 @@ def test_refusals_are_shown_next_to_their_cause(
     expect(page.get_by_test_id("designer-error")).to_be_hidden()
     for i in (0, 1, 3, 4):
         expect(layers.nth(i)).not_to_have_class(re.compile(r"\bmisfit\b"))
+    for i in (0, 1):  # the layers before it keep their shapes, to mend it by
+        expect(layers.nth(i).get_by_test_id("layer-summary")).to_contain_text("×")
+    expect(layers.nth(3).get_by_test_id("layer-summary")).to_have_text("–")
     shots("misfit-layer")
     conv.get_by_test_id("param-kernel_size").fill("3")  # fixed: the summary is back
     expect(conv).not_to_have_class(re.compile(r"\bmisfit\b"))

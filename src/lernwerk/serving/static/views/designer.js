@@ -125,13 +125,7 @@ export async function render(root, { query }) {
     try {
       const res = await api.post("/models/summary", { spec: spec(), dataset: datasetSelect.value });
       if (mine !== sequence) return;
-      const rows = res.layers || res.rows || [];
-      cards.forEach((card, i) => {
-        const key = String(i + 1);
-        const row = rows.find((r) => String(r.index) === key);
-        const children = rows.filter((r) => String(r.index).startsWith(`${key}.`));
-        card.setSummary(row, children);
-      });
+      showRows(res, cards.length);
       const flops = res.total_flops ?? res.flops_per_sample;
       mount(totals,
         h("span", {}, t("designer.totalParams"), " ", h("b", { testid: "total-params" }, int(res.total_params))),
@@ -144,6 +138,29 @@ export async function render(root, { query }) {
       cards.forEach((card) => card.setSummary(null));
       if (index !== null && cards[index]) cards[index].setMisfit(err.message);
       else error.show(err);
+      if (index) await showLayersBefore(index, mine);
+    }
+  }
+
+  /** Each card's shape, parameters and FLOPs from a summary of its first `count` layers. */
+  function showRows(res, count) {
+    const rows = res.layers || res.rows || [];
+    cards.slice(0, count).forEach((card, i) => {
+      const key = String(i + 1);
+      const row = rows.find((r) => String(r.index) === key);
+      const children = rows.filter((r) => String(r.index).startsWith(`${key}.`));
+      card.setSummary(row, children);
+    });
+  }
+
+  /** The layers before a misfit keep their shapes: what fits helps to mend what does not. */
+  async function showLayersBefore(index, mine) {
+    try {
+      const res = await api.post("/models/summary",
+        { spec: { ...spec(), layers: spec().layers.slice(0, index) }, dataset: datasetSelect.value });
+      if (mine === sequence) showRows(res, index);
+    } catch {
+      // the layers before it do not fit on their own either: the misfit's message says enough
     }
   }
 
