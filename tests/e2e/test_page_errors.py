@@ -109,3 +109,25 @@ def test_refusals_are_shown_next_to_their_cause(
     shots("unknown-dataset")
     expect(page.get_by_test_id("toast")).to_be_hidden()
     expect(page.get_by_test_id("server-banner")).to_be_hidden()
+
+
+def test_the_servers_common_refusals_read_german_on_the_german_page(
+    page: Any, shots: Any, client: httpx.Client
+) -> None:
+    page.goto("/")
+    page.get_by_test_id("lang-switch").select_option("de")
+    expect(page.locator("html")).to_have_attribute("lang", "de")
+    page.get_by_test_id("new-empty-name").fill("Meine Formen")
+    page.get_by_test_id("new-empty-create").click()
+    error = page.get_by_test_id("new-empty-error")
+    expect(error).to_contain_text("nur Buchstaben, Ziffern")
+    expect(error).to_contain_text("erhalten: 'Meine Formen'")  # the user's own words stay
+    shots("bad-name-german")
+    page.goto("/#/train?dataset=xor&model=mlp")
+    page.get_by_test_id("train-lr").fill("-1")
+    page.get_by_test_id("train-start").click()
+    expect(page.get_by_test_id("train-error")).to_have_text(
+        "Trainingseinstellungen: lr: muss größer als 0 sein; erhalten: -1"
+    )
+    shots("bad-learning-rate-german")
+    page.get_by_test_id("lang-switch").select_option("en")  # the next test's page is English

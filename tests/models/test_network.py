@@ -65,6 +65,13 @@ def test_bad_parameter_value_shows_what_was_received() -> None:
         build([{"Dropout": {"rate": 1.5}}], (2,))
 
 
+def test_a_bad_value_names_the_field_not_the_validators_branch() -> None:
+    with pytest.raises(SpecError) as caught:
+        build([{"Conv2D": {"filters": 4, "kernel_size": "abc"}}], (1, 8, 8))
+    assert "kernel_size: Input should be a valid integer" in str(caught.value)
+    assert "kernel_size.int" not in str(caught.value)
+
+
 def test_units_auto_needs_the_number_of_outputs() -> None:
     with pytest.raises(
         SpecError, match=r"layer 1 \(Dense\): units: auto needs the number of outputs"

@@ -9,6 +9,7 @@ adds "layer 3 (Conv2D): " in front. FLOPs count a multiply-add as 2, forward pas
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, get_args, get_origin
 
@@ -119,13 +120,19 @@ def register(cls: type[LayerType]) -> type[LayerType]:
     return cls
 
 
+_BRANCH = re.compile(
+    r"int|float|str|bool|none|(list|tuple|literal|dict)\[.*\]|function-\w+\[.*\]", re.I
+)
+
+
 def validate_params(layer_type: LayerType, params: dict[str, Any]) -> Any:
     """Validate a layer's parameters; raise LayerMisfit naming the field."""
     try:
         return layer_type.Params.model_validate(params)
     except ValidationError as exc:
         err = exc.errors()[0]
-        loc = ".".join(str(p) for p in err["loc"])
+        # a union's branch shows in the path ("kernel_size.int"): the field is what is meant
+        loc = ".".join(str(p) for p in err["loc"] if not _BRANCH.fullmatch(str(p))) or "value"
         if err["type"] == "extra_forbidden":
             allowed = ", ".join(layer_type.Params.model_fields) or "none"
             raise LayerMisfit(f"unknown parameter '{loc}'; expected one of: {allowed}") from None

@@ -2,7 +2,8 @@
 // Every failure becomes an ApiError with a readable message; views show it next to
 // whatever caused it. The access token (from ?token= in the page URL) travels along.
 
-import { t } from "./i18n.js";
+import { currentLanguage, t } from "./i18n.js";
+import { localMessage } from "./server-messages.js";
 
 const TOKEN_KEY = "lernwerk.token";
 
@@ -53,7 +54,9 @@ async function errorFrom(res) {
     /* not JSON: fall through to a message from the status */
   }
   if (body && typeof body.message === "string") {
-    return new ApiError(body.message, { status: res.status, ...body });
+    const error = new ApiError(localMessage(body.message, currentLanguage()), { status: res.status, ...body });
+    error.original = body.message;  // the server's own words
+    return error;
   }
   if (body && body.detail) {  // FastAPI's own validation errors
     const detail = Array.isArray(body.detail)
