@@ -130,4 +130,13 @@ def test_the_servers_common_refusals_read_german_on_the_german_page(
         "Trainingseinstellungen: lr: muss größer als 0 sein; erhalten: -1"
     )
     shots("bad-learning-rate-german")
+    # what the server describes in English has German beside it: generators' settings, presets
+    page.goto("/")
+    page.get_by_test_id("new-tab-generator").click()
+    page.get_by_test_id("new-gen-source").select_option("xor")
+    expect(page.get_by_text("Anzahl der Punkte.")).to_be_visible()
+    page.goto("/#/designer?model=smiley-cnn")
+    expect(page.get_by_test_id("designer-preset-info")).to_have_text(
+        "Das CNN der Smiley-App für 28×28-Zeichnungen (Conv 32-64-64, Dense 64)"
+    )
     page.get_by_test_id("lang-switch").select_option("en")  # the next test's page is English

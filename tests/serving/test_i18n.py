@@ -12,7 +12,7 @@ STATIC = Path(__file__).resolve().parents[2] / "src" / "lernwerk" / "serving" / 
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 # German for what the server sends as data (a built-in dataset's description): looked up
 # by the page when present, the server's English otherwise
-DATA_PREFIXES = ("builtin.", "data.")
+DATA_PREFIXES = ("builtin.", "data.", "param.", "preset.")
 
 
 def table(lang: str) -> dict[str, str]:
@@ -65,3 +65,21 @@ def test_the_description_of_a_dataset_drawn_by_hand_has_german(tmp_path) -> None
     info = ws.dataset_info("faces")
     assert table("de")[info["description_key"]] != info["description"]
     assert ws.dataset_info("xor")["description_key"] == "builtin.xor"
+
+
+def test_every_generator_parameter_and_preset_has_german_help(tmp_path) -> None:
+    from lernwerk import Workspace
+    from lernwerk.models import list_presets
+
+    de = table("de")
+    params = {
+        f"param.{d['name']}.{p['name']}"
+        for d in Workspace(tmp_path / "ws").list_datasets()
+        if d.get("source") == "builtin"
+        for p in d.get("params", [])
+    }
+    assert len(params) > 30 and sorted(params - set(de)) == []
+    assert sorted(k for k in de if k.startswith("param.") and k not in params) == []
+    presets = {f"preset.{p['name']}" for p in list_presets()}
+    assert sorted(presets - set(de)) == []
+    assert sorted(k for k in de if k.startswith("preset.") and k not in presets) == []

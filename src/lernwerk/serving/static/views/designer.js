@@ -4,7 +4,7 @@
 import { api, enc } from "../api.js";
 import { add, errorSlot, field, h, mount, noteSlot } from "../dom.js";
 import { compact, int, shape } from "../fmt.js";
-import { t } from "../i18n.js";
+import { t, tData } from "../i18n.js";
 import { cleanLayer, layerCard, normaliseLayer } from "./designer-layer.js";
 
 const DEBOUNCE_MS = 350;
@@ -80,7 +80,8 @@ export async function render(root, { query }) {
   function loadPreset(name) {
     const model = models.find((m) => m.name === name);
     layers = (model?.spec?.layers || []).map(normaliseLayer);
-    presetInfo.textContent = model?.description || model?.spec?.description || "";
+    const english = model?.description || model?.spec?.description || "";
+    presetInfo.textContent = model?.source === "preset" ? tData(`preset.${model.name}`, english) : english;
     nameInput.value = model ? (model.source === "workspace" ? model.name : `my-${model.name}`) : "my-model";
     trainLink.hidden = true;
     draw();

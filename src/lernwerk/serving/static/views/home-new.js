@@ -123,9 +123,10 @@ export async function newDatasetFromGenerator(panel) {
     description.textContent = tData(`builtin.${b.name}`, b.description || "");
     name.value = freeName(b.name, taken);
     inputs = (b.params || []).map((p) => ({ param: p, input: paramInput(p) }));
+    const hint = (param) => tData(`param.${b.name}.${param.name}`, param.description);
     params.replaceChildren(...inputs.map(({ param, input }) => (input.type === "checkbox"
-      ? h("div", { class: "field" }, h("label", {}, input, " ", param.name), h("small", { class: "hint" }, param.description))
-      : field(param.name, input, param.description))));
+      ? h("div", { class: "field" }, h("label", {}, input, " ", param.name), h("small", { class: "hint" }, hint(param)))
+      : field(param.name, input, hint(param)))));
   }
   source.addEventListener("change", showParams);
 
