@@ -148,6 +148,11 @@ def train_and_watch(page: Any, shots: Any) -> str:
     assert any(while_running), f"no curve points while the run was running: {log}"
     final = int(page.get_by_test_id("curves").get_attribute("data-points"))
     assert final >= max(while_running)
+    # an epoch's running-mean points give way to its mean: one training and one validation
+    # loss per epoch at the end, no teeth within the epochs
+    expect(page.get_by_test_id("live-panel").get_by_test_id("curve-loss")).to_have_attribute(
+        "data-points", "120"
+    )
     expect(page.get_by_test_id("curve-metric")).to_be_visible()
     expect(page.get_by_test_id("train-progress")).to_have_js_property("value", 1)
     expect(page.get_by_test_id("live-results")).to_be_visible()

@@ -1,6 +1,6 @@
 // Loss and score curves of one run, for training and validation.
-// Batch events add training-loss points during an epoch (x = fractional epoch);
-// epoch events add the epoch's training and validation points.
+// Batch events add training-loss points during an epoch (x = fractional epoch, the running
+// mean so far); the epoch's event replaces them with its training and validation points.
 
 import { h } from "../dom.js";
 import { t } from "../i18n.js";
@@ -66,6 +66,9 @@ export function createCurves({ score = "accuracy", testid = "curves" } = {}) {
     addEpoch(epoch, metrics = {}) {
       const name = scoreOf(metrics);
       if (name !== currentScore) build(name);
+      // the epoch's running-mean points gave way to its mean: kept, each epoch would draw
+      // a falling tooth from its first batches' loss down to its mean
+      for (const x of [...points.trainLoss.keys()]) if (x > epoch - 1 && x < epoch) points.trainLoss.delete(x);
       if (typeof metrics.train_loss === "number") points.trainLoss.set(epoch, metrics.train_loss);
       if (typeof metrics.val_loss === "number") points.valLoss.set(epoch, metrics.val_loss);
       const tr = metrics[`train_${name}`];
