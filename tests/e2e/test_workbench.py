@@ -100,6 +100,15 @@ def design_cnn(page: Any, shots: Any) -> str:
     page.get_by_test_id("model-save").click()
     expect(page.get_by_test_id("model-save-note")).to_contain_text(name)
     expect(page.get_by_test_id("designer-train")).to_be_visible()
+    # the same name again: a first Save asks, a second replaces
+    page.get_by_test_id("model-save").click()
+    expect(page.get_by_test_id("model-save-note")).to_contain_text(
+        strings("en")["designer.replaceAsk"].replace("{name}", name)
+    )
+    page.get_by_test_id("model-save").click()
+    expect(page.get_by_test_id("model-save-note")).to_have_text(
+        strings("en")["designer.saved"].replace("{name}", name)
+    )
     page.get_by_test_id("designer-train").click()
     expect(page.get_by_test_id("view-train")).to_be_visible()
     expect(page.get_by_test_id("train-model")).to_have_value(name)

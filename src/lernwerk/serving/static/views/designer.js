@@ -8,6 +8,7 @@ import { t, tData } from "../i18n.js";
 import { cleanLayer, layerCard, normaliseLayer } from "./designer-layer.js";
 
 const DEBOUNCE_MS = 350;
+const REPLACE_WINDOW_MS = 6000;  // a second Save within this replaces a saved model
 // What a newly added layer starts with, so that it fits at once (required values filled).
 const NEW_LAYER = {
   Dense: { units: 64, activation: "relu" },
@@ -165,13 +166,28 @@ export async function render(root, { query }) {
     }
   }
 
+  let confirmReplace = null;  // the name a first Save asked to replace
+
   async function save(ev) {
     ev.preventDefault();
     saveError.clear();
     const name = nameInput.value.trim();
     if (!name) { saveError.show(t("designer.nameFirst")); nameInput.focus(); return; }
+    // a saved model of that name is replaced only on a second Save, within a few seconds
+    const exists = models.some((m) => m.name === name && m.source === "workspace");
+    if (exists && confirmReplace !== name) {
+      confirmReplace = name;
+      saveNote.show(t("designer.replaceAsk", { name }), REPLACE_WINDOW_MS);
+      setTimeout(() => { if (confirmReplace === name) confirmReplace = null; }, REPLACE_WINDOW_MS);
+      return;
+    }
+    confirmReplace = null;
     try {
-      await api.post("/models", { name, spec: { ...spec(), name } });
+      const saved = { ...spec(), name };
+      await api.post("/models", { name, spec: saved });
+      // known at once, before the list comes back: a Save right after this one asks first
+      models = [...models.filter((m) => m.name !== name || m.source !== "workspace"),
+        { name, source: "workspace", spec: saved }];
       saveNote.show(t("designer.saved", { name }), 0);
       trainLink.href = `#/train?dataset=${enc(datasetSelect.value)}&model=${enc(name)}`;
       trainLink.hidden = false;
