@@ -102,6 +102,16 @@ def test_class_names_that_differ_only_in_case_are_refused_as_export_would(ws, tm
     assert ws.export_dataset("drawn", tmp_path / "out")  # what is allowed can be exported
 
 
+def test_a_class_without_samples_is_named_before_training(ws) -> None:
+    ws.create_empty_dataset("canvas", classes=["smile", "sad", "wink"], image_size=8)
+    ws.add_samples("canvas", np.ones((4, 1, 8, 8), np.float32), ["smile", "smile", "sad", "sad"])
+    with pytest.raises(DataError, match="class 'wink' of dataset 'canvas' has no samples yet"):
+        ws.fit("canvas", "mlp", epochs=1)
+    assert ws.runs() == []  # nothing half-made
+    ws.delete_class("canvas", "wink")
+    assert ws.fit("canvas", "mlp", epochs=1).status == "finished"
+
+
 def test_generator_params_in_the_reference_and_on_their_own_merge(ws) -> None:
     ds = ws.create_dataset("few", "smileys:per_class=5", seed=2)
     assert len(ds) == 20 and ds.source["params"]["seed"] == 2

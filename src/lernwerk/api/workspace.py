@@ -18,7 +18,7 @@ from lernwerk.api.run import Run
 from lernwerk.config import SCHEMA_VERSION, ModelSpec, TrainConfig
 from lernwerk.data import Dataset, Splits, Standardizer
 from lernwerk.data.augment import Augmenter
-from lernwerk.errors import Conflict, SpecError
+from lernwerk.errors import Conflict, DataError, SpecError
 from lernwerk.errors import RunFailed as RunFailedError
 from lernwerk.events import TERMINAL_EVENTS, CheckpointSaved, EpochEnded, Event, RunStarted
 from lernwerk.export import Predictor, save_bundle
@@ -388,6 +388,8 @@ class _Plan:
 
     def __init__(self, ds: Dataset, spec: ModelSpec, cfg: TrainConfig) -> None:
         task_name = _task_name(cfg, ds)
+        if task_name == "classification" and ds.classes:
+            _check_every_class_has_samples(ds)
         self.splits: Splits = ds.split(cfg.val_split, cfg.test_split, cfg.split_seed)
         if cfg.early_stopping and len(self.splits.val) == 0:
             raise SpecError(
@@ -474,3 +476,23 @@ class _Plan:
             "dataset_hash": ds.content_hash,
             "lernwerk_version": __version__,
         }
+
+
+def _check_every_class_has_samples(ds: Dataset) -> None:
+    """A class without samples would be an output the network never sees; a learner who
+    added a class and has not drawn it yet is told so before training, not after.
+
+    Raises:
+        DataError: names the empty classes.
+    """
+    counts = torch.bincount(ds.y, minlength=len(ds.classes)).tolist()
+    empty = [name for name, n in zip(ds.classes, counts, strict=False) if n == 0]
+    if empty:
+        names = ", ".join(f"'{name}'" for name in empty)
+        one = len(empty) == 1
+        raise DataError(
+            f"class{'' if one else 'es'} {names} of dataset '{ds.name}' "
+            f"{'has' if one else 'have'} no samples yet; add some or delete "
+            f"{'it' if one else 'them'} before training",
+            where="dataset",
+        )
