@@ -314,3 +314,27 @@ def test_every_preset_passes_the_check_without_data() -> None:
 
     for name in preset_names():
         check_layers(load_preset(name).layers)
+
+
+def test_a_layer_replaced_after_a_forward_is_the_one_that_runs() -> None:
+    # a new head (transfer learning), a quantised copy: forward must see today's layers
+    net = build_network(load_preset("mlp"), (2,), 2)
+    x = torch.randn(4, 2)
+    net(x)
+    net.layers[-1] = nn.Linear(32, 3)
+    assert net(x).shape == (4, 3)
+
+
+def test_fx_tracing_still_records_the_modules() -> None:
+    net = build_network(load_preset("mlp"), (2,), 2)
+    graph = torch.fx.symbolic_trace(net).graph
+    assert any(node.op == "call_module" for node in graph.nodes)
+
+
+def test_a_trained_network_is_loaded_without_the_training_size_check() -> None:
+    from lernwerk.config import ModelSpec
+
+    spec = ModelSpec.from_dict({"layers": ["Flatten", {"Dense": {"units": 3}}]})
+    with pytest.raises(SpecError, match="parameters"):
+        build_network(spec, (1, 100_000, 100_000), 2)  # 3e10 weights: never allocated
+    assert build_network(spec, (1, 4, 4), 2, check_size=False).output_shape == (3,)

@@ -408,3 +408,21 @@ def test_a_kept_connection_sees_what_another_process_writes(store: WorkspaceStor
     _, err = child.communicate(timeout=60)
     assert child.returncode == 0, err
     assert store.get_run(run.id).epoch == 5
+
+
+def test_a_transaction_left_open_is_rolled_back_not_joined(store: WorkspaceStore) -> None:
+    # an interruption between BEGIN and its end (Ctrl-C) leaves the kept connection in a
+    # transaction; the next write must not join it and stay uncommitted
+    run = make_run(store)
+    con = store._connection()
+    con.execute("BEGIN IMMEDIATE")
+    con.execute("UPDATE runs SET epoch = 9 WHERE id = ?", (run.id,))
+    store.update_run(run.id, epoch=4)
+    other = WorkspaceStore(store.root)
+    seen: list[int] = []
+    worker = threading.Thread(target=lambda: seen.append(other.get_run(run.id).epoch))
+    worker.start()
+    worker.join()
+    assert seen == [4]  # committed, and the stray 9 rolled back
+    store.close()
+    assert store.get_run(run.id).epoch == 4  # a new connection after close

@@ -312,7 +312,8 @@ class Run:
                 ds.task, self.config["train"]["loss"], classes=ds.classes, y_train=ds.y
             )
             shape = ds.input_shape
-        net = build_network(ModelSpec.from_dict(self.config["model"]), shape, task.num_outputs)
+        spec = ModelSpec.from_dict(self.config["model"])
+        net = build_network(spec, shape, task.num_outputs, check_size=False)  # trained already
         return summarize(net)
 
     def export(self, out_dir: str | Path, format: str = "safetensors") -> list[Path]:

@@ -79,7 +79,10 @@ class Predictor:
             )
         task = task_from_dict(meta["task"])
         network = build_network(
-            ModelSpec.from_dict(meta["spec"]), tuple(meta["input_shape"]), task.num_outputs
+            ModelSpec.from_dict(meta["spec"]),
+            tuple(meta["input_shape"]),
+            task.num_outputs,
+            check_size=False,  # trained already: its weights are loaded, not trained here
         )
         weights, _ = load_tensors(directory / WEIGHTS_FILE)
         network.load_state_dict(weights)

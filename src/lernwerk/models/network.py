@@ -146,13 +146,11 @@ class Network(nn.Module):
 
     def _parts(self) -> list[nn.Module]:
         """The modules `forward` runs in order: a layer with its activation (an
-        nn.Sequential of the two) counts as its parts."""
-        parts = self.__dict__.get("_parts_cache")
-        if parts is None:
-            parts = []
-            for layer in self.layers:
-                parts.extend(layer if type(layer) is nn.Sequential else [layer])
-            self.__dict__["_parts_cache"] = parts
+        nn.Sequential of the two) counts as its parts. Listed on every call (a microsecond):
+        a layer replaced after the first forward (a new head) must be the one that runs."""
+        parts: list[nn.Module] = []
+        for layer in self.layers:
+            parts.extend(layer if type(layer) is nn.Sequential else [layer])
         return parts
 
 
@@ -166,6 +164,7 @@ def _hookless(parts: list[nn.Module]) -> bool:
         or m._global_backward_hooks
         or m._global_backward_pre_hooks
         or torch._C._get_tracing_state()
+        or torch.fx._symbolic_trace.is_fx_tracing()  # FX records modules through __call__
     ):
         return False
     return not any(
@@ -207,9 +206,16 @@ def _check_size(built: list[tuple[str, str, Built]]) -> None:
 
 
 def build_network(
-    spec: ModelSpec, input_shape: Shape | None = None, num_outputs: int | None = None
+    spec: ModelSpec,
+    input_shape: Shape | None = None,
+    num_outputs: int | None = None,
+    *,
+    check_size: bool = True,
 ) -> Network:
     """Build a spec for an input shape (from the dataset or the spec's own `input`).
+
+    `check_size` refuses, before a weight is allocated, a network this machine's memory
+    could not train (off for a trained network being loaded).
 
     Raises:
         SpecError: the spec names no input shape and none is given, the two disagree,
@@ -231,9 +237,10 @@ def build_network(
             where="input_shape",
         )
     context: dict[str, str] = {}
-    with torch.device("meta"):  # shapes and sizes first, without allocating a weight
-        sized = build_layers(spec.layers, tuple(input_shape), num_outputs)
-    _check_size(sized)
+    if check_size:  # a network to train or summarise; a trained one being loaded is not
+        with torch.device("meta"):  # shapes and sizes first, without allocating a weight
+            sized = build_layers(spec.layers, tuple(input_shape), num_outputs)
+        _check_size(sized)
     built = build_layers(spec.layers, tuple(input_shape), num_outputs, context=context)
     return Network(
         spec, tuple(input_shape), num_outputs, built, context.get("output_activation", "linear")

@@ -268,12 +268,18 @@ class WorkspaceStore:
         if not write:
             yield con
             return
-        if con.in_transaction:  # a write inside a write of this thread: one transaction
+        local = self._local
+        depth = getattr(local, "depth", 0)
+        if depth:  # a write inside a write of this thread: part of the outer transaction
             yield con
             return
-        con.execute("BEGIN IMMEDIATE")
+        if con.in_transaction:  # left open by an interruption between BEGIN and its end
+            con.execute("ROLLBACK")
+        local.depth = 1
         try:
+            con.execute("BEGIN IMMEDIATE")
             yield con
+            con.execute("COMMIT")
         except BaseException:
             try:
                 if con.in_transaction:
@@ -281,11 +287,13 @@ class WorkspaceStore:
             except sqlite3.Error:
                 self._forget_connection()  # a fresh one next time
             raise
-        try:
-            con.execute("COMMIT")
-        except BaseException:
-            self._forget_connection()  # its transaction dies with it
-            raise
+        finally:
+            local.depth = 0
+
+    def close(self) -> None:
+        """Close this thread's connection now (it is closed when the store is collected,
+        too); the next call opens another."""
+        self._forget_connection()
 
     def _migrate(self) -> None:
         # Processes that open a fresh workspace at once race to switch it to WAL and to

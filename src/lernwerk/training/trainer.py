@@ -210,9 +210,9 @@ class Trainer:
         threads = torch.get_num_threads()
         # the count a run started with stays: a convolution's sums over a batch split across
         # threads, so another count gives other last digits
-        self.state.threads = (
-            cfg.threads or self.state.threads or intra_op_threads(self.model, bs, threads)
-        )
+        # (but never more than this machine has: a run resumed on a smaller one)
+        kept = min(self.state.threads, threads) if self.state.threads else None
+        self.state.threads = cfg.threads or kept or intra_op_threads(self.model, bs, threads)
         torch.set_num_threads(self.state.threads)
         nhwc = uses_channels_last(self.model, self.device)
         layout = channels_last(self.model, self.optimizer) if nhwc else nullcontext()

@@ -166,7 +166,7 @@ export async function render(root, { query }) {
     }
   }
 
-  let confirmReplace = null;  // the name a first Save asked to replace
+  let confirmReplace = null;  // {name, until}: what a first Save asked to replace, and till when
 
   async function save(ev) {
     ev.preventDefault();
@@ -175,10 +175,9 @@ export async function render(root, { query }) {
     if (!name) { saveError.show(t("designer.nameFirst")); nameInput.focus(); return; }
     // a saved model of that name is replaced only on a second Save, within a few seconds
     const exists = models.some((m) => m.name === name && m.source === "workspace");
-    if (exists && confirmReplace !== name) {
-      confirmReplace = name;
+    if (exists && !(confirmReplace?.name === name && Date.now() < confirmReplace.until)) {
+      confirmReplace = { name, until: Date.now() + REPLACE_WINDOW_MS };
       saveNote.show(t("designer.replaceAsk", { name }), REPLACE_WINDOW_MS);
-      setTimeout(() => { if (confirmReplace === name) confirmReplace = null; }, REPLACE_WINDOW_MS);
       return;
     }
     confirmReplace = null;
