@@ -7,7 +7,7 @@ import math
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from lernwerk.bench.machine import load_average
@@ -191,6 +191,15 @@ def console_table(columns: list[str], rows: list[list[str]], align: str) -> str:
 def load_note(extra: dict[str, Any]) -> str:
     load = extra.get("load_1min_before")
     return "" if load is None else f"load {load:.1f}"
+
+
+def log_result(log: Log, res: Result, note: Callable[[dict[str, Any]], str], width: int) -> None:
+    """One measured peer as a console line: name, accuracy, seconds and its note (the
+    result's own, else the suite's `note` of its record)."""
+    log(
+        f"  {res.peer:<{width}} {fmt(res.accuracy, '.4f'):>7} {fmt(res.seconds, '.2f'):>8} s  "
+        f"{res.note or note(asdict(res))}"
+    )
 
 
 def join_notes(*parts: str) -> str:

@@ -23,6 +23,7 @@ from lernwerk.bench.common import (
     importable,
     join_notes,
     load_note,
+    log_result,
     markdown_table,
     measure,
     measure_rounds,
@@ -48,10 +49,7 @@ COMBINED = loops.Levers(channels_last=True, bf16=True)
 
 
 def _log(log: Log, res: Result) -> None:
-    log(
-        f"  {res.peer:<38} {fmt(res.accuracy, '.4f'):>7} {fmt(res.seconds, '.2f'):>8} s  "
-        f"{res.note or _note(asdict(res))}"
-    )
+    log_result(log, res, _note, width=38)
 
 
 def run(

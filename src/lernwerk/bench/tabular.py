@@ -35,6 +35,7 @@ from lernwerk.bench.common import (
     join_notes,
     keras_budget_callback,
     load_note,
+    log_result,
     measure_rounds,
     paired_ratio,
     rounds_note,
@@ -514,7 +515,7 @@ def run_suite(
                 for peer, res in runnable
             ],
             size.get("rounds", 1),
-            log=lambda res: _logged(log, res),
+            log=lambda res: log_result(log, res, _note, width=24),
         )
         for peer, res in runnable:
             if res.seconds is not None:
@@ -554,14 +555,6 @@ def _may_run(
             )
             return False
     return True
-
-
-def _logged(log: Log, res: Result) -> None:
-    """Log one measured round of a peer."""
-    log(
-        f"  {res.peer:<24} {fmt(res.accuracy, '.4f'):>7} {fmt(res.seconds, '.2f'):>8} s  "
-        f"{res.note or _note(asdict(res))}"
-    )
 
 
 def set_reach(results: list[Result]) -> None:

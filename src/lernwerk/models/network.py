@@ -191,7 +191,8 @@ def _memory_bytes() -> int:
 def _check_size(built: list[tuple[str, str, Built]]) -> None:
     """Refuse a network whose weights could not be trained in this machine's memory,
     naming the layer that tips it over, before a weight is allocated."""
-    limit = _memory_bytes() // BYTES_PER_TRAINED_PARAMETER
+    memory = _memory_bytes()
+    limit = memory // BYTES_PER_TRAINED_PARAMETER
     total = 0
     for index, type_name, b in built:
         total += sum(p.numel() for p in b.module.parameters())
@@ -199,7 +200,7 @@ def _check_size(built: list[tuple[str, str, Built]]) -> None:
             raise SpecError(
                 f"layer {index} ({type_name}) brings the network to {total:,} parameters; "
                 f"training takes {BYTES_PER_TRAINED_PARAMETER} bytes each, more than this "
-                f"machine's {_memory_bytes() / 2**30:.0f} GiB of memory: use fewer units or "
+                f"machine's {memory / 2**30:.0f} GiB of memory: use fewer units or "
                 "filters, or pool the input smaller before Flatten",
                 where=f"layer {index}",
             )

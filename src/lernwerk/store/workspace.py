@@ -257,7 +257,9 @@ class WorkspaceStore:
             local.con, local.pid = con, os.getpid()
         return local.con
 
-    def _forget_connection(self) -> None:
+    def close(self) -> None:
+        """Close this thread's connection now (it is closed when the store is collected,
+        too); the next call opens another."""
         con, self._local.con, self._local.pid = getattr(self._local, "con", None), None, None
         if con is not None:
             con.close()
@@ -285,15 +287,10 @@ class WorkspaceStore:
                 if con.in_transaction:
                     con.execute("ROLLBACK")
             except sqlite3.Error:
-                self._forget_connection()  # a fresh one next time
+                self.close()  # a fresh one next time
             raise
         finally:
             local.depth = 0
-
-    def close(self) -> None:
-        """Close this thread's connection now (it is closed when the store is collected,
-        too); the next call opens another."""
-        self._forget_connection()
 
     def _migrate(self) -> None:
         # Processes that open a fresh workspace at once race to switch it to WAL and to

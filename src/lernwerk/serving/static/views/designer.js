@@ -158,8 +158,9 @@ export async function render(root, { query }) {
   /** The layers before a misfit keep their shapes: what fits helps to mend what does not. */
   async function showLayersBefore(index, mine) {
     try {
+      const whole = spec();
       const res = await api.post("/models/summary",
-        { spec: { ...spec(), layers: spec().layers.slice(0, index) }, dataset: datasetSelect.value });
+        { spec: { ...whole, layers: whole.layers.slice(0, index) }, dataset: datasetSelect.value });
       if (mine === sequence) showRows(res, index);
     } catch {
       // the layers before it do not fit on their own either: the misfit's message says enough
