@@ -7,23 +7,21 @@ hold its own `smileys` (with the drawings people added) beside the generator.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
-from lernwerk.api.batching import GroupCommit
 from lernwerk.data import Dataset, Splits, editing, list_builtins, load_dataset_ref
 from lernwerk.data.builtin import BUILTINS, parse_dataset_ref
-from lernwerk.data.packing import pack, unpack
-from lernwerk.errors import Conflict, DataError, LernwerkError, NotFound, SpecError
-from lernwerk.store import DatasetRecord, WorkspaceStore, load_tensors, save_tensors
+from lernwerk.data.packing import pack, stored_x, unpack
+from lernwerk.errors import Conflict, DataError, NotFound, SpecError
+from lernwerk.store import DatasetRecord, WorkspaceStore
 
 if TYPE_CHECKING:
     from lernwerk.api.workspace import Workspace
-
-DATA_FILE = "data.safetensors"
 
 
 def _now() -> str:
@@ -54,7 +52,6 @@ class DatasetMethods:
     """The dataset half of `Workspace`: every method takes and returns plain values."""
 
     store: WorkspaceStore
-    _sample_additions: GroupCommit
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -86,7 +83,7 @@ class DatasetMethods:
         self, ref: str, *, val_split: float = 0.2, test_split: float = 0.2, split_seed: int = 0
     ) -> dict[str, Any]:
         """Counts per class and split, the sample shape and the content hash."""
-        ds = self.load_dataset(ref)
+        ds = self._dataset_facts(ref)
         if len(ds):
             splits = ds.split(val_split, test_split, split_seed)
         else:  # an empty dataset waiting for its first drawings
@@ -122,7 +119,7 @@ class DatasetMethods:
         """`dataset_info` plus a look at the data: the first rows of a table
         (`table: {columns, rows}`) or a few series per class (`series: [{label, values}]`)."""
         info = self.dataset_info(ref)
-        ds = self.load_dataset(ref)
+        ds = self._dataset_facts(ref)
         if ds.kind == "table":
             info["table"] = _table_head(ds, table_rows)
         elif ds.kind == "sequences":
@@ -133,16 +130,14 @@ class DatasetMethods:
         self, ref: str, *, label: str | None = None, offset: int = 0, limit: int = 100
     ) -> dict[str, Any]:
         """A page of a dataset's samples: `{"total", "samples": [{id, label, test}]}`,
-        optionally only those of one class."""
+        optionally only those of one class. A stored dataset's page is read on its own,
+        so a page costs the same at any dataset size."""
+        if ":" not in ref and self.store.has_dataset(ref):
+            return self._list_stored_samples(ref, label, offset, limit)
         ds = self.load_dataset(ref)
         index = torch.arange(len(ds))
         if label is not None:
-            if ds.task != "classification" or label not in ds.classes:
-                raise NotFound(
-                    f"no class '{label}'; classes: {', '.join(ds.classes) or 'none'}",
-                    where="label",
-                )
-            index = (ds.y == ds.classes.index(label)).nonzero().flatten()
+            index = (ds.y == _class_of(ds.task, ds.classes, label)).nonzero().flatten()
         page = index[max(offset, 0) : max(offset, 0) + max(limit, 0)]
         ids, is_test = ds.ids, ds.is_test
         samples = [
@@ -150,6 +145,23 @@ class DatasetMethods:
             for i in page.tolist()
         ]
         return {"total": len(index), "samples": samples}
+
+    def _list_stored_samples(
+        self, name: str, label: str | None, offset: int, limit: int
+    ) -> dict[str, Any]:
+        rec = self.store.get_dataset(name)
+        k = None if label is None else _class_of(rec.task, rec.classes, label)
+        rows = self.store.page_samples(name, label=k, offset=offset, limit=limit)
+        width = int(np.prod(rec.target_shape)) if rec.target_shape else 1
+        samples = []
+        for sample_id, _, class_index, target, test in rows:
+            if class_index is not None:
+                value: Any = rec.classes[class_index]
+            else:
+                values = np.frombuffer(target, dtype=np.float32)
+                value = float(values[0]) if width == 1 and not rec.target_shape else values.tolist()
+            samples.append({"id": sample_id, "label": value, "test": test})
+        return {"total": self.store.count_samples(name, k), "samples": samples}
 
     def add_image_samples(
         self,
@@ -211,9 +223,8 @@ class DatasetMethods:
 
     def save_dataset(self, dataset: Dataset, name: str | None = None) -> Dataset:
         """Store a dataset under `name` (default its own); returns it as stored."""
-        stored, tensors = pack(dataset if name is None else _renamed(dataset, name))
-        save_tensors(self.store.dataset_dir(stored.name) / DATA_FILE, tensors)
-        self.store.put_dataset(
+        stored, packed = pack(dataset if name is None else _renamed(dataset, name))
+        self.store.write_dataset(
             DatasetRecord(
                 name=stored.name,
                 kind=stored.kind,
@@ -228,7 +239,11 @@ class DatasetMethods:
                 feature_names=list(stored.feature_names),
                 meta=stored.meta,
                 updated_at=_now(),
-            )
+            ),
+            packed.x,
+            packed.ids,
+            packed.y,
+            packed.test,
         )
         return stored
 
@@ -299,70 +314,80 @@ class DatasetMethods:
     def add_samples(self, name: str, x: np.ndarray | torch.Tensor, labels: list[str]) -> list[int]:
         """Append samples shaped like the dataset's (images in [0, 1]); returns their ids.
 
-        Safe to call from many threads at once: additions that arrive together are
-        stored in one write (see `lernwerk.api.batching`).
+        Each addition writes only its own samples (at the end of the dataset's sample
+        file, and a row each), so it costs the same at any dataset size; additions from
+        many threads or processes at once take turns on the dataset's lock.
         """
         xt = torch.as_tensor(np.asarray(x) if not torch.is_tensor(x) else x, dtype=torch.float32)
-        return self._sample_additions.submit(
-            name,
-            (xt, list(labels)),
-            lambda: self.store.dataset_lock(name),
-            lambda changes: self._add_sample_batch(name, changes),
-        )
-
-    def _add_sample_batch(self, name: str, changes: list[tuple[torch.Tensor, list[str]]]) -> list:
-        """Apply queued additions in order and store once; a bad one fails on its own."""
-        ds = self._load_stored(name)
-        results: list[Any] = []
-        for xt, labels in changes:
-            try:
-                ds, ids = editing.add_samples(ds, xt, labels)
-                results.append(ids.tolist())
-            except LernwerkError as exc:
-                results.append(exc)
-        if any(not isinstance(r, LernwerkError) for r in results):
-            self.save_dataset(ds)
-        return results
+        labels = list(labels)
+        with self.store.dataset_lock(name):
+            rec = self.store.get_dataset(name)
+            batch = editing.sample_batch(name, rec.kind, rec.input_shape, xt, labels)
+            indices = editing.label_indices(name, rec.task, rec.classes, labels)
+            pixels = stored_x(rec.kind, batch)
+            return self.store.append_samples(name, pixels, indices, None).tolist()
 
     def add_sample_files(self, name: str, paths: list[str | Path], label: str) -> list[int]:
         """Decode image files to the dataset's size and channels and add them under `label`."""
         from lernwerk.data.images import ImageFormat, read_image_files
 
-        ds = self._load_stored(name)
-        if ds.kind != "images":
+        rec = self.store.get_dataset(name)
+        if rec.kind != "images":
             raise DataError(
-                f"dataset '{name}' holds {ds.kind}; only image datasets take image files",
+                f"dataset '{name}' holds {rec.kind}; only image datasets take image files",
                 where="dataset",
             )
-        fmt = ImageFormat.from_dict(ds.meta.get("image_format") or _format_of(ds))
+        fmt = ImageFormat.from_dict(rec.meta.get("image_format") or _format_of(rec.input_shape))
         pixels = read_image_files([Path(p) for p in paths], fmt)  # (n, C, H, W) uint8
         return self.add_samples(
             name, torch.from_numpy(pixels).float() / 255.0, [label] * len(pixels)
         )
 
     def delete_samples(self, name: str, ids: list[int]) -> None:
+        """Delete samples by id, all or none (an unknown id is NotFound)."""
         with self.store.dataset_lock(name):
-            self.save_dataset(editing.delete_samples(self._load_stored(name), ids))
+            self.store.remove_samples(name, ids)
+
+    def relabel_samples(self, name: str, ids: list[int], label: str) -> None:
+        """Move samples to the class `label`, all or none."""
+        with self.store.dataset_lock(name):
+            rec = self.store.get_dataset(name)
+            [index] = editing.label_indices(name, rec.task, rec.classes, [label])
+            self.store.relabel_samples(name, ids, int(index))
 
     def add_class(self, name: str, cls: str) -> None:
         with self.store.dataset_lock(name):
-            self.save_dataset(editing.add_class(self._load_stored(name), cls))
+            rec = self.store.get_dataset(name)
+            self.store.set_classes(name, editing.add_class(name, rec.task, rec.classes, cls))
 
     def rename_class(self, name: str, old: str, new: str) -> None:
         with self.store.dataset_lock(name):
-            self.save_dataset(editing.rename_class(self._load_stored(name), old, new))
+            rec = self.store.get_dataset(name)
+            classes = editing.rename_class(name, rec.task, rec.classes, old, new)
+            if classes != rec.classes:
+                self.store.set_classes(name, classes)
 
     def delete_class(self, name: str, cls: str) -> None:
         with self.store.dataset_lock(name):
-            self.save_dataset(editing.delete_class(self._load_stored(name), cls))
+            rec = self.store.get_dataset(name)
+            index, classes = editing.delete_class(name, rec.task, rec.classes, cls)
+            self.store.set_classes(name, classes, dropped=index)
 
     def sample_image(self, ref: str, sample_id: int, scale: int = 1) -> bytes:
-        """One image sample as PNG bytes (nearest-neighbour upscaled by `scale`)."""
+        """One image sample as PNG bytes (nearest-neighbour upscaled by `scale`); a stored
+        dataset reads just that sample."""
         from lernwerk.data.images import encode_png
 
+        if ":" not in ref and self.store.has_dataset(ref):
+            rec = self.store.get_dataset(ref)
+            _require_images(rec.name, rec.kind)
+            slot = self.store.sample_rows(ref, [sample_id]).get(int(sample_id))
+            if slot is None:
+                raise NotFound(f"no sample with id {sample_id}", where=f"dataset '{ref}'")
+            pixels = self.store.read_samples(rec, np.array([slot]))[0]  # (C, H, W) uint8
+            return encode_png(pixels.astype(np.float32) / 255.0, scale=scale)
         ds = self.load_dataset(ref)
-        if ds.kind != "images":
-            raise DataError(f"dataset '{ds.name}' holds {ds.kind}, not images", where="dataset")
+        _require_images(ds.name, ds.kind)
         where = (ds.ids == sample_id).nonzero().flatten()
         if len(where) == 0:
             raise NotFound(f"no sample with id {sample_id}", where=f"dataset '{ds.name}'")
@@ -395,7 +420,8 @@ class DatasetMethods:
             cfg = (
                 augment if isinstance(augment, AugmentConfig) else AugmentConfig.from_dict(augment)
             )
-        return preview_png(self.load_dataset(ref), augment=cfg, per_class=per_class, seed=seed)
+        # a stored dataset stays on disk: the grid reads only the samples it shows
+        return preview_png(self._dataset_facts(ref), augment=cfg, per_class=per_class, seed=seed)
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -423,10 +449,18 @@ class DatasetMethods:
         if self._needs_storing(ds):
             self.save_dataset(ds)
 
-    def _load_stored(self, name: str) -> Dataset:
-        rec = self.store.get_dataset(name)
-        tensors, _ = load_tensors(self.store.dataset_dir(rec.name) / DATA_FILE)
-        return unpack(tensors, rec.to_dict())
+    def _load_stored(self, name: str, *, whole: bool | None = None) -> Dataset:
+        """A stored dataset: in memory when it fits (or `whole`), else read from disk as
+        it is indexed (see `lernwerk.data.packing.unpack`)."""
+        rec, index = self.store.sample_index(name)
+        return unpack(rec.to_dict(), index, partial(self.store.read_samples, rec), whole=whole)
+
+    def _dataset_facts(self, ref: str) -> Dataset:
+        """A dataset for looking at: a stored one with its samples left on disk (its
+        labels, ids and splits in memory), so that a look costs what it shows."""
+        if ":" not in ref and self.store.has_dataset(ref):
+            return self._load_stored(ref, whole=False)
+        return self.load_dataset(ref)
 
     def _check_new_name(self, name: str, replace: bool) -> None:
         self.store.dataset_dir(name)  # validates the name (letters, digits, . _ -)
@@ -454,9 +488,22 @@ def _class_counts(ds: Dataset, idx: torch.Tensor) -> dict[str, Any]:
     return {"class_counts": dict(zip(ds.classes, counts, strict=True))}
 
 
-def _format_of(ds: Dataset) -> dict[str, Any]:
-    channels, height, _ = ds.input_shape
+def _format_of(input_shape: list[int] | tuple[int, ...]) -> dict[str, Any]:
+    channels, height, _ = input_shape
     return {"size": height, "channels": channels, "resize": "fit"}
+
+
+def _class_of(task: str, classes: list[str], label: str) -> int:
+    if task != "classification" or label not in classes:
+        raise NotFound(
+            f"no class '{label}'; classes: {', '.join(classes) or 'none'}", where="label"
+        )
+    return classes.index(label)
+
+
+def _require_images(name: str, kind: str) -> None:
+    if kind != "images":
+        raise DataError(f"dataset '{name}' holds {kind}, not images", where="dataset")
 
 
 class DatasetsNamespace:

@@ -7,17 +7,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import torch
 
 from lernwerk import __version__
-from lernwerk.api.batching import GroupCommit
 from lernwerk.api.datasets import DatasetMethods
 from lernwerk.api.models import ModelMethods
 from lernwerk.api.run import Run
 from lernwerk.config import SCHEMA_VERSION, ModelSpec, TrainConfig
 from lernwerk.data import Dataset, Splits, Standardizer
 from lernwerk.data.augment import Augmenter
+from lernwerk.data.rows import in_chunks
 from lernwerk.errors import Conflict, DataError, SpecError
 from lernwerk.errors import RunFailed as RunFailedError
 from lernwerk.events import TERMINAL_EVENTS, CheckpointSaved, EpochEnded, Event, RunStarted
@@ -39,6 +40,7 @@ from lernwerk.training import (
 )
 from lernwerk.training.precision import to_training_layout, uses_channels_last
 from lernwerk.training.sampling import balanced_weights
+from lernwerk.training.streaming import StreamedRows
 
 CHECKPOINT_FILE = "checkpoint.safetensors"
 
@@ -98,7 +100,6 @@ class Workspace(DatasetMethods, ModelMethods):
     def __init__(self, path: str | Path | None = None) -> None:
         self.store = WorkspaceStore(path)
         self.store.reconcile()  # runs whose process died are marked interrupted
-        self._sample_additions = GroupCommit()  # concurrent additions, one write per batch
 
     @property
     def path(self) -> Path:
@@ -373,7 +374,13 @@ def _task_name(cfg: TrainConfig, ds: Dataset) -> str:
 
 
 def _evaluate_split(predictor: Predictor, ds: Dataset, idx: torch.Tensor) -> dict[str, Any]:
-    """Metrics on some samples; the raw inputs go along (a forecast's naive baseline)."""
+    """Metrics on some samples; the raw inputs go along (a forecast's naive baseline).
+    Samples on disk are predicted a chunk at a time."""
+    if ds.on_disk:
+        y = ds.y[idx]
+        chunks = in_chunks(ds.x.take(idx), 1024)
+        predictions = np.concatenate([predictor.predict(xb) for xb in chunks])
+        return predictor.task.metrics(y.numpy(), predictions)
     x, y = ds.subset(idx)
     return predictor.task.metrics(y.numpy(), predictor.predict(x), x.numpy())
 
@@ -410,11 +417,20 @@ class _Plan:
         )
         self.train_index = self.splits.train[self.task.select(ds.y[self.splits.train])]
         self.val_index = self.splits.val[self.task.select(ds.y[self.splits.val])]
-        x_train, y_train = ds.subset(self.train_index)
+        if ds.on_disk and self.task.targets_are_inputs:
+            raise DataError(
+                f"dataset '{ds.name}' is too large to hold in memory, and task {task_name} "
+                "learns to rebuild its inputs, which needs them in memory; train on a "
+                "smaller dataset",
+                where="dataset",
+            )
+        y_train = ds.y[self.train_index]
+        # samples on disk stay there: statistics stream over them, batches are read per step
+        x_train = ds.x.take(self.train_index) if ds.on_disk else ds.x[self.train_index]
         classes = len(ds.classes) if task_name == "classification" else 0
         self.config = resolve_train_config(
             cfg,
-            n_train=len(x_train),
+            n_train=len(y_train),
             loss=self.task.loss,
             kind=ds.kind,
             n_val=len(self.val_index),
@@ -443,10 +459,14 @@ class _Plan:
     def training_data(self, ds: Dataset, device: torch.device) -> TrainingData:
         nhwc = uses_channels_last(self.network, device)
 
-        def part(idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        def prepare(x: torch.Tensor) -> torch.Tensor:
+            return to_training_layout(self.standardizer.transform(x).to(device), nhwc)
+
+        def part(idx: torch.Tensor) -> tuple[torch.Tensor | StreamedRows, torch.Tensor]:
+            if ds.on_disk:  # read and prepared a batch at a time
+                return StreamedRows(ds.x, idx, prepare), self.task.targets(ds.y[idx].to(device))
             x, y = ds.subset(idx)
-            x = to_training_layout(self.standardizer.transform(x).to(device), nhwc)
-            return self.task.pairs(x, y.to(device))
+            return self.task.pairs(prepare(x), y.to(device))
 
         x_train, y_train = part(self.train_index)
         x_val, y_val = part(self.val_index)
@@ -457,6 +477,8 @@ class _Plan:
         the training samples it trained on, and its threshold on the whole validation
         split, or on the training samples when validation holds none that the task trains
         on (no normal samples); the network is on the CPU."""
+        if ds.on_disk:  # the tasks that calibrate train in memory only (see __init__)
+            return
         idx = self.splits.val if len(self.val_index) else self.train_index
         x, y = ds.subset(idx)
         x_fit, _ = ds.subset(self.train_index)

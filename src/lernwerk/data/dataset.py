@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 import torch
 
+from lernwerk.data.rows import StoredRows, in_chunks
 from lernwerk.data.splits import Splits, make_splits, make_time_splits
 from lernwerk.errors import DataError
 
@@ -33,7 +34,9 @@ class Dataset:
         name: The reference it was loaded by, e.g. "xor" or "tabular:features=30".
         kind: "table", "images" or "sequences".
         task: "classification" or "regression".
-        x: float32 samples: (N, F) tables, (N, C, H, W) images in [0, 1], (N, C, T) sequences.
+        x: float32 samples: (N, F) tables, (N, C, H, W) images in [0, 1], (N, C, T) sequences;
+            or `StoredRows`, the samples of a stored dataset too large for memory, read
+            from disk when indexed.
         y: (N,) int64 class indices for classification, float32 values for regression,
             or (N, K) float32 for K targets per sample (a forecast's next K steps).
         classes: Class names in index order; [] for regression.
@@ -54,7 +57,7 @@ class Dataset:
     name: str
     kind: Kind
     task: Task
-    x: torch.Tensor
+    x: torch.Tensor | StoredRows
     y: torch.Tensor
     classes: list[str]
     feature_names: list[str]
@@ -76,11 +79,17 @@ class Dataset:
     def __post_init__(self) -> None:
         self._check_shapes()
         self._check_labels()
-        self._check_values()
+        if not self.on_disk:  # stored samples were checked when they were written
+            self._check_values()
         if self.test_index is not None:
             self._check_test_index()
         if self.sample_ids is not None:
             self._check_sample_ids()
+
+    @property
+    def on_disk(self) -> bool:
+        """Whether the samples stay on disk (`x` is `StoredRows`) rather than in memory."""
+        return isinstance(self.x, StoredRows)
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -105,7 +114,8 @@ class Dataset:
                 "y_dtype": str(self.y.dtype),
             }
             digest.update(json.dumps(header, sort_keys=True).encode())
-            digest.update(self.x.detach().cpu().contiguous().numpy().tobytes())
+            for chunk in in_chunks(self.x, 65536):
+                digest.update(chunk.detach().cpu().contiguous().numpy().tobytes())
             digest.update(self.y.detach().cpu().contiguous().numpy().tobytes())
             if self.test_index is not None:
                 digest.update(b"test_index")
@@ -180,7 +190,9 @@ class Dataset:
             raise DataError(
                 f"task must be classification or regression; received: {self.task!r}", where
             )
-        if not isinstance(self.x, torch.Tensor) or not isinstance(self.y, torch.Tensor):
+        if not isinstance(self.x, torch.Tensor | StoredRows) or not isinstance(
+            self.y, torch.Tensor
+        ):
             raise DataError("x and y must be torch tensors", where)
         if self.x.dtype != torch.float32:
             raise DataError(f"x must be float32; received: {self.x.dtype}", where)

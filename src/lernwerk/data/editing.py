@@ -1,147 +1,142 @@
-"""Changing a dataset's samples and classes: each function returns a new Dataset.
+"""The rules for changing a stored dataset's classes and samples, checked before the store
+changes anything.
 
 The drawing canvas adds one sample at a time; a gallery deletes one; a class is renamed
-or removed. Samples keep their ids through all of it, and a sample of the fixed test
-split stays there. Nothing here touches the disk: the workspace loads, edits, and stores.
+or removed. Each function takes what the dataset's record says (its name, task, input
+shape and class list) and returns what the store should write: a new class list, the
+class indices of new samples. Nothing here touches the disk or holds the samples, so an
+edit costs the same on a dataset of any size.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Sequence
 
+import numpy as np
 import torch
 
-from lernwerk.data.dataset import Dataset
 from lernwerk.data.images import MAX_CLASSES, validate_class_name
 from lernwerk.errors import Conflict, DataError, NotFound
 
+__all__ = [
+    "add_class",
+    "delete_class",
+    "label_indices",
+    "rename_class",
+    "sample_batch",
+    "validate_class_name",
+]
 
-def add_class(ds: Dataset, name: str) -> Dataset:
-    """A new, empty class at the end of the class list."""
-    _require_classes(ds)
+
+def add_class(dataset: str, task: str, classes: Sequence[str], name: str) -> list[str]:
+    """The class list with a new, empty class `name` at its end."""
+    _require_classes(dataset, task)
     name = validate_class_name(name, where="name")
-    _check_new_class(ds, name, ds.classes)
-    if len(ds.classes) >= MAX_CLASSES:
-        raise DataError(
-            f"a dataset may have at most {MAX_CLASSES} classes", where=f"dataset '{ds.name}'"
-        )
-    return replace(ds, classes=[*ds.classes, name], sample_ids=ds.ids)
+    _check_new_class(dataset, name, classes)
+    if len(classes) >= MAX_CLASSES:
+        raise DataError(f"a dataset may have at most {MAX_CLASSES} classes", f"dataset '{dataset}'")
+    return [*classes, name]
 
 
-def rename_class(ds: Dataset, old: str, new: str) -> Dataset:
-    """The same samples, the class `old` called `new`."""
-    index = _class_index(ds, old)
+def rename_class(dataset: str, task: str, classes: Sequence[str], old: str, new: str) -> list[str]:
+    """The class list with `old` called `new` (its samples keep their index)."""
+    index = _class_index(dataset, task, classes, old)
     new = validate_class_name(new, where="name")
+    renamed = list(classes)
     if new == old:
-        return ds
-    _check_new_class(ds, new, [c for c in ds.classes if c != old])  # 'sad' -> 'Sad' is fine
-    classes = list(ds.classes)
-    classes[index] = new
-    return replace(ds, classes=classes, sample_ids=ds.ids)
+        return renamed
+    _check_new_class(dataset, new, [c for c in classes if c != old])  # 'sad' -> 'Sad' is fine
+    renamed[index] = new
+    return renamed
 
 
-def _check_new_class(ds: Dataset, name: str, others: list[str]) -> None:
+def delete_class(
+    dataset: str, task: str, classes: Sequence[str], name: str
+) -> tuple[int, list[str]]:
+    """The index of class `name` (whose samples go) and the class list without it; later
+    class indices move down by one."""
+    index = _class_index(dataset, task, classes, name)
+    if len(classes) == 1:
+        raise Conflict(
+            f"class '{name}' is the only class; delete the dataset instead",
+            where=f"dataset '{dataset}'",
+        )
+    return index, [c for i, c in enumerate(classes) if i != index]
+
+
+def label_indices(
+    dataset: str, task: str, classes: Sequence[str], labels: Sequence[str]
+) -> np.ndarray:
+    """Class names -> (n,) int64 class indices.
+
+    Raises:
+        NotFound: a label that is not one of the classes (names the first).
+    """
+    _require_classes(dataset, task)
+    unknown = sorted({label for label in labels if label not in classes})
+    if unknown:
+        raise NotFound(
+            f"no class '{unknown[0]}'; classes: {', '.join(classes) or 'none yet'}",
+            f"dataset '{dataset}'",
+        )
+    position = {c: i for i, c in enumerate(classes)}
+    return np.array([position[label] for label in labels], dtype=np.int64)
+
+
+def sample_batch(
+    dataset: str, kind: str, input_shape: Sequence[int], x: torch.Tensor, labels: Sequence[str]
+) -> torch.Tensor:
+    """New samples as an (n, *input_shape) float32 batch: one sample gets its batch axis.
+
+    Raises:
+        DataError: a shape other than the dataset's, or as many labels as samples.
+    """
+    where = f"dataset '{dataset}'"
+    shape = tuple(input_shape)
+    x = x.to(torch.float32)
+    if x.dim() == len(shape):
+        x = x.unsqueeze(0)
+    if tuple(x.shape[1:]) != shape:
+        raise DataError(f"a sample must be shaped {shape}; received {tuple(x.shape[1:])}", where)
+    if len(labels) != len(x):
+        raise DataError(f"{len(x)} samples but {len(labels)} labels", where)
+    if not bool(torch.isfinite(x).all()):
+        raise DataError("a sample contains NaN or infinite values", where)
+    if kind == "images" and len(x) and (float(x.min()) < 0 or float(x.max()) > 1):
+        raise DataError(
+            f"image pixel values must lie in [0, 1]; received values in "
+            f"[{float(x.min())}, {float(x.max())}]; divide by 255 for 8-bit images",
+            where,
+        )
+    return x
+
+
+def _check_new_class(dataset: str, name: str, others: Sequence[str]) -> None:
     """A class name beside `others`: neither the same nor the same but for case (two
     folders that Windows and macOS hold as one, so the dataset could not be exported)."""
     for other in others:
         if other == name:
-            raise Conflict(f"class '{name}' already exists", where=f"dataset '{ds.name}'")
+            raise Conflict(f"class '{name}' already exists", where=f"dataset '{dataset}'")
         if other.casefold() == name.casefold():
             raise Conflict(
                 f"class '{name}' differs from the class '{other}' only in case; they would "
                 "share one folder on Windows and macOS, choose another name",
-                where=f"dataset '{ds.name}'",
+                where=f"dataset '{dataset}'",
             )
 
 
-def delete_class(ds: Dataset, name: str) -> Dataset:
-    """Without the class `name` and its samples; later class indices move down by one."""
-    index = _class_index(ds, name)
-    if len(ds.classes) == 1:
-        raise Conflict(
-            f"class '{name}' is the only class; delete the dataset instead",
-            where=f"dataset '{ds.name}'",
-        )
-    keep = ds.y != index  # (N,) bool
-    y = ds.y[keep]
-    y = torch.where(y > index, y - 1, y)
-    classes = [c for i, c in enumerate(ds.classes) if i != index]
-    return _subset(ds, keep, y=y, classes=classes)
-
-
-def add_samples(ds: Dataset, x: torch.Tensor, labels: list[str]) -> tuple[Dataset, torch.Tensor]:
-    """Append samples (shaped like the dataset's) with class names as labels.
-
-    Returns:
-        The new dataset and the (n,) int64 ids given to the new samples.
-    """
-    _require_classes(ds)
-    where = f"dataset '{ds.name}'"
-    if x.dim() == len(ds.input_shape):
-        x = x.unsqueeze(0)
-    if tuple(x.shape[1:]) != ds.input_shape:
-        raise DataError(
-            f"a sample must be shaped {tuple(ds.input_shape)}; received {tuple(x.shape[1:])}",
-            where,
-        )
-    if len(labels) != len(x):
-        raise DataError(f"{len(x)} samples but {len(labels)} labels", where)
-    unknown = sorted({label for label in labels if label not in ds.classes})
-    if unknown:
-        raise NotFound(
-            f"no class '{unknown[0]}'; classes: {', '.join(ds.classes) or 'none yet'}", where
-        )
-    y_new = torch.tensor([ds.classes.index(label) for label in labels], dtype=torch.int64)
-    start = int(ds.ids.max()) + 1 if len(ds) else 0
-    new_ids = torch.arange(start, start + len(x), dtype=torch.int64)
-    test_index = ds.test_index  # new samples join the pool that train/val are drawn from
-    grown = replace(
-        ds,
-        x=torch.cat([ds.x, x.to(torch.float32)]),
-        y=torch.cat([ds.y, y_new]),
-        sample_ids=torch.cat([ds.ids, new_ids]),
-        test_index=test_index,
-    )
-    return grown, new_ids
-
-
-def delete_samples(ds: Dataset, ids: list[int]) -> Dataset:
-    """Without the samples of the given ids; an unknown id is NotFound."""
-    wanted = torch.tensor(sorted(set(ids)), dtype=torch.int64)
-    present = torch.isin(wanted, ds.ids)
-    if not bool(present.all()):
-        missing = int(wanted[~present][0])
-        raise NotFound(f"no sample with id {missing}", where=f"dataset '{ds.name}'")
-    keep = ~torch.isin(ds.ids, wanted)
-    return _subset(ds, keep)
-
-
-def _subset(ds: Dataset, keep: torch.Tensor, **changes) -> Dataset:
-    """The samples where `keep` is True, the fixed test split carried along."""
-    is_test = ds.is_test[keep]
-    test_index = is_test.nonzero().flatten() if ds.test_index is not None else None
-    return replace(
-        ds,
-        x=ds.x[keep],
-        y=changes.pop("y", ds.y[keep]),
-        sample_ids=ds.ids[keep],
-        test_index=test_index,
-        **changes,
-    )
-
-
-def _require_classes(ds: Dataset) -> None:
-    if ds.task != "classification":
+def _require_classes(dataset: str, task: str) -> None:
+    if task != "classification":
         raise DataError(
             "only classification datasets have classes to add samples to",
-            where=f"dataset '{ds.name}'",
+            where=f"dataset '{dataset}'",
         )
 
 
-def _class_index(ds: Dataset, name: str) -> int:
-    _require_classes(ds)
-    if name not in ds.classes:
+def _class_index(dataset: str, task: str, classes: Sequence[str], name: str) -> int:
+    _require_classes(dataset, task)
+    if name not in classes:
         raise NotFound(
-            f"no class '{name}'; classes: {', '.join(ds.classes)}", where=f"dataset '{ds.name}'"
+            f"no class '{name}'; classes: {', '.join(classes)}", where=f"dataset '{dataset}'"
         )
-    return ds.classes.index(name)
+    return list(classes).index(name)

@@ -1,20 +1,23 @@
-"""A dataset as tensors on disk and back: images as 8-bit pixels, the rest as float32.
+"""A dataset as stored arrays and back: images as 8-bit pixels, the rest as float32.
 
-A stored dataset is one safetensors file (`x`, `y`, `ids`, `is_test`) plus the record
-that the workspace keeps in its database (kind, task, classes, meta). Images are kept as
-uint8, a quarter of the float size; `pack` rounds them first, so the dataset it returns
-is exactly what `unpack` will give back, and its content hash is the stored one.
+A stored dataset is a file of fixed-size sample records, a database row per sample (id,
+label, test flag) and its record (kind, task, classes, meta); see `lernwerk.store.samples`.
+Images are kept as uint8, a quarter of the float size; `pack` rounds them first, so the
+dataset it returns is exactly what `unpack` will give back, and its content hash is the
+stored one.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any
 
+import numpy as np
 import torch
 
 from lernwerk.data.dataset import Dataset
-from lernwerk.errors import DataError
+from lernwerk.data.rows import StoredRows, in_memory_limit
 
 
 def quantize_images(x: torch.Tensor) -> torch.Tensor:
@@ -27,55 +30,80 @@ def dequantize_images(x: torch.Tensor) -> torch.Tensor:
     return x.to(torch.float32) / 255.0
 
 
-def pack(ds: Dataset) -> tuple[Dataset, dict[str, torch.Tensor]]:
-    """The dataset as it will be stored (images rounded to 8 bits) and its tensors."""
+@dataclass
+class Packed:
+    """A dataset's arrays as the store keeps them."""
+
+    x: np.ndarray  # (N, *input_shape): uint8 pixels for images, float32 otherwise
+    ids: np.ndarray  # (N,) int64
+    y: np.ndarray  # (N,) int64 class indices, or (N,) / (N, K) float32 targets
+    test: np.ndarray  # (N,) bool: the fixed test split
+
+
+def pack(ds: Dataset) -> tuple[Dataset, Packed]:
+    """The dataset as it will be stored (images rounded to 8 bits) and its arrays."""
     if ds.kind == "images":
         x_stored = quantize_images(ds.x)
         ds = replace(ds, x=dequantize_images(x_stored), sample_ids=ds.ids)
     else:
         x_stored = ds.x.contiguous()
         ds = replace(ds, sample_ids=ds.ids)
-    tensors = {
-        "x": x_stored,
-        "y": ds.y.contiguous(),
-        "ids": ds.ids.contiguous(),
-        "is_test": ds.is_test.to(torch.uint8),
-    }
-    return ds, tensors
+    return ds, Packed(
+        x=x_stored.numpy(),
+        ids=ds.ids.numpy(),
+        y=ds.y.contiguous().numpy(),
+        test=ds.is_test.numpy(),
+    )
 
 
-def unpack(tensors: dict[str, torch.Tensor], record: dict[str, Any]) -> Dataset:
-    """A Dataset from stored tensors and the fields of its record.
+def stored_x(kind: str, x: torch.Tensor) -> np.ndarray:
+    """New samples (n, *input_shape) as the store keeps them for a dataset of `kind`."""
+    return quantize_images(x).numpy() if kind == "images" else x.contiguous().numpy()
 
-    Raises:
-        DataError: The file lacks a tensor the record needs.
+
+def unpack(
+    record: dict[str, Any],
+    index: Any,
+    read: Callable[[np.ndarray], np.ndarray],
+    *,
+    whole: bool | None = None,
+) -> Dataset:
+    """A Dataset from its stored record, sample index and a reader of its sample file.
+
+    Args:
+        record: the dataset record's fields.
+        index: its `SampleIndex` (ids, slots, labels or targets, test flags).
+        read: reads samples by slot, (n,) -> (n, *input_shape) stored values.
+        whole: load every sample into memory (True), leave them on disk as `StoredRows`
+            (False), or decide by size (None: whole when it fits `in_memory_limit()`).
     """
-    for key in ("x", "y"):
-        if key not in tensors:
-            raise DataError(
-                f"the stored dataset has no '{key}' tensor; it is damaged, import it again",
-                where=f"dataset '{record['name']}'",
-            )
-    x = tensors["x"]
-    if x.dtype == torch.uint8:
-        x = dequantize_images(x)
-    is_test = tensors.get("is_test")
-    test_index = None
-    if is_test is not None and bool(is_test.any()):
-        test_index = is_test.bool().nonzero().flatten()  # (N_test,)
-    elif "test_index" in tensors:  # files written before is_test existed
-        test_index = tensors["test_index"]
-    return Dataset(
+    shape = tuple(record["input_shape"])
+    images = record["kind"] == "images"
+    if whole is None:
+        whole = len(index) * int(np.prod(shape, dtype=np.int64)) * 4 <= in_memory_limit()
+    if whole:
+        raw = torch.from_numpy(read(index.slots))
+        x: torch.Tensor | StoredRows = dequantize_images(raw) if images else raw.float()
+    else:
+        x = StoredRows(read, index.slots, shape, images=images)
+    if index.labels is not None:
+        y = torch.from_numpy(index.labels)
+    else:
+        y = torch.from_numpy(index.targets)
+    test = torch.from_numpy(index.test)
+    ds = Dataset(
         name=record["name"],
         kind=record["kind"],
         task=record["task"],
         x=x,
-        y=tensors["y"],
+        y=y,
         classes=list(record["classes"]),
         feature_names=list(record.get("feature_names") or []),
         source=record["source"],
-        test_index=test_index,
+        test_index=test.nonzero().flatten() if bool(test.any()) else None,
         description=record.get("description", ""),
         meta=record.get("meta") or {},
-        sample_ids=tensors.get("ids"),
+        sample_ids=torch.from_numpy(index.ids),
     )
+    ds._content_hash = record["content_hash"]  # what the store keeps up to date per edit
+    return ds

@@ -8,6 +8,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from lernwerk.data.rows import StoredRows
 from lernwerk.errors import DataError
 
 # Batch dimensions the statistics are taken over, and the shape they broadcast as.
@@ -46,7 +47,7 @@ class Standardizer:
             raise DataError("std must be positive everywhere", where="standardizer")
 
     @classmethod
-    def fit(cls, x_train: torch.Tensor, kind: str) -> Standardizer:
+    def fit(cls, x_train: torch.Tensor | StoredRows, kind: str) -> Standardizer:
         """Statistics of the training samples: per feature for tables, else per channel."""
         if kind not in _REDUCE_DIMS:
             raise DataError(
@@ -58,8 +59,11 @@ class Standardizer:
                 f"cannot fit {kind} statistics on samples of shape {tuple(x_train.shape)}",
                 where="standardizer",
             )
-        # float64 keeps the sums exact enough for millions of rows.
-        std, mean = torch.std_mean(x_train.double(), dim=_REDUCE_DIMS[kind], correction=0)
+        if isinstance(x_train, StoredRows):
+            mean, std = _streamed_mean_std(x_train, _REDUCE_DIMS[kind])
+        else:
+            # float64 keeps the sums exact enough for millions of rows.
+            std, mean = torch.std_mean(x_train.double(), dim=_REDUCE_DIMS[kind], correction=0)
         std = torch.where(std < _MIN_STD, torch.ones_like(std), std)  # (F,) or (C,)
         return cls(mean=mean.float(), std=std.float(), kind=kind)
 
@@ -111,6 +115,29 @@ class Standardizer:
     def as_module(self) -> nn.Module:
         """A module with the statistics as buffers, doing the same transform (for export)."""
         return StandardizeModule(self.mean.view(self._stat_shape), self.std.view(self._stat_shape))
+
+
+def _streamed_mean_std(
+    x: StoredRows, dims: tuple[int, ...], chunk: int = 1024
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean and std (no correction) over `dims` of samples read from disk a chunk at a
+    time: sums and sums of squares in float64, about centred on the first chunk's mean so
+    that the difference of the two stays exact."""
+    total = shift = sum_ = sum_sq = None
+    for xb in x.chunks(chunk):
+        xb = xb.double()
+        if shift is None:
+            shift = xb.mean(dim=dims, keepdim=True)  # (1, C, 1, 1) or (1, F)
+            sum_ = torch.zeros(shift.flatten().shape, dtype=torch.float64)
+            sum_sq = torch.zeros_like(sum_)
+            total = 0
+        centred = xb - shift
+        sum_ += centred.sum(dim=dims)
+        sum_sq += (centred * centred).sum(dim=dims)
+        total += xb.numel() // sum_.numel()
+    mean_c = sum_ / total
+    var = (sum_sq / total - mean_c * mean_c).clamp_min(0)
+    return mean_c + shift.flatten(), var.sqrt()
 
 
 class StandardizeModule(nn.Module):

@@ -30,8 +30,9 @@ from typing import Any
 
 from lernwerk.errors import Conflict, NotFound, SpecError
 from lernwerk.store.files import default_workspace_path, json_default
+from lernwerk.store.samples import SampleRows
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 RUN_STATUSES = ("created", "running", "finished", "stopped", "failed", "interrupted")
 _MIGRATE_TIMEOUT_S = 30.0  # as long as a write waits for the lock (busy_timeout)
 
@@ -41,7 +42,9 @@ CREATE TABLE IF NOT EXISTS datasets (
     content_hash TEXT NOT NULL, num_samples INTEGER NOT NULL, classes TEXT NOT NULL,
     input_shape TEXT NOT NULL, created_at TEXT NOT NULL,
     description TEXT NOT NULL DEFAULT '', feature_names TEXT NOT NULL DEFAULT '[]',
-    meta TEXT NOT NULL DEFAULT '{}', updated_at TEXT
+    meta TEXT NOT NULL DEFAULT '{}', updated_at TEXT,
+    data_file TEXT NOT NULL DEFAULT '', slots INTEGER NOT NULL DEFAULT 0,
+    next_id INTEGER NOT NULL DEFAULT 0, target_shape TEXT NOT NULL DEFAULT '[]'
 );
 CREATE TABLE IF NOT EXISTS runs (
     id TEXT PRIMARY KEY, name TEXT NOT NULL, status TEXT NOT NULL, created_at TEXT NOT NULL,
@@ -62,6 +65,13 @@ CREATE TABLE IF NOT EXISTS events (
     ts TEXT NOT NULL, type TEXT NOT NULL, payload TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS events_by_run ON events (run_id, id);
+CREATE TABLE IF NOT EXISTS samples (
+    dataset TEXT NOT NULL, id INTEGER NOT NULL, slot INTEGER NOT NULL,
+    label INTEGER, target BLOB, test INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (dataset, id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS samples_by_slot ON samples (dataset, slot);
+CREATE INDEX IF NOT EXISTS samples_by_label ON samples (dataset, label, slot);
 """
 
 # Steps from one schema version to the next, for workspaces made by an older lernwerk.
@@ -71,6 +81,14 @@ _MIGRATIONS: dict[int, list[str]] = {
         "ALTER TABLE datasets ADD COLUMN feature_names TEXT NOT NULL DEFAULT '[]'",
         "ALTER TABLE datasets ADD COLUMN meta TEXT NOT NULL DEFAULT '{}'",
         "ALTER TABLE datasets ADD COLUMN updated_at TEXT",
+    ],
+    # samples one by one: a file of fixed-size records and a row each (store/samples.py);
+    # the datasets' safetensors files move over in `_migrate_dataset_files`
+    3: [
+        "ALTER TABLE datasets ADD COLUMN data_file TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE datasets ADD COLUMN slots INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE datasets ADD COLUMN next_id INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE datasets ADD COLUMN target_shape TEXT NOT NULL DEFAULT '[]'",
     ],
 }
 
@@ -107,6 +125,10 @@ class DatasetRecord:
     feature_names: list[str] = field(default_factory=list)  # table columns, [] otherwise
     meta: dict[str, Any] = field(default_factory=dict)  # kind-specific: image format, encoding…
     updated_at: str | None = None  # last change of its samples or classes
+    data_file: str = ""  # the sample file in its folder ('' while nothing is stored)
+    slots: int = 0  # records written to the sample file, deleted samples' included
+    next_id: int = 0  # the id the next added sample gets (ids are never reused)
+    target_shape: list[int] = field(default_factory=list)  # [] scalar targets, [K] K each
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -157,7 +179,9 @@ class EventRecord:
 
 _RUN_COLUMNS = tuple(f.name for f in dataclass_fields(RunRecord))
 _RUN_JSON = frozenset({"config", "metrics"})
-_DATASET_JSON = frozenset({"source", "classes", "input_shape", "feature_names", "meta"})
+_DATASET_JSON = frozenset(
+    {"source", "classes", "input_shape", "feature_names", "meta", "target_shape"}
+)
 _EVENT_JSON = frozenset({"payload"})
 
 
@@ -199,7 +223,7 @@ def process_start_ticks(pid: int) -> int | None:
         return None
 
 
-class WorkspaceStore:
+class WorkspaceStore(SampleRows):
     """The workspace directory: datasets, runs, per-epoch metrics and events.
 
     Args:
@@ -316,6 +340,7 @@ class WorkspaceStore:
                 con.execute("PRAGMA journal_mode = WAL")
 
     def _create_schema(self) -> None:
+        moved: list[Path] = []
         with self._connect(write=True) as con:
             # read inside the write transaction: another process may have migrated meanwhile
             version = con.execute("PRAGMA user_version").fetchone()[0]
@@ -334,7 +359,38 @@ class WorkspaceStore:
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
                     con.execute(statement)  # CREATE … IF NOT EXISTS: safe to repeat
+            if 0 < version < 3:
+                moved = self._migrate_dataset_files(con)
             con.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        for path in moved:  # only once the new form is committed
+            path.unlink(missing_ok=True)
+
+    def _migrate_dataset_files(self, con: sqlite3.Connection) -> list[Path]:
+        """Version 2 kept each dataset as one safetensors file, rewritten on every edit;
+        write each as a sample file and rows, and return the old files to remove."""
+        import numpy as np
+        from safetensors.numpy import load_file
+
+        old_files = []
+        for row in con.execute("SELECT * FROM datasets").fetchall():
+            rec = _decode(DatasetRecord, row, _DATASET_JSON)
+            folder = self._subdir("datasets", rec.name, create=True)
+            old = folder / "data.safetensors"
+            if not old.is_file():
+                continue
+            tensors = load_file(str(old))
+            x = tensors["x"]
+            n = len(x)
+            ids = tensors["ids"] if "ids" in tensors else np.arange(n, dtype=np.int64)
+            test = np.zeros(n, dtype=np.bool_)
+            if "is_test" in tensors:
+                test = tensors["is_test"].astype(np.bool_)
+            elif "test_index" in tensors:
+                test[tensors["test_index"]] = True
+            y = tensors["y"]
+            self._write_samples(con, rec, folder, x, ids, y, test)
+            old_files.append(old)
+        return old_files
 
     # -- directories ---------------------------------------------------------------
 
@@ -415,9 +471,10 @@ class WorkspaceStore:
         return [_decode(DatasetRecord, r, _DATASET_JSON) for r in rows]
 
     def delete_dataset(self, name: str) -> None:
-        """Delete a dataset's record and its files."""
+        """Delete a dataset's record, its sample rows and its files."""
         self.get_dataset(name)
         with self._connect(write=True) as con:
+            con.execute("DELETE FROM samples WHERE dataset = ?", (name,))
             con.execute("DELETE FROM datasets WHERE name = ?", (name,))
         shutil.rmtree(self._subdir("datasets", name, create=False), ignore_errors=True)
 

@@ -60,6 +60,11 @@ class Task:
     def targets(self, y: torch.Tensor) -> torch.Tensor:
         return y
 
+    # The network learns the inputs themselves (an autoencoder): its targets cannot come
+    # from the labels alone, and it fits a threshold on whole splits after training
+    # (`calibrate`), so it trains on data held in memory only.
+    targets_are_inputs = False
+
     def pairs(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(inputs, targets) the loop trains on, from standardised inputs and labels."""
         return x, self.targets(y)

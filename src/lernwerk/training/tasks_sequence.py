@@ -160,6 +160,8 @@ class AnomalyTask(Task):
     def select(self, y: torch.Tensor) -> torch.Tensor:
         return y == self.normal_index  # (N,) train and validate on normal samples only
 
+    targets_are_inputs = True
+
     def pairs(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         return x, x  # the target is the input itself
 

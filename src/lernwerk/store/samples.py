@@ -1,0 +1,487 @@
+"""A stored dataset's samples: one file of fixed-size records and one database row each.
+
+The pixels (or feature values) of sample k live at byte `slot * record_bytes` of the
+dataset's sample file, written in place; its id, slot, label and test flag are a row of
+the `samples` table. Adding a sample writes its bytes at the next free slot and inserts
+one row; deleting or relabelling one changes one row. Nothing is rewritten, so an edit
+costs the same at 100 and at 100 000 samples, and a dataset larger than memory is read
+a batch of slots at a time. Slots of deleted samples stay unused until the dataset is
+written whole again. Numpy only: no torch here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from lernwerk.errors import NotFound
+from lernwerk.store.files import _fsync_dir
+
+if TYPE_CHECKING:
+    from lernwerk.store.workspace import DatasetRecord
+
+# One pread/pwrite moves at most this much (Linux caps a call a little below 2 GiB).
+_MAX_IO_BYTES = 1 << 30
+
+_SQL_VARIABLES = 900  # ids per statement, below SQLite's oldest limit of 999
+
+
+class SampleFile:
+    """Fixed-size records of one dataset's samples, written and read by slot.
+
+    Args:
+        path: The file; it may not exist yet (nothing stored).
+        shape: One sample's shape, e.g. (C, H, W).
+        dtype: uint8 for images (8-bit pixels), float32 for the other kinds.
+    """
+
+    def __init__(self, path: Path, shape: Sequence[int], dtype: np.dtype | str) -> None:
+        self.path = Path(path)
+        self.shape = tuple(int(s) for s in shape)
+        self.dtype = np.dtype(dtype)
+        self.record_bytes = int(np.prod(self.shape, dtype=np.int64)) * self.dtype.itemsize
+
+    def __repr__(self) -> str:
+        return f"SampleFile({str(self.path)!r}, {self.shape}, {self.dtype})"
+
+    def write_new(self, x: np.ndarray) -> None:
+        """Write `x` (N, *shape) as the whole file, durably; the file must not exist."""
+        data = self._as_records(x)
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        try:
+            _write_all(fd, data, 0)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        _fsync_dir(self.path.parent)
+
+    def write_at(self, slot: int, x: np.ndarray) -> None:
+        """Write `x` (n, *shape) into slots slot..slot+n-1 (creating the file), durably."""
+        data = self._as_records(x)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            _write_all(fd, data, slot * self.record_bytes)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def read(self, slots: np.ndarray) -> np.ndarray:
+        """The samples at `slots` (n,), in that order: (n, *shape) of the file's dtype."""
+        slots = np.asarray(slots, dtype=np.int64).reshape(-1)
+        out = np.empty((len(slots), *self.shape), dtype=self.dtype)
+        if len(slots) == 0 or self.record_bytes == 0:
+            return out
+        flat = out.reshape(len(slots), -1).view(np.uint8)  # (n, record_bytes)
+        fd = os.open(self.path, os.O_RDONLY)
+        try:
+            if bool(np.all(np.diff(slots) == 1)):  # one run in order: read straight in
+                _read_all(fd, memoryview(flat).cast("B"), int(slots[0]) * self.record_bytes)
+                return out
+            order = np.argsort(slots, kind="stable")
+            ordered = slots[order]
+            staged = np.empty_like(flat)  # rows in slot order, scattered back below
+            # runs of consecutive slots: one read each
+            breaks = np.flatnonzero(np.diff(ordered) != 1) + 1
+            for start, end in zip(
+                np.concatenate(([0], breaks)), np.concatenate((breaks, [len(ordered)])), strict=True
+            ):
+                view = memoryview(staged[start:end]).cast("B")
+                _read_all(fd, view, int(ordered[start]) * self.record_bytes)
+        finally:
+            os.close(fd)
+        flat[order] = staged
+        return out
+
+    def _as_records(self, x: np.ndarray) -> memoryview:
+        x = np.ascontiguousarray(x, dtype=self.dtype)
+        if tuple(x.shape[1:]) != self.shape:
+            raise ValueError(f"samples of shape {tuple(x.shape[1:])} for a file of {self.shape}")
+        return memoryview(x.reshape(-1).view(np.uint8))  # the records' bytes, flat
+
+
+def _write_all(fd: int, data: memoryview, offset: int) -> None:
+    done = 0
+    while done < len(data):
+        done += os.pwrite(fd, data[done : done + _MAX_IO_BYTES], offset + done)
+
+
+def _read_all(fd: int, into: memoryview, offset: int) -> None:
+    done = 0
+    while done < len(into):
+        got = os.preadv(fd, [into[done : done + _MAX_IO_BYTES]], offset + done)
+        if got == 0:
+            raise OSError(f"sample file ends {len(into) - done} bytes early")
+        done += got
+
+
+@dataclass
+class SampleIndex:
+    """Who the stored samples are, in their order: everything but the pixels.
+
+    `ids`, `slots` and `test` are (N,) arrays; `labels` (N,) int64 class indices for a
+    classification dataset, else None; `targets` (N,) or (N, K) float32 values for a
+    regression dataset, else None.
+    """
+
+    ids: np.ndarray
+    slots: np.ndarray
+    test: np.ndarray
+    labels: np.ndarray | None
+    targets: np.ndarray | None
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+def insert_rows(
+    con: sqlite3.Connection,
+    dataset: str,
+    ids: np.ndarray,
+    slots: np.ndarray,
+    labels: np.ndarray | None,
+    targets: np.ndarray | None,
+    test: np.ndarray,
+) -> None:
+    """Insert one row per sample (the caller holds the write transaction)."""
+    n = len(ids)
+    label_col = labels.tolist() if labels is not None else [None] * n
+    if targets is not None:
+        t = np.ascontiguousarray(targets, dtype=np.float32).reshape(n, -1)
+        target_col = [row.tobytes() for row in t]
+    else:
+        target_col = [None] * n
+    con.executemany(
+        "INSERT INTO samples (dataset, id, slot, label, target, test) VALUES (?, ?, ?, ?, ?, ?)",
+        zip(
+            [dataset] * n,
+            ids.tolist(),
+            slots.tolist(),
+            label_col,
+            target_col,
+            np.asarray(test, dtype=np.int64).tolist(),
+            strict=True,
+        ),
+    )
+
+
+def read_index(
+    con: sqlite3.Connection, dataset: str, *, regression: bool, target_width: int
+) -> SampleIndex:
+    """The sample rows of `dataset` in slot order (the order the samples were added)."""
+    if regression:
+        rows = con.execute(
+            "SELECT id, slot, test, target FROM samples WHERE dataset = ? ORDER BY slot",
+            (dataset,),
+        ).fetchall()
+        blob = b"".join(r[3] for r in rows)
+        targets = np.frombuffer(blob, dtype=np.float32).copy()
+        targets = targets.reshape(len(rows), target_width) if target_width > 1 else targets
+        labels = None
+    else:
+        rows = con.execute(
+            "SELECT id, slot, test, label FROM samples WHERE dataset = ? ORDER BY slot",
+            (dataset,),
+        ).fetchall()
+        labels = np.fromiter((r[3] for r in rows), dtype=np.int64, count=len(rows))
+        targets = None
+    return SampleIndex(
+        ids=np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)),
+        slots=np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows)),
+        test=np.fromiter((r[2] for r in rows), dtype=np.bool_, count=len(rows)),
+        labels=labels,
+        targets=targets,
+    )
+
+
+def chain_hash(previous: str, change: str, *parts: bytes) -> str:
+    """The content hash after a change: the previous hash, what changed, and its bytes.
+
+    A whole dataset's hash is computed from all its samples when it is written whole;
+    each later edit moves it on by hashing only the edit, so a hash still names exactly
+    one content history and costs what the edit costs.
+    """
+    digest = hashlib.sha256(previous.encode())
+    digest.update(change.encode())
+    for part in parts:
+        digest.update(len(part).to_bytes(8, "little"))
+        digest.update(part)
+    return f"sha256:{digest.hexdigest()}"
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class SampleRows:
+    """The sample half of `WorkspaceStore`: a dataset's samples written whole, added,
+    deleted and relabelled one by one, and read by slot."""
+
+    def _connect(self, write: bool = False) -> AbstractContextManager[sqlite3.Connection]:
+        raise NotImplementedError  # WorkspaceStore's
+
+    def _subdir(self, kind: str, name: str, create: bool) -> Path:
+        raise NotImplementedError  # WorkspaceStore's
+
+    def get_dataset(self, name: str) -> DatasetRecord:
+        raise NotImplementedError  # WorkspaceStore's
+
+    def sample_file(self, rec: DatasetRecord) -> SampleFile:
+        """The file holding `rec`'s samples: uint8 pixels for images, float32 otherwise."""
+        folder = self._subdir("datasets", rec.name, create=False)
+        dtype = np.uint8 if rec.kind == "images" else np.float32
+        return SampleFile(folder / (rec.data_file or "samples.bin"), rec.input_shape, dtype)
+
+    def write_dataset(
+        self,
+        rec: DatasetRecord,
+        x: np.ndarray,
+        ids: np.ndarray,
+        y: np.ndarray,
+        test: np.ndarray,
+    ) -> DatasetRecord:
+        """Store a dataset whole (replacing one of the same name): a new sample file, a
+        row per sample, its record; returns the record as stored.
+
+        Args:
+            x: (N, *input_shape) uint8 pixels for images, float32 for the other kinds.
+            ids: (N,) int64 sample ids; y: (N,) int64 class indices or (N,)/(N, K) float32
+            targets; test: (N,) bool, the fixed test split.
+        """
+        folder = self._subdir("datasets", rec.name, create=True)
+        with self._connect(write=True) as con:
+            self._write_samples(con, rec, folder, x, ids, y, test)
+        for stale in folder.glob("samples-*.bin"):  # the replaced one, or a crash's leftover
+            if stale.name != rec.data_file:
+                stale.unlink(missing_ok=True)
+        (folder / "data.safetensors").unlink(missing_ok=True)
+        return rec
+
+    def _write_samples(
+        self,
+        con: sqlite3.Connection,
+        rec: DatasetRecord,
+        folder: Path,
+        x: np.ndarray,
+        ids: np.ndarray,
+        y: np.ndarray,
+        test: np.ndarray,
+    ) -> None:
+        from lernwerk.store.workspace import _DATASET_JSON, _insert
+
+        rec.data_file = f"samples-{secrets.token_hex(4)}.bin"
+        SampleFile(folder / rec.data_file, x.shape[1:], x.dtype).write_new(x)
+        ids = np.asarray(ids, dtype=np.int64)
+        rec.num_samples = rec.slots = len(x)
+        rec.next_id = int(ids.max()) + 1 if len(ids) else 0
+        classification = np.asarray(y).dtype.kind in "iu"
+        rec.target_shape = [] if classification or np.ndim(y) == 1 else list(np.shape(y)[1:])
+        con.execute("DELETE FROM samples WHERE dataset = ?", (rec.name,))
+        insert_rows(
+            con,
+            rec.name,
+            ids,
+            np.arange(len(x), dtype=np.int64),
+            np.asarray(y, dtype=np.int64) if classification else None,
+            None if classification else np.asarray(y, dtype=np.float32),
+            np.asarray(test, dtype=np.bool_),
+        )
+        _insert(con, "datasets", rec, _DATASET_JSON, replace=True)
+
+    def sample_index(self, name: str) -> tuple[DatasetRecord, SampleIndex]:
+        """A dataset's record and its sample rows, read in one transaction."""
+        from lernwerk.store.workspace import _DATASET_JSON, DatasetRecord, _decode
+
+        with self._connect(write=True) as con:  # one snapshot of record and rows
+            row = con.execute("SELECT * FROM datasets WHERE name = ?", (name,)).fetchone()
+            if row is None:
+                return self.get_dataset(name), None  # type: ignore[return-value]  # NotFound
+            rec = _decode(DatasetRecord, row, _DATASET_JSON)
+            index = read_index(
+                con,
+                name,
+                regression=rec.task == "regression",
+                target_width=int(np.prod(rec.target_shape)) if rec.target_shape else 1,
+            )
+        return rec, index
+
+    def read_samples(self, rec: DatasetRecord, slots: np.ndarray) -> np.ndarray:
+        """The stored samples at `slots`: (n, *input_shape) in the file's dtype."""
+        return self.sample_file(rec).read(slots)
+
+    def count_samples(self, name: str, label: int | None = None) -> int:
+        """How many samples a dataset holds (of one class when `label` is given)."""
+        with self._connect() as con:
+            if label is None:
+                sql, args = "SELECT COUNT(*) FROM samples WHERE dataset = ?", (name,)
+            else:
+                sql = "SELECT COUNT(*) FROM samples WHERE dataset = ? AND label = ?"
+                args = (name, label)
+            return int(con.execute(sql, args).fetchone()[0])
+
+    def page_samples(
+        self, name: str, *, label: int | None = None, offset: int = 0, limit: int = 100
+    ) -> list[tuple[int, int, int | None, bytes | None, bool]]:
+        """A page of sample rows in slot order: (id, slot, label, target, test) each."""
+        where, args = "dataset = ?", [name]
+        if label is not None:
+            where, args = where + " AND label = ?", [*args, label]
+        with self._connect() as con:
+            rows = con.execute(
+                f"SELECT id, slot, label, target, test FROM samples WHERE {where} "
+                "ORDER BY slot LIMIT ? OFFSET ?",
+                (*args, max(limit, 0), max(offset, 0)),
+            ).fetchall()
+        return [(r[0], r[1], r[2], r[3], bool(r[4])) for r in rows]
+
+    def sample_rows(self, name: str, ids: Sequence[int]) -> dict[int, int]:
+        """The slots of the given sample ids that exist: {id: slot}."""
+        found: dict[int, int] = {}
+        with self._connect() as con:
+            for chunk in _chunks([int(i) for i in ids]):
+                marks = ", ".join("?" * len(chunk))
+                found.update(
+                    con.execute(
+                        f"SELECT id, slot FROM samples WHERE dataset = ? AND id IN ({marks})",
+                        (name, *chunk),
+                    ).fetchall()
+                )
+        return found
+
+    def append_samples(
+        self, name: str, x: np.ndarray, labels: np.ndarray | None, targets: np.ndarray | None
+    ) -> np.ndarray:
+        """Add samples at the end of a dataset; returns their new (n,) ids.
+
+        The caller holds the dataset's lock (`dataset_lock`): the bytes go to the next
+        free slots first, then one transaction adds the rows, so a crash between the two
+        leaves unused bytes past the last slot and nothing else.
+        """
+        rec = self.get_dataset(name)
+        n = len(x)
+        ids = np.arange(rec.next_id, rec.next_id + n, dtype=np.int64)
+        slots = np.arange(rec.slots, rec.slots + n, dtype=np.int64)
+        file = self.sample_file(rec)
+        file.write_at(rec.slots, x)
+        label_bytes = b"" if labels is None else np.asarray(labels, np.int64).tobytes()
+        target_bytes = b"" if targets is None else np.asarray(targets, np.float32).tobytes()
+        digest = chain_hash(
+            rec.content_hash,
+            "add",
+            ids.tobytes(),
+            label_bytes,
+            target_bytes,
+            np.ascontiguousarray(x, file.dtype).tobytes(),
+        )
+        with self._connect(write=True) as con:
+            insert_rows(con, name, ids, slots, labels, targets, np.zeros(n, dtype=np.bool_))
+            con.execute(
+                "UPDATE datasets SET num_samples = num_samples + ?, slots = ?, next_id = ?, "
+                "content_hash = ?, updated_at = ? WHERE name = ?",
+                (n, rec.slots + n, rec.next_id + n, digest, _now(), name),
+            )
+        return ids
+
+    def remove_samples(self, name: str, ids: Sequence[int]) -> None:
+        """Delete samples by id, all or none.
+
+        Raises:
+            NotFound: an id that the dataset does not hold (names the first).
+        """
+        wanted = sorted({int(i) for i in ids})
+        with self._connect(write=True) as con:
+            rec = self.get_dataset(name)
+            gone = 0
+            for chunk in _chunks(wanted):
+                marks = ", ".join("?" * len(chunk))
+                gone += con.execute(
+                    f"DELETE FROM samples WHERE dataset = ? AND id IN ({marks})", (name, *chunk)
+                ).rowcount
+            if gone != len(wanted):
+                raise NotFound(  # the transaction rolls back: nothing deleted
+                    f"no sample with id {self._first_missing(name, wanted, con)}",
+                    where=f"dataset '{name}'",
+                )
+            digest = chain_hash(rec.content_hash, "delete", np.asarray(wanted, np.int64).tobytes())
+            con.execute(
+                "UPDATE datasets SET num_samples = num_samples - ?, content_hash = ?, "
+                "updated_at = ? WHERE name = ?",
+                (gone, digest, _now(), name),
+            )
+
+    @staticmethod
+    def _first_missing(name: str, wanted: list[int], con: sqlite3.Connection) -> int:
+        # called inside the failed transaction, whose deletes are still visible to it
+        for sample_id in wanted:
+            if con.execute(
+                "SELECT 1 FROM samples WHERE dataset = ? AND id = ?", (name, sample_id)
+            ).fetchone():
+                return sample_id
+        return wanted[0]
+
+    def relabel_samples(self, name: str, ids: Sequence[int], label: int) -> None:
+        """Give samples another class index, all or none.
+
+        Raises:
+            NotFound: an id that the dataset does not hold.
+        """
+        wanted = sorted({int(i) for i in ids})
+        with self._connect(write=True) as con:
+            rec = self.get_dataset(name)
+            changed = 0
+            for chunk in _chunks(wanted):
+                marks = ", ".join("?" * len(chunk))
+                changed += con.execute(
+                    f"UPDATE samples SET label = ? WHERE dataset = ? AND id IN ({marks})",
+                    (label, name, *chunk),
+                ).rowcount
+            if changed != len(wanted):
+                missing = set(wanted) - set(self.sample_rows(name, wanted))
+                raise NotFound(
+                    f"no sample with id {min(missing) if missing else wanted[0]}",
+                    where=f"dataset '{name}'",
+                )
+            digest = chain_hash(
+                rec.content_hash, f"relabel:{label}", np.asarray(wanted, np.int64).tobytes()
+            )
+            con.execute(
+                "UPDATE datasets SET content_hash = ?, updated_at = ? WHERE name = ?",
+                (digest, _now(), name),
+            )
+
+    def set_classes(self, name: str, classes: list[str], *, dropped: int | None = None) -> None:
+        """Store a dataset's new class list; `dropped`: the index of a deleted class,
+        whose samples go and whose later indices move down by one."""
+        import json
+
+        with self._connect(write=True) as con:
+            rec = self.get_dataset(name)
+            gone = 0
+            if dropped is not None:
+                gone = con.execute(
+                    "DELETE FROM samples WHERE dataset = ? AND label = ?", (name, dropped)
+                ).rowcount
+                con.execute(
+                    "UPDATE samples SET label = label - 1 WHERE dataset = ? AND label > ?",
+                    (name, dropped),
+                )
+            digest = chain_hash(rec.content_hash, "classes", json.dumps(classes).encode())
+            con.execute(
+                "UPDATE datasets SET classes = ?, num_samples = num_samples - ?, "
+                "content_hash = ?, updated_at = ? WHERE name = ?",
+                (json.dumps(classes), gone, digest, _now(), name),
+            )
+
+
+def _chunks(values: list[int]) -> Iterator[list[int]]:
+    for start in range(0, len(values), _SQL_VARIABLES):
+        yield values[start : start + _SQL_VARIABLES]
