@@ -32,7 +32,10 @@ def resolved_train_defaults(
     cfg = TrainConfig.from_dict(
         {"optimizer": optimizer, "val_split": val_split, "test_split": test_split}, "train"
     )
-    n_train = len(ds.split(cfg.val_split, cfg.test_split, split_seed).train) if len(ds) else 0
+    splits = ds.split(cfg.val_split, cfg.test_split, split_seed) if len(ds) else None
+    n_train, n_val, n_test = (
+        (len(splits.train), len(splits.val), len(splits.test)) if splits else (0, 0, 0)
+    )
     batch_size = default_batch_size(n_train)
     if n_train > 0:
         batch_size = min(batch_size, n_train)  # as resolve_train_config does
@@ -41,6 +44,8 @@ def resolved_train_defaults(
         "model": default_model(ds.kind, list(ds.input_shape or ()), task),
         "optimizer": cfg.optimizer,
         "n_train": n_train,
+        "n_val": n_val,
+        "n_test": n_test,
         "batch_size": batch_size,
         "lr": default_lr(cfg.optimizer, batch_size),
         "epochs": default_epochs(n_train, batch_size),

@@ -100,6 +100,8 @@ class TrainDefaults(BaseModel):
     model: str = Field(description="the preset the dataset starts with")
     optimizer: str = Field(description="the optimizer the learning rate is for")
     n_train: int = Field(description="samples in the training split")
+    n_val: int = Field(description="samples in the validation split")
+    n_test: int = Field(description="samples in the test split")
     batch_size: int = Field(description="the batch size used when none is given")
     lr: float = Field(description="the learning rate used when none is given")
     epochs: int = Field(description="the epochs the server would choose")

@@ -156,5 +156,5 @@ export function render(root, initial, { onChange }) {
       classes.el),
     gallery.el);
 
-  return () => webcam?.stop();
+  return () => { webcam?.stop(); gallery.flush(); };
 }
