@@ -135,7 +135,9 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def default_model(kind: str | None, input_shape: list[int] | tuple[int, ...], task: str = "") -> str:
+def default_model(
+    kind: str | None, input_shape: list[int] | tuple[int, ...], task: str = ""
+) -> str:
     """The preset a dataset starts with, by one rule on its kind and input shape.
 
     Images: `smiley-cnn` (three 3×3 convolutions, two poolings) when the smaller side is at

@@ -18,7 +18,7 @@ export function createGallery(info, base, reload) {
   let pending = null;  // {id, cls, box, del, timer}: the deletion the toast can still undo
   const toastText = h("span", {});
   const undoBtn = h("button", { type: "button", testid: "sample-undo", onclick: () => undo() }, t("dataset.undo"));
-  const toast = h("div", { class: "toast", role: "status", "aria-live": "polite", testid: "undo-toast", hidden: true },
+  const toast = h("div", { class: "toast undo-toast", role: "status", "aria-live": "polite", testid: "undo-toast", hidden: true },
     toastText, undoBtn);
   el.append(toast);
 
