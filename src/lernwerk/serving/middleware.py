@@ -105,9 +105,9 @@ code{background:#eef1f4;padding:0 .25rem;border-radius:3px}</style></head>
 <code>?token=…</code>. Ask the person who started the server for it. Once opened, this browser
 remembers the token.</p></section>
 <section lang="de"><h1>Diese Werkbank braucht ihren Zugangsschlüssel</h1>
-<p>Öffne die vollständige Adresse, die <code>lernwerk serve</code> beim Start ausgegeben hat:
-Sie endet auf <code>?token=…</code>. Frag die Person, die den Server gestartet hat. Danach
-merkt sich dieser Browser den Schlüssel.</p></section>
+<p>Öffnen Sie die vollständige Adresse, die <code>lernwerk serve</code> beim Start ausgegeben
+hat: Sie endet auf <code>?token=…</code>. Fragen Sie die Person, die den Server gestartet hat.
+Danach merkt sich dieser Browser den Schlüssel.</p></section>
 </body></html>
 """
 
