@@ -144,7 +144,7 @@ class Workspace(DatasetMethods, ModelMethods):
             "train": plan.config.to_dict(),
         }
         rec = self.store.create_run(
-            name=name or f"{spec.name} on {ds.name}",
+            name=name or self._numbered_run_name(f"{spec.name} on {ds.name}"),
             config=full_config,
             model=spec.name,
             dataset=ds.name,
@@ -152,6 +152,17 @@ class Workspace(DatasetMethods, ModelMethods):
             device=str(plan.device),
         )
         return self._train(rec, ds, plan, list(listeners), stop_signal, resume=False)
+
+    def _numbered_run_name(self, base: str) -> str:
+        """`base`, then `base #2`, `base #3`, …: runs of the same network on the same data
+        keep apart in every list."""
+        taken = {rec.name for rec in self.store.list_runs()}
+        if base not in taken:
+            return base
+        n = 2
+        while f"{base} #{n}" in taken:
+            n += 1
+        return f"{base} #{n}"
 
     def check_fit(
         self,

@@ -75,7 +75,7 @@ def serve(
         workspace=path, host=host, port=port, token=token, max_concurrent_trainings=max_trainings
     )
     application = create_app(settings)
-    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    shown = lan_address(ipv6=host == "::") if host in ("0.0.0.0", "::") else host
     shown = f"[{shown}]" if ":" in shown else shown
     url = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
     typer.echo(f"lernwerk serves {settings.workspace} at {url}")
@@ -92,6 +92,21 @@ def serve(
         timeout_graceful_shutdown=5,
     )
     uvicorn.Server(config).run()
+
+
+def lan_address(ipv6: bool = False) -> str:
+    """The address other machines reach this one by: the source address of the route
+    out (a UDP "connect" sends no packet and needs no network), else the host name."""
+    family, target = (socket.AF_INET6, "2001:db8::1") if ipv6 else (socket.AF_INET, "192.0.2.1")
+    try:
+        with socket.socket(family, socket.SOCK_DGRAM) as probe:
+            probe.connect((target, 9))  # documentation addresses: nothing is sent
+            address = probe.getsockname()[0]
+        if not address.startswith(("127.", "0.")) and address not in ("::1", "::"):
+            return address
+    except OSError:
+        pass
+    return socket.gethostname() or ("::1" if ipv6 else "127.0.0.1")
 
 
 def _check_port_free(host: str, port: int) -> None:

@@ -3,6 +3,8 @@
 - `TokenMiddleware`: with a token set, every request (page, API, docs) must carry it:
   `Authorization: Bearer TOKEN`, `?token=TOKEN`, or the cookie that a request with a
   valid `?token=` sets, so that `<img>`, downloads, `/docs` and EventSource work too.
+  A browser asking for a page without it gets a short page in English and German that
+  says how to get in; everything else gets 401 JSON.
 - `BodyLimitMiddleware`: a body over the limit gets 413 before the app reads it: a
   declared Content-Length is checked first, and a streamed body is counted as it arrives.
 """
@@ -74,6 +76,9 @@ class TokenMiddleware:
         if self._matches(from_query):
             await self.app(scope, receive, _setting_cookie(send, self.token))
             return
+        if _wants_page(scope):
+            await send_html(send, 401, TOKEN_PAGE, [(b"www-authenticate", b"Bearer")])
+            return
         await send_json(
             send,
             401,
@@ -84,6 +89,54 @@ class TokenMiddleware:
             ),
             [(b"www-authenticate", b"Bearer")],
         )
+
+
+# What a browser without the token sees instead of the page: how to get in, both languages.
+TOKEN_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>lernwerk: access token needed</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:38rem;margin:3rem auto;padding:0 1rem;
+color:#1f2933}h1{font-size:1.3rem}section+section{border-top:1px solid #d5dbe1;margin-top:1.5rem}
+code{background:#eef1f4;padding:0 .25rem;border-radius:3px}</style></head>
+<body data-testid="token-page">
+<section lang="en"><h1>This workbench needs its access token</h1>
+<p>Open the full address that <code>lernwerk serve</code> printed when it started: it ends in
+<code>?token=…</code>. Ask the person who started the server for it. Once opened, this browser
+remembers the token.</p></section>
+<section lang="de"><h1>Diese Werkbank braucht ihren Zugangsschlüssel</h1>
+<p>Öffnen Sie die vollständige Adresse, die <code>lernwerk serve</code> beim Start ausgegeben
+hat: Sie endet auf <code>?token=…</code>. Fragen Sie die Person, die den Server gestartet hat.
+Danach merkt sich dieser Browser den Schlüssel.</p></section>
+</body></html>
+"""
+
+
+async def send_html(send: Any, status: int, page: str, headers: list | None = None) -> None:
+    data = page.encode("utf-8")
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"text/html; charset=utf-8"),
+                (b"content-length", str(len(data)).encode()),
+                *(headers or []),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": data})
+
+
+def _wants_page(scope: Scope) -> bool:
+    """A browser asking for a page (not the API, not a script): it gets the HTML answer."""
+    path = scope.get("path", "")
+    return (
+        scope["type"] == "http"
+        and scope.get("method") in ("GET", "HEAD")
+        and not path.startswith(("/api/", "/openapi.json"))
+        and "text/html" in (_header(scope, b"accept") or "")
+    )
 
 
 def _cookie(scope: Scope) -> str | None:

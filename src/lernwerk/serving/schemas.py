@@ -91,3 +91,18 @@ class PredictRequest(_Body):
     values: dict[str, Any] | None = None
     series: list[Any] | None = None
     sample: int | None = Field(None, description="the id of a sample of the run's dataset")
+
+
+class TrainDefaults(BaseModel):
+    """What a run on a dataset uses for the settings left out (GET .../train-defaults)."""
+
+    dataset: str = Field(description="the dataset's name")
+    model: str = Field(description="the preset the dataset starts with")
+    optimizer: str = Field(description="the optimizer the learning rate is for")
+    n_train: int = Field(description="samples in the training split")
+    n_val: int = Field(description="samples in the validation split")
+    n_test: int = Field(description="samples in the test split")
+    batch_size: int = Field(description="the batch size used when none is given")
+    lr: float = Field(description="the learning rate used when none is given")
+    epochs: int = Field(description="the epochs the server would choose")
+    fixed_test: bool = Field(description="the dataset brings its own test split")

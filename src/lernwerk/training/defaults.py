@@ -133,3 +133,20 @@ def resolve_device(name: str) -> torch.device:
             where="device",
         )
     return torch.device(name)
+
+
+def default_model(
+    kind: str | None, input_shape: list[int] | tuple[int, ...], task: str = ""
+) -> str:
+    """The preset a dataset starts with, by one rule on its kind and input shape.
+
+    Images: `smiley-cnn` (three 3×3 convolutions, two poolings) when the smaller side is at
+    least 28 pixels, else `lenet`; tables: `mlp`; sequences: `autoencoder1d` for anomaly
+    detection, else `fcn1d`.
+    """
+    if kind == "images":
+        side = min(input_shape[-2:]) if len(input_shape) >= 2 else 0
+        return "smiley-cnn" if side >= 28 else "lenet"
+    if kind == "sequences":
+        return "autoencoder1d" if task == "anomaly" else "fcn1d"
+    return "mlp"

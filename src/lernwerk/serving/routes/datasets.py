@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, Up
 from starlette.concurrency import run_in_threadpool
 
 from lernwerk.api import Workspace
+from lernwerk.api.train_defaults import resolved_train_defaults
 from lernwerk.config import STANDARD_AUGMENT
 from lernwerk.errors import LernwerkError
 from lernwerk.serving.deps import (
@@ -20,7 +21,7 @@ from lernwerk.serving.deps import (
     parse_options,
     request_error,
 )
-from lernwerk.serving.schemas import AddSample, ClassName, CreateDataset
+from lernwerk.serving.schemas import AddSample, ClassName, CreateDataset, TrainDefaults
 
 router = APIRouter(prefix="/datasets", tags=["datasets"])
 
@@ -102,6 +103,25 @@ async def import_dataset(
 def show_dataset(name: str, ws: Workspace = Depends(get_workspace)) -> dict[str, Any]:
     """Counts per class and split, shape, hash; the first rows or a few series."""
     return ws.dataset_view(name)
+
+
+@router.get("/{name}/train-defaults", response_model=TrainDefaults)
+def train_defaults(
+    name: str,
+    optimizer: str = "adam",
+    val_split: float = 0.2,
+    test_split: float = 0.2,
+    task: str = "",
+    ws: Workspace = Depends(get_workspace),
+) -> dict[str, Any]:
+    """The preset, batch size, learning rate and epochs a run uses when left out."""
+    return resolved_train_defaults(
+        ws.load_dataset(name),
+        optimizer=optimizer,
+        val_split=val_split,
+        test_split=test_split,
+        task=task,
+    )
 
 
 @router.delete("/{name}", status_code=204)

@@ -5,28 +5,34 @@ import { h } from "./dom.js";
 
 const locale = () => (currentLanguage() === "de" ? "de-DE" : "en-US");
 
-export function num(value, digits = 4) {
+/**
+ * The one way the page writes a number: the language's decimal mark and grouping, with
+ * groups from four digits on everywhere (compact notation alone would leave "1152" beside
+ * "20.736"). opts: Intl.NumberFormat options (digits, notation).
+ */
+export function formatNumber(value, opts = {}) {
   if (value === null || value === undefined || Number.isNaN(value)) return "–";
   if (typeof value !== "number") return String(value);
-  return value.toLocaleString(locale(), { maximumFractionDigits: digits });
+  return value.toLocaleString(locale(), { useGrouping: "always", ...opts });
+}
+
+export function num(value, digits = 4) {
+  return formatNumber(value, { maximumFractionDigits: digits });
 }
 
 export function int(value) {
   if (value === null || value === undefined) return "–";
-  return Math.round(value).toLocaleString(locale());
+  return formatNumber(Math.round(value));
 }
 
 export function pct(value, digits = 1) {
   if (value === null || value === undefined || Number.isNaN(value)) return "–";
-  return (value * 100).toLocaleString(locale(), {
-    minimumFractionDigits: digits, maximumFractionDigits: digits,
-  }) + " %";
+  return formatNumber(value * 100, { minimumFractionDigits: digits, maximumFractionDigits: digits }) + "\u00a0%";
 }
 
 /** 1234567 -> "1.2 M" (FLOPs and parameter counts). */
 export function compact(value) {
-  if (value === null || value === undefined) return "–";
-  return value.toLocaleString(locale(), { notation: "compact", maximumFractionDigits: 1 });
+  return formatNumber(value, { notation: "compact", maximumFractionDigits: 1 });
 }
 
 export function shape(dims) {

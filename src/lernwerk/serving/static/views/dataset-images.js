@@ -144,10 +144,11 @@ export function render(root, initial, { onChange }) {
   const classes = createClassList(info, base, reload);
   const gallery = createGallery(info, base, reload);
   const adder = tabs([
-    { id: "draw", label: t("dataset.tab.draw"), render: drawTab },
+    // drawing white on black suits grayscale images only, not colour photos
+    channels === 3 ? null : { id: "draw", label: t("dataset.tab.draw"), render: drawTab },
     { id: "webcam", label: t("dataset.tab.webcam"), render: webcamTab, onHide: () => webcam?.stop() },
     { id: "upload", label: t("dataset.tab.upload"), render: uploadTab },
-  ], "add-tab");
+  ].filter(Boolean), "add-tab");
 
   add(root, 
     h("div", { class: "grid2" },
@@ -155,5 +156,5 @@ export function render(root, initial, { onChange }) {
       classes.el),
     gallery.el);
 
-  return () => webcam?.stop();
+  return () => { webcam?.stop(); gallery.flush(); };
 }

@@ -4,6 +4,7 @@ import { api, enc } from "../api.js";
 import { add, confirmButton, errorSlot, h } from "../dom.js";
 import { int, shape } from "../fmt.js";
 import { t, tData } from "../i18n.js";
+import { rememberDataset } from "../components/datasetselect.js";
 
 function splitsLine(splits) {
   if (!splits) return null;
@@ -52,6 +53,7 @@ export async function render(root, { name }) {
     error.show(err);
     return undefined;
   }
+  rememberDataset(info.name);
   const head = header(info, error);
   add(root, head.el);
   const body = h("div", {});

@@ -6,6 +6,7 @@ import { add, errorSlot, field, h, mount, noteSlot } from "../dom.js";
 import { compact, int, shape } from "../fmt.js";
 import { t, tData } from "../i18n.js";
 import { cleanLayer, layerCard, normaliseLayer } from "./designer-layer.js";
+import { datasetSelect as makeDatasetSelect, lastDataset, rememberDataset, trainDefaults } from "../components/datasetselect.js";
 
 const DEBOUNCE_MS = 350;
 const REPLACE_WINDOW_MS = 6000;  // a second Save within this replaces a saved model
@@ -30,18 +31,6 @@ function misfitIndex(err) {
   return Number.isNaN(top) ? null : top - 1;  // the summary's indices start at 1
 }
 
-function datasetOptions(datasets, chosen) {
-  const stored = datasets.filter((d) => d.source !== "builtin");
-  const builtin = datasets.filter((d) => d.source === "builtin");
-  const group = (label, list) => (list.length
-    ? h("optgroup", { label }, list.map((d) => h("option", { value: d.name }, `${d.name} (${t(`kind.${d.kind}`)})`)))
-    : null);
-  const select = h("select", { testid: "designer-dataset" },
-    group(t("designer.stored"), stored), group(t("designer.builtin"), builtin));
-  if (chosen && datasets.some((d) => d.name === chosen)) select.value = chosen;
-  return select;
-}
-
 export async function render(root, { query }) {
   const error = errorSlot("designer-error");
   let datasets;
@@ -60,7 +49,12 @@ export async function render(root, { query }) {
   let timer = 0;
   let sequence = 0;
 
-  const datasetSelect = datasetOptions(datasets, query.get("dataset"));
+  const datasetSelect = makeDatasetSelect(datasets, "designer-dataset");
+  // the dataset asked for, else the one last used, else one stored, else the built-in smileys
+  const has = (name) => [...datasetSelect.options].some((o) => o.value === name);
+  const firstStored = datasets.find((d) => d.source !== "builtin")?.name;
+  const chosen = [query.get("dataset"), lastDataset(), firstStored, "smileys"].find((n) => n && has(n));
+  if (chosen) datasetSelect.value = chosen;
   const presetSelect = h("select", { testid: "designer-preset" },
     h("option", { value: "" }, t("designer.empty")),
     ["preset", "workspace"].map((source) => {
@@ -199,7 +193,7 @@ export async function render(root, { query }) {
   }
 
   presetSelect.addEventListener("change", () => loadPreset(presetSelect.value));
-  datasetSelect.addEventListener("change", schedule);
+  datasetSelect.addEventListener("change", () => { rememberDataset(datasetSelect.value); schedule(); });
   const addBtn = h("button", {
     type: "button", testid: "layer-add",
     onclick: () => { layers.push({ type: addType.value, ...structuredClone(NEW_LAYER[addType.value] || {}) }); draw(); },
@@ -222,7 +216,10 @@ export async function render(root, { query }) {
         error, list,
         h("div", { class: "row" }, addType, addBtn))));
 
-  const start = query.get("model") || (models.some((m) => m.name === "smiley-cnn") ? "smiley-cnn" : "");
+  // the model asked for, else the preset that suits the dataset (one rule, the server's)
+  const suited = query.get("model") ? null
+    : await trainDefaults(datasetSelect.value).then((d) => d.model).catch(() => null);
+  const start = query.get("model") || suited || "";
   presetSelect.value = models.some((m) => m.name === start) ? start : "";
   loadPreset(presetSelect.value);
   return () => clearTimeout(timer);

@@ -25,7 +25,8 @@ function normaliseSamples(samples, classes) {
 }
 
 function sampleTile(sample, dataset, isImages) {
-  const top = Object.entries(sample.probabilities).sort((a, b) => b[1] - a[1]).slice(0, 3);
+  // every class up to six (a four-class set shows all four), else the six likeliest
+  const top = Object.entries(sample.probabilities).sort((a, b) => b[1] - a[1]).slice(0, 6);
   const wrong = sample.label !== sample.predicted;
   return h("figure", { class: "stack", testid: "eval-sample", dataset: { id: String(sample.id) },
     style: { margin: 0, width: "118px" } },

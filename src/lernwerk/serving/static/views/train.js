@@ -2,7 +2,9 @@
 
 import { api, enc } from "../api.js";
 import { add, checkbox, errorSlot, field, h } from "../dom.js";
+import { num } from "../fmt.js";
 import { t } from "../i18n.js";
+import { datasetSelect as makeDatasetSelect, rememberDataset, trainDefaults } from "../components/datasetselect.js";
 import { createLivePanel } from "../components/live.js";
 import { startRun, watchHash } from "../components/runactions.js";
 
@@ -58,10 +60,7 @@ export async function render(root, { query }) {
   const cfg = source?.config || (job ? { dataset: job.dataset, model: job.model } : {});
   const tr = cfg.train || {};
 
-  const datasetSelect = h("select", { testid: "train-dataset" },
-    [["stored", datasets.filter((d) => d.source !== "builtin")], ["builtin", datasets.filter((d) => d.source === "builtin")]]
-      .map(([group, list]) => (list.length ? h("optgroup", { label: t(`designer.${group}`) },
-        list.map((d) => h("option", { value: d.name }, `${d.name} (${t(`kind.${d.kind}`)})`))) : null)));
+  const datasetSelect = makeDatasetSelect(datasets, "train-dataset");
   const wantDataset = query.get("dataset") || cfg.dataset || source?.dataset;
   if (wantDataset && datasets.some((d) => d.name === wantDataset)) datasetSelect.value = wantDataset;
   else if (wantDataset) {
@@ -84,15 +83,11 @@ export async function render(root, { query }) {
   let modelChosen = Boolean(wantModel && hasModel(wantModel));
   if (modelChosen) modelSelect.value = wantModel;
   modelSelect.addEventListener("change", () => { modelChosen = true; });
-  /** A preset that suits the dataset, until the person picks one. */
-  function suggestModel() {
+  /** A preset that suits the dataset (the server's one rule), until the person picks one. */
+  function suggestModel(name) {
     if (modelChosen) return;
-    const ds = datasets.find((d) => d.name === datasetSelect.value);
-    const side = ds?.input_shape?.[ds.input_shape.length - 1];
-    const anomaly = taskSelect.value === "anomaly";
-    const name = { images: side >= 28 ? "smiley-cnn" : "lenet", table: "mlp",
-      sequences: anomaly ? "autoencoder1d" : "fcn1d" }[ds?.kind];
     if (name && hasModel(name)) modelSelect.value = name;
+    updateName();
   }
   const taskSelect = h("select", { testid: "train-task" },
     TASKS.map((k) => h("option", { value: k }, k ? t(`task.${k}`) : t("train.taskAuto"))));
@@ -112,11 +107,10 @@ export async function render(root, { query }) {
       const want = [tr.normal_class, "ok", classes[0]].find((c) => classes.includes(c));
       if (want) normalSelect.value = want;
     }
-    suggestModel();
+    updateDefaults();
   }
   taskSelect.addEventListener("change", updateTask);
-  datasetSelect.addEventListener("change", () => { suggestModel(); updateTask(); });
-  updateTask();
+  datasetSelect.addEventListener("change", () => updateTask());
 
   const optimizer = h("select", { testid: "train-optimizer" }, OPTIMIZERS.map((o) => h("option", { value: o }, t(`optimizer.${o}`))));
   optimizer.value = tr.optimizer || "adam";
@@ -136,6 +130,53 @@ export async function render(root, { query }) {
   early.addEventListener("change", showPatience);
   showPatience();
   const runName = h("input", { type: "text", testid: "train-name", placeholder: t("common.optional") });
+  const nameHint = h("small", { class: "hint", testid: "train-name-hint" });
+  const runNames = new Set();  // the names runs have now: an automatic name gets a number
+  api.get("/runs").then((rows) => {
+    for (const r of rows) if (r.name) runNames.add(r.name);
+    updateName();
+  }).catch(() => {});
+  /** The run's name when the field is left empty: network and data, numbered, in the page's language. */
+  function autoName() {
+    const model = modelSelect.value === INLINE ? inlineSpec?.name || "model" : modelSelect.value;
+    const base = { model, dataset: datasetSelect.value };
+    let name = t("train.autoName", base);
+    for (let n = 2; runNames.has(name); n++) name = t("train.autoNameNth", { ...base, n });
+    return name;
+  }
+  function updateName() {
+    const name = autoName();
+    runName.placeholder = name;
+    nameHint.textContent = t("train.nameHint", { name });
+  }
+  modelSelect.addEventListener("change", updateName);
+
+  // what the server uses for a learning rate or batch size left empty, for this data
+  let defaultsSeq = 0;
+  const valHint = h("small", { class: "hint", testid: "train-val-split-hint" }, t("train.valSplitHint"));
+  async function updateDefaults() {
+    const mine = ++defaultsSeq;
+    const name = datasetSelect.value;
+    let d = null;
+    try {
+      d = await trainDefaults(name, { optimizer: optimizer.value, valSplit: valSplit.value.trim(), task: taskSelect.value });
+    } catch {
+      d = null;  // a bad split or an unknown dataset: the server's message comes on Start
+    }
+    if (mine !== defaultsSeq) return;
+    lr.placeholder = d ? t("train.defaultValue", { value: num(d.lr, 6) }) : t("train.default");
+    batch.placeholder = d ? t("train.defaultValue", { value: num(d.batch_size) }) : t("train.auto");
+    lr.dataset.default = d ? String(d.lr) : "";
+    batch.dataset.default = d ? String(d.batch_size) : "";
+    valHint.textContent = d?.fixed_test
+      ? t("train.valSplitFixed", { test: num(d.n_test), rest: num(d.n_train + d.n_val) })
+      : t("train.valSplitFree", { test: num(20) });
+    valHint.dataset.fixedTest = String(Boolean(d?.fixed_test));
+    suggestModel(d?.model);
+  }
+  optimizer.addEventListener("change", updateDefaults);
+  valSplit.addEventListener("change", updateDefaults);
+  updateTask();
   const augment = augmentControls(tr.augment || {});
   const augmentBox = h("fieldset", { testid: "train-augment" }, h("legend", {}, t("train.augmentation")),
     h("div", { class: "aug" }, augment.map((a) => a.el)),
@@ -178,7 +219,7 @@ export async function render(root, { query }) {
       model: modelSelect.value === INLINE ? inlineSpec : modelSelect.value,
       train,
     };
-    if (runName.value.trim()) out.name = runName.value.trim();
+    out.name = runName.value.trim() || autoName();
     return out;
   }
 
@@ -193,7 +234,11 @@ export async function render(root, { query }) {
       for (const input of Object.values(inputs)) input.classList.remove("invalid");
       start.disabled = true;
       try {
-        const job = await startRun(body());
+        const sent = body();
+        const job = await startRun(sent);
+        runNames.add(sent.name);
+        rememberDataset(sent.dataset);
+        updateName();
         history.replaceState(null, "", watchHash(job));  // the form keeps what was entered
         watch(job.run_id, job.run_id ? null : job.job_id);
         live.el.scrollIntoView({ block: "nearest", behavior: "smooth" });  // below the form on a tablet
@@ -212,9 +257,9 @@ export async function render(root, { query }) {
   h("div", { class: "fields" },
     field(t("train.optimizer"), optimizer), field(t("train.lr"), lr),
     field(t("train.batchSize"), batch), field(t("train.epochs"), epochs),
-    field(t("train.valSplit"), valSplit, t("train.valSplitHint"))),
+    field(t("train.valSplit"), valSplit, valHint)),
   h("div", { class: "fields" }, field(t("train.earlyStopping"), early, t("train.early.hint")), patienceField,
-    field(t("train.name"), runName)),
+    field(t("train.name"), runName, nameHint)),
   augmentBox,
   h("div", { class: "row" }, start), error);
 

@@ -56,8 +56,16 @@ function forecastResult(res, charts) {
     h("b", { testid: "predicted-value" }, forecast.map((v) => num(v)).join(", "))), chart.el];
 }
 
-function resultBox(kind) {
-  const nothingYet = () => h("p", { class: "muted" }, t(kind === "sequences" ? "try.nothingYetSeries" : "try.nothingYet"));
+const NOTHING_YET = { sequences: "try.nothingYetSeries", table: "try.nothingYetTable" };
+
+/** What the answer box says before the first answer, for the inputs this run takes. */
+function nothingYetKey(kind, channels) {
+  if (kind === "images") return channels === 3 ? "try.nothingYetPhoto" : "try.nothingYetImage";
+  return NOTHING_YET[kind] || "try.nothingYet";
+}
+
+function resultBox(kind, channels) {
+  const nothingYet = () => h("p", { class: "muted", testid: "prediction-empty" }, t(nothingYetKey(kind, channels)));
   const el = h("div", { testid: "prediction", "aria-live": "polite" }, nothingYet());
   // replaceChildren writes null and undefined as text: a missing part is left out
   const show = (...parts) => el.replaceChildren(...parts.filter((part) => part !== null && part !== undefined));
@@ -68,6 +76,14 @@ function resultBox(kind) {
   return {
     el: h("section", { class: "panel" }, h("h2", {}, t("try.result")), error, el),
     setClasses(list) { classes = list || []; },
+    /** The input was cleared: its answer goes too (and one still on its way is dropped). */
+    reset() {
+      sequence += 1;
+      charts.forEach((c) => c.destroy());
+      charts = [];
+      error.clear();
+      show(nothingYet());
+    },
     destroy() { charts.forEach((c) => c.destroy()); charts = []; },
     /** Send one prediction; a slower, older answer never overwrites a newer one. */
     async predict(run, send) {
@@ -113,13 +129,14 @@ function resultBox(kind) {
   };
 }
 
-function imageInputs(panel, shape, predict) {
+function imageInputs(panel, shape, predict, onClear) {
   const [channels, height, width] = shape;
   let webcam = null;
   const classify = (body) => predict(() => body);
   const t1 = tabs([
-    { id: "draw", label: t("dataset.tab.draw"), render: (p) => {
-      const pad = createDrawPad({ height, width, onStroke: () => go() });
+    // drawing white on black suits grayscale images only, not colour photos
+    channels === 3 ? null : { id: "draw", label: t("dataset.tab.draw"), render: (p) => {
+      const pad = createDrawPad({ height, width, onStroke: () => go(), onClear });
       const go = () => { if (!pad.isEmpty()) classify({ pixels: pixelsFor(pad.pixels(), channels) }); };
       p.append(h("p", { class: "muted" }, t("try.drawIntro")), pad.el,
         h("div", { class: "row", style: { marginTop: "8px" } },
@@ -136,7 +153,7 @@ function imageInputs(panel, shape, predict) {
       } });
       p.append(h("p", { class: "muted" }, t("try.uploadIntro")), drop.el);
     } },
-  ], "try-tab");
+  ].filter(Boolean), "try-tab");
   panel.append(t1.el);
   return () => webcam?.stop();
 }
@@ -239,7 +256,8 @@ export async function render(root, { id }) {
   const info = !spec || spec.kind === "table"
     ? await api.get(`/datasets/${enc(record.dataset)}`).catch(() => null) : null;
   const kind = spec?.kind ?? info?.kind;
-  const result = resultBox(kind);
+  const imageShape = kind === "images" ? spec?.shape ?? info.input_shape : null;
+  const result = resultBox(kind, imageShape?.[0]);
   result.setClasses(spec?.classes?.length ? spec.classes : info?.classes || []);
   /** makeBody builds the JSON body (may be async); send, when given, does the whole request. */
   const predict = (makeBody, send) => result.predict(record, send || (async () =>
@@ -247,7 +265,7 @@ export async function render(root, { id }) {
 
   const inputPanel = h("section", { class: "panel" }, h("h2", {}, t("try.input")));
   let cleanup;
-  if (kind === "images") cleanup = imageInputs(inputPanel, spec?.shape ?? info.input_shape, predict);
+  if (kind === "images") cleanup = imageInputs(inputPanel, imageShape, predict, () => result.reset());
   else if (kind === "table") tableInputs(inputPanel, spec, info, predict);
   else if (kind === "sequences") sequenceInputs(inputPanel, predict, id);
   else inputPanel.append(h("p", { class: "error" }, t("try.unknownKind", { dataset: record.dataset })));
