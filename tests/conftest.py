@@ -30,3 +30,13 @@ def regression_dataset() -> lernwerk.Dataset:
         feature_names=["a", "b", "c"],
         source={"generated_by": "tests"},
     )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Slow tests run only when asked for (`pytest -m slow`): the default run stays lean."""
+    if "slow" in (config.getoption("-m") or ""):
+        return
+    skip = pytest.mark.skip(reason="slow: opt in with `pytest -m slow` (see tests/conftest.py)")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from lernwerk.cli.main import JsonOption, _print_json, _table, _ws, datasets_app, err, out
 from lernwerk.config import STANDARD_AUGMENT, AugmentConfig
@@ -160,7 +164,10 @@ def datasets_import(
         "drop": _names(drop) or None,
     }
     ws = _ws()
-    ds, report = ws.import_dataset(name, path, kind=kind, replace=replace, **options)
+    with _import_progress(err, show=not as_json) as progress:
+        ds, report = ws.import_dataset(
+            name, path, kind=kind, replace=replace, progress=progress, **options
+        )
     info = ws.dataset_info(ds.name)
     if as_json:
         _print_json({**info, "report": report})
@@ -170,6 +177,30 @@ def datasets_import(
         err.print(f"skipped {skipped['path']}: {skipped['reason']}", highlight=False)
     if report.get("skipped"):
         err.print(f"{len(report['skipped'])} files skipped", highlight=False)
+
+
+@contextmanager
+def _import_progress(console: Console, *, show: bool) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar with a count on stderr while images are decoded (none with --json)."""
+    bar = Progress(
+        TextColumn("importing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("images"),
+        TimeElapsedColumn(),
+        console=console,
+        disable=not show,
+    )
+    task: Any = None
+
+    def update(done: int, total: int) -> None:
+        nonlocal task
+        if task is None:
+            task = bar.add_task("import", total=total)
+        bar.update(task, completed=done, total=total)
+
+    with bar:
+        yield update
 
 
 @datasets_app.command("show")

@@ -108,7 +108,12 @@ class _Entry:
     source: Path | zipfile.ZipInfo
 
 
-def read_image_tree(path: Path, fmt: ImageFormat, skip_bad: bool = False) -> ImageImport:
+def read_image_tree(
+    path: Path,
+    fmt: ImageFormat,
+    skip_bad: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> ImageImport:
     """Read a folder, or a `.zip` of one, with one sub-folder of images per class.
 
     Class folders may hold images in sub-folders of their own. A lone top folder holding
@@ -123,6 +128,8 @@ def read_image_tree(path: Path, fmt: ImageFormat, skip_bad: bool = False) -> Ima
         fmt: The size, channels and resize policy every image is brought to.
         skip_bad: Leave out unreadable images and list them in `skipped`, instead of
             failing on the first.
+        progress: Called with (images decoded, images in all) every 256 images and at
+            the end.
 
     Raises:
         NotFound: `path` does not exist.
@@ -136,7 +143,13 @@ def read_image_tree(path: Path, fmt: ImageFormat, skip_bad: bool = False) -> Ima
     if path.is_dir():
         files, dirs = _list_folder(path)
         return _import(
-            files, dirs, fmt, skip_bad, lambda e: e.source, lambda p: str(path.joinpath(*p))
+            files,
+            dirs,
+            fmt,
+            skip_bad,
+            lambda e: e.source,
+            lambda p: str(path.joinpath(*p)),
+            progress,
         )
     if path.suffix.lower() != ".zip":
         raise _error(
@@ -157,6 +170,7 @@ def read_image_tree(path: Path, fmt: ImageFormat, skip_bad: bool = False) -> Ima
             skip_bad,
             lambda e: _read_member(archive, e),
             lambda p: f"{path}:{'/'.join(p)}/" if p else str(path),
+            progress,
         )
 
 
@@ -270,6 +284,7 @@ def _import(
     skip_bad: bool,
     read: Callable[[_Entry], bytes | Path],
     folder_where: Callable[[tuple[str, ...]], str],
+    progress: Callable[[int, int], None] | None = None,
 ) -> ImageImport:
     """Find the class folders, then decode every image in natural path order."""
     root = folder_where(())
@@ -278,7 +293,9 @@ def _import(
     x = np.empty((len(samples), *fmt.shape), dtype=np.uint8)  # (N, C, H, W)
     kept: list[tuple[_Entry, str, bool]] = []
     skipped: list[tuple[str, str]] = []
-    for entry, name, is_test in samples:
+    for done, (entry, name, is_test) in enumerate(samples):
+        if progress is not None and done % 256 == 0:
+            progress(done, len(samples))
         try:
             x[len(kept)] = decode_image(read(entry), fmt, entry.where)
         except (DataError, NotFound) as error:
@@ -291,6 +308,8 @@ def _import(
             skipped.append((entry.where, error.message))
             continue
         kept.append((entry, name, is_test))
+    if progress is not None:
+        progress(len(samples), len(samples))
     if not kept:
         raise _error(f"none of its {len(samples)} images is readable ({skipped[0][1]})", root)
     lost = [name for name in classes if name not in {name for _, name, _ in kept}]

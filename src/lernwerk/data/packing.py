@@ -42,7 +42,10 @@ class Packed:
 
 def pack(ds: Dataset) -> tuple[Dataset, Packed]:
     """The dataset as it will be stored (images rounded to 8 bits) and its arrays."""
-    if ds.kind == "images":
+    if isinstance(ds.x, StoredRows):  # already in stored form
+        x_stored = torch.from_numpy(ds.x.raw())
+        ds = replace(ds, sample_ids=ds.ids)
+    elif ds.kind == "images":
         x_stored = quantize_images(ds.x)
         ds = replace(ds, x=dequantize_images(x_stored), sample_ids=ds.ids)
     else:

@@ -1,7 +1,8 @@
-"""Samples that stay on disk: a stored dataset's rows, read when they are indexed.
+"""Samples kept in their stored form: on disk, or as 8-bit pixels, read when indexed.
 
-A dataset larger than memory keeps `x` as `StoredRows` instead of a tensor. It answers
-what the dataset model asks of `x` (its length, shape, dtype and dimensions), and
+A dataset larger than memory keeps `x` as `StoredRows` instead of a tensor, and so does
+an image import (its 8-bit pixels are a quarter of the float32 size). `StoredRows`
+answers what the dataset model asks of `x` (its length, shape, dtype and dimensions), and
 indexing it with an int, a slice, or an index tensor reads just those samples and returns
 an ordinary float32 tensor, images scaled to [0, 1] as in memory.
 """
@@ -38,10 +39,11 @@ def in_memory_limit() -> int:
 
 
 class StoredRows:
-    """(N, *sample_shape) float32 samples read from disk by slot when indexed.
+    """(N, *sample_shape) float32 samples read from their stored form by slot when indexed.
 
     Args:
-        read: reads stored samples by slot: (n,) int64 -> (n, *sample_shape) array.
+        read: reads stored samples by slot: (n,) int64 -> (n, *sample_shape) array (from
+            a sample file, or from an array of 8-bit pixels in memory).
         slots: (N,) int64, where each sample of the dataset lies, in dataset order.
         sample_shape: one sample's shape.
         images: the stored values are 8-bit pixels, scaled to [0, 1] when read.
@@ -92,6 +94,10 @@ class StoredRows:
         if isinstance(index, torch.Tensor):
             index = index.cpu().numpy()
         return StoredRows(self._read, self.slots[index], self.sample_shape, images=self.images)
+
+    def raw(self, start: int = 0, stop: int | None = None) -> np.ndarray:
+        """Rows start..stop as stored (8-bit pixels for images), not converted."""
+        return self._read(self.slots[start:stop])
 
     def chunks(self, size: int) -> Iterator[torch.Tensor]:
         """All rows in order, `size` at a time."""

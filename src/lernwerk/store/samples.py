@@ -400,55 +400,34 @@ class SampleRows:
         wanted = sorted({int(i) for i in ids})
         with self._connect(write=True) as con:
             rec = self.get_dataset(name)
-            gone = 0
+            self._require_ids(con, name, wanted)
             for chunk in _chunks(wanted):
                 marks = ", ".join("?" * len(chunk))
-                gone += con.execute(
+                con.execute(
                     f"DELETE FROM samples WHERE dataset = ? AND id IN ({marks})", (name, *chunk)
-                ).rowcount
-            if gone != len(wanted):
-                raise NotFound(  # the transaction rolls back: nothing deleted
-                    f"no sample with id {self._first_missing(name, wanted, con)}",
-                    where=f"dataset '{name}'",
                 )
             digest = chain_hash(rec.content_hash, "delete", np.asarray(wanted, np.int64).tobytes())
             con.execute(
                 "UPDATE datasets SET num_samples = num_samples - ?, content_hash = ?, "
                 "updated_at = ? WHERE name = ?",
-                (gone, digest, _now(), name),
+                (len(wanted), digest, _now(), name),
             )
-
-    @staticmethod
-    def _first_missing(name: str, wanted: list[int], con: sqlite3.Connection) -> int:
-        # called inside the failed transaction, whose deletes are still visible to it
-        for sample_id in wanted:
-            if con.execute(
-                "SELECT 1 FROM samples WHERE dataset = ? AND id = ?", (name, sample_id)
-            ).fetchone():
-                return sample_id
-        return wanted[0]
 
     def relabel_samples(self, name: str, ids: Sequence[int], label: int) -> None:
         """Give samples another class index, all or none.
 
         Raises:
-            NotFound: an id that the dataset does not hold.
+            NotFound: an id that the dataset does not hold (names the first).
         """
         wanted = sorted({int(i) for i in ids})
         with self._connect(write=True) as con:
             rec = self.get_dataset(name)
-            changed = 0
+            self._require_ids(con, name, wanted)
             for chunk in _chunks(wanted):
                 marks = ", ".join("?" * len(chunk))
-                changed += con.execute(
+                con.execute(
                     f"UPDATE samples SET label = ? WHERE dataset = ? AND id IN ({marks})",
                     (label, name, *chunk),
-                ).rowcount
-            if changed != len(wanted):
-                missing = set(wanted) - set(self.sample_rows(name, wanted))
-                raise NotFound(
-                    f"no sample with id {min(missing) if missing else wanted[0]}",
-                    where=f"dataset '{name}'",
                 )
             digest = chain_hash(
                 rec.content_hash, f"relabel:{label}", np.asarray(wanted, np.int64).tobytes()
@@ -457,6 +436,22 @@ class SampleRows:
                 "UPDATE datasets SET content_hash = ?, updated_at = ? WHERE name = ?",
                 (digest, _now(), name),
             )
+
+    @staticmethod
+    def _require_ids(con: sqlite3.Connection, name: str, wanted: list[int]) -> None:
+        present: set[int] = set()
+        for chunk in _chunks(wanted):
+            marks = ", ".join("?" * len(chunk))
+            present.update(
+                r[0]
+                for r in con.execute(
+                    f"SELECT id FROM samples WHERE dataset = ? AND id IN ({marks})",
+                    (name, *chunk),
+                )
+            )
+        missing = [i for i in wanted if i not in present]
+        if missing:
+            raise NotFound(f"no sample with id {missing[0]}", where=f"dataset '{name}'")
 
     def set_classes(self, name: str, classes: list[str], *, dropped: int | None = None) -> None:
         """Store a dataset's new class list; `dropped`: the index of a deleted class,
