@@ -8,6 +8,7 @@ write holds a consistent checkpoint and loading never unpickles anything.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -37,22 +38,31 @@ class TrainerState:
         return cls(**d)
 
 
-def _flatten_optimizer(sd: dict[str, Any]) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+def _prefix(i: int) -> str:
+    # the first optimizer keeps the name checkpoints had when a run had only one
+    return "optim" if i == 0 else f"optim{i}"
+
+
+def _flatten_optimizer(
+    sd: dict[str, Any], prefix: str = "optim"
+) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     tensors: dict[str, torch.Tensor] = {}
     scalars: dict[str, dict[str, Any]] = {}
     for pid, state in sd["state"].items():
         for key, value in state.items():
             if torch.is_tensor(value):
-                tensors[f"optim.{pid}.{key}"] = value
+                tensors[f"{prefix}.{pid}.{key}"] = value
             else:
                 scalars.setdefault(str(pid), {})[key] = value
     return tensors, {"param_groups": sd["param_groups"], "scalars": scalars}
 
 
-def _unflatten_optimizer(tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> dict[str, Any]:
+def _unflatten_optimizer(
+    tensors: dict[str, torch.Tensor], meta: dict[str, Any], prefix: str = "optim"
+) -> dict[str, Any]:
     state: dict[int, dict[str, Any]] = {}
     for name, value in tensors.items():
-        if name.startswith("optim."):
+        if name.startswith(prefix + "."):
             _, pid, key = name.split(".", 2)
             state.setdefault(int(pid), {})[key] = value
     for pid, values in meta["scalars"].items():
@@ -63,7 +73,7 @@ def _unflatten_optimizer(tensors: dict[str, torch.Tensor], meta: dict[str, Any])
 def save_checkpoint(
     path: Path,
     model: torch.nn.Module,
-    optimizer: torch.optim.Optimizer,
+    optimizers: Sequence[torch.optim.Optimizer],
     state: TrainerState,
     *,
     shuffle_generator: torch.Generator,
@@ -73,8 +83,11 @@ def save_checkpoint(
 ) -> None:
     """Write one checkpoint atomically; `extra` tensors (e.g. augmentation RNG) ride along."""
     tensors = {f"model.{k}": v.detach() for k, v in model.state_dict().items()}
-    optim_tensors, optim_meta = _flatten_optimizer(optimizer.state_dict())
-    tensors.update(optim_tensors)
+    optim_metas = []
+    for i, optimizer in enumerate(optimizers):
+        optim_tensors, optim_meta = _flatten_optimizer(optimizer.state_dict(), _prefix(i))
+        tensors.update(optim_tensors)
+        optim_metas.append(optim_meta)
     tensors["rng.torch"] = torch.get_rng_state()
     tensors["rng.shuffle"] = shuffle_generator.get_state()
     if best_weights is not None:
@@ -82,7 +95,8 @@ def save_checkpoint(
     tensors.update({f"extra.{k}": v for k, v in (extra or {}).items()})
     meta = {
         "trainer_state": state.state_dict(),
-        "optimizer": optim_meta,
+        "optimizer": optim_metas[0],
+        "more_optimizers": optim_metas[1:],  # a task that steps two (a GAN's)
         "fingerprint": fingerprint,
         "has_best": best_weights is not None,
     }
@@ -92,12 +106,12 @@ def save_checkpoint(
 def load_checkpoint(
     path: Path,
     model: torch.nn.Module,
-    optimizer: torch.optim.Optimizer,
+    optimizers: Sequence[torch.optim.Optimizer],
     *,
     shuffle_generator: torch.Generator,
     fingerprint: str,
 ) -> tuple[TrainerState, dict[str, torch.Tensor] | None, dict[str, torch.Tensor]]:
-    """Restore a checkpoint into a freshly built model and optimizer.
+    """Restore a checkpoint into a freshly built model and its task's optimizers.
 
     Returns the trainer state, the best weights (or None) and the `extra` tensors.
 
@@ -113,7 +127,15 @@ def load_checkpoint(
             where=str(path),
         )
     model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
-    optimizer.load_state_dict(_unflatten_optimizer(tensors, meta["optimizer"]))
+    metas = [meta["optimizer"], *meta.get("more_optimizers", [])]
+    if len(metas) != len(optimizers):
+        raise Conflict(
+            f"checkpoint {path} holds {len(metas)} optimizers; this run steps "
+            f"{len(optimizers)}",
+            where=str(path),
+        )
+    for i, (optimizer, optim_meta) in enumerate(zip(optimizers, metas, strict=True)):
+        optimizer.load_state_dict(_unflatten_optimizer(tensors, optim_meta, _prefix(i)))
     torch.set_rng_state(tensors["rng.torch"])
     shuffle_generator.set_state(tensors["rng.shuffle"])
     best = (

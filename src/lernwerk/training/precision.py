@@ -18,7 +18,7 @@ smileys 1.2-1.3x and on 3x64x64 solder joints 1.3-1.7x. On CUDA the layout stays
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 
 import torch
@@ -69,12 +69,13 @@ def rows(x: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
 
 @contextmanager
 def channels_last(
-    network: nn.Module, optimizer: torch.optim.Optimizer | None = None
+    network: nn.Module,
+    optimizers: torch.optim.Optimizer | Sequence[torch.optim.Optimizer] = (),
 ) -> Iterator[bool]:
     """Keep a Conv2D network's weights in channels_last memory for a block (yields whether
     it did), and give them back in the usual layout after it.
 
-    The optimizer's per-weight state (Adam's moments) follows its weight: a fused optimizer
+    Each optimizer's per-weight state (Adam's moments) follows its weight: a fused optimizer
     walks a weight, its gradient and its state as flat memory, so a state left in the
     other layout (a fresh run's, or one loaded from a checkpoint) would pair the wrong
     elements.
@@ -82,19 +83,21 @@ def channels_last(
     if not has_conv2d(network):
         yield False
         return
+    if isinstance(optimizers, torch.optim.Optimizer):
+        optimizers = [optimizers]
     network.to(memory_format=torch.channels_last)
-    _match_state_layout(optimizer)
+    for optimizer in optimizers:
+        _match_state_layout(optimizer)
     try:
         yield True
     finally:
         network.to(memory_format=torch.contiguous_format)
-        _match_state_layout(optimizer)
+        for optimizer in optimizers:
+            _match_state_layout(optimizer)
 
 
-def _match_state_layout(optimizer: torch.optim.Optimizer | None) -> None:
+def _match_state_layout(optimizer: torch.optim.Optimizer) -> None:
     """Give each state tensor the memory layout of the weight it belongs to."""
-    if optimizer is None:
-        return
     for weight, state in optimizer.state.items():
         for key, value in state.items():
             if (

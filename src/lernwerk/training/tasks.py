@@ -8,15 +8,19 @@ under the name a user writes, not a new loop. Forecasting and anomaly detection 
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch.optim import Optimizer
 
+from lernwerk.config import TrainConfig
 from lernwerk.errors import SpecError
 from lernwerk.evaluation.metrics import classification_metrics, regression_metrics
+from lernwerk.training.optim import make_optimizer
 
 
 @dataclass
@@ -68,6 +72,42 @@ class Task:
     def pairs(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(inputs, targets) the loop trains on, from standardised inputs and labels."""
         return x, self.targets(y)
+
+    def make_optimizers(self, model: torch.nn.Module, config: TrainConfig) -> list[Optimizer]:
+        """The optimizers `train_step` steps: one over all weights; a task with two
+        networks in one (a GAN's generator and critic) makes one for each."""
+        return [make_optimizer(model.parameters(), config)]
+
+    def train_step(
+        self,
+        model: torch.nn.Module,
+        x: torch.Tensor,
+        targets: torch.Tensor,
+        optimizers: list[Optimizer],
+        *,
+        autocast: AbstractContextManager | None = None,
+        grad_clip_norm: float | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """One optimisation step on a batch; returns the batch's mean loss and the
+        network's outputs (both still on the device, not synced).
+
+        The loop calls it once per batch; a task that steps differently (two networks,
+        two losses) overrides it and keeps its own optimizers' order.
+        """
+        if autocast is None:
+            outputs = model(x)
+            loss = self.loss_fn(outputs, targets)
+        else:
+            with autocast:
+                outputs = model(x)
+                loss = self.loss_fn(outputs, targets)
+        optimizer = optimizers[0]
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if grad_clip_norm:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip_norm)
+        optimizer.step()
+        return loss, outputs
 
     def loss_fn(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError

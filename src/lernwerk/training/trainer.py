@@ -34,7 +34,7 @@ from lernwerk.events import (
 from lernwerk.models.network import Network, batched_forward
 from lernwerk.training.callbacks import Listener, Throttle
 from lernwerk.training.checkpoint import TrainerState, load_checkpoint, save_checkpoint
-from lernwerk.training.optim import lr_at, make_optimizer
+from lernwerk.training.optim import lr_at
 from lernwerk.training.precision import autocast, channels_last, rows, uses_channels_last
 from lernwerk.training.sampling import epoch_order
 from lernwerk.training.tasks import Task
@@ -144,7 +144,7 @@ class Trainer:
         self.stop_signal = stop_signal or StopSignal()
         self.augmenter = augmenter if augmenter is not None and augmenter.enabled else None
         self.batch_throttle = Throttle(batch_event_interval_s)
-        self.optimizer = make_optimizer(model.parameters(), config)
+        self.optimizers = task.make_optimizers(model, config)
         self.shuffle_generator = torch.Generator().manual_seed(config.seed)
         self.state = TrainerState()
         self.best_weights: dict[str, torch.Tensor] | None = None
@@ -178,7 +178,7 @@ class Trainer:
         self.state, self.best_weights, extra = load_checkpoint(
             path,
             self.model,
-            self.optimizer,
+            self.optimizers,
             shuffle_generator=self.shuffle_generator,
             fingerprint=self.fingerprint,
         )
@@ -215,7 +215,7 @@ class Trainer:
         self.state.threads = cfg.threads or kept or intra_op_threads(self.model, bs, threads)
         torch.set_num_threads(self.state.threads)
         nhwc = uses_channels_last(self.model, self.device)
-        layout = channels_last(self.model, self.optimizer) if nhwc else nullcontext()
+        layout = channels_last(self.model, self.optimizers) if nhwc else nullcontext()
         try:
             with layout:
                 return self._fit(data, bs, steps, total_steps, started)
@@ -265,7 +265,7 @@ class Trainer:
     def _train_epoch(
         self, data: TrainingData, bs: int, steps: int, total_steps: int, started: float
     ) -> None:
-        cfg, model, task, opt = self.config, self.model, self.task, self.optimizer
+        cfg, model, task, optimizers = self.config, self.model, self.task, self.optimizers
         epoch = self.state.epoch + 1
         model.train()
         perm = epoch_order(len(data.x_train), self.shuffle_generator, data.sample_weights)
@@ -288,20 +288,12 @@ class Trainer:
                 xb = self.augmenter(xb)
             if step == 0 or not constant_lr:
                 lr = lr_at(self.state.global_step, total_steps, steps, cfg)
-                for group in opt.param_groups:
-                    group["lr"] = lr
-            if amp is None:
-                out = model(xb)
-                loss = task.loss_fn(out, yb)
-            else:
-                with amp:
-                    out = model(xb)
-                    loss = task.loss_fn(out, yb)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            if cfg.grad_clip_norm:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip_norm)
-            opt.step()
+                for optimizer in optimizers:
+                    for group in optimizer.param_groups:
+                        group["lr"] = lr
+            loss, out = task.train_step(
+                model, xb, yb, optimizers, autocast=amp, grad_clip_norm=cfg.grad_clip_norm
+            )
             n = len(idx)
             with torch.no_grad():  # cheaper than detaching each tensor
                 # a short last batch weighs by its size; every other one weighs 1
@@ -339,7 +331,7 @@ class Trainer:
             save_checkpoint(
                 self.checkpoint_path,
                 model,
-                opt,
+                optimizers,
                 self.state,
                 shuffle_generator=self.shuffle_generator,
                 best_weights=self.best_weights,
