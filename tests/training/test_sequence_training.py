@@ -8,7 +8,6 @@ import pytest
 import torch
 
 import lernwerk
-from lernwerk.api.workspace import _Plan
 from lernwerk.cli import main
 from lernwerk.config import TrainConfig
 from lernwerk.data.forecasting import load_seasonal
@@ -16,6 +15,7 @@ from lernwerk.data.importing import sequences_dataset
 from lernwerk.data.ucr import load_ucr
 from lernwerk.errors import DataError, SpecError
 from lernwerk.models import load_preset
+from lernwerk.training.run import RunPlan as _Plan
 
 PROCESS = "process:per_class=10"  # 50 curves of 256 steps, 10 of them ok
 TINY_CONV = {

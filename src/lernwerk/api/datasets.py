@@ -303,7 +303,8 @@ class DatasetMethods:
 
         self._check_new_name(name, replace)
         ds, report = import_path(name, Path(path), **options)
-        return self.save_dataset(ds), report
+        self.save_dataset(ds)
+        return self._load_stored(name), report  # in memory when it fits, as load gives it
 
     def delete_dataset(self, name: str) -> None:
         """Delete a stored dataset and its files (runs trained on it are kept)."""

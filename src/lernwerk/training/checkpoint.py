@@ -130,8 +130,7 @@ def load_checkpoint(
     metas = [meta["optimizer"], *meta.get("more_optimizers", [])]
     if len(metas) != len(optimizers):
         raise Conflict(
-            f"checkpoint {path} holds {len(metas)} optimizers; this run steps "
-            f"{len(optimizers)}",
+            f"checkpoint {path} holds {len(metas)} optimizers; this run steps {len(optimizers)}",
             where=str(path),
         )
     for i, (optimizer, optim_meta) in enumerate(zip(optimizers, metas, strict=True)):

@@ -1,0 +1,361 @@
+"""Running a stored run end to end: data in, model built, loop, evaluation, writing.
+
+`execute` is the one entry below the faces that trains: `Workspace.fit` and `resume`
+call it, and through them `lernwerk train` and the server's worker; a `torchrun` launch
+and an Optuna trial are to call it too. `RunPlan` is everything a run needs, checked
+before anything is written; `StoreWriter` is the listener that writes a run's progress.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import torch
+
+from lernwerk import __version__
+from lernwerk.config import ModelSpec, TrainConfig
+from lernwerk.data import Dataset, Splits, Standardizer
+from lernwerk.data.augment import Augmenter
+from lernwerk.data.rows import in_chunks
+from lernwerk.errors import DataError, SpecError
+from lernwerk.errors import RunFailed as RunFailedError
+from lernwerk.events import TERMINAL_EVENTS, CheckpointSaved, EpochEnded, Event, RunStarted
+from lernwerk.export import Predictor, save_bundle
+from lernwerk.models import build_network
+from lernwerk.models.network import Network
+from lernwerk.store import RunRecord, WorkspaceStore
+from lernwerk.training.callbacks import EarlyStopping, Listener, Throttle
+from lernwerk.training.defaults import resolve_device, resolve_train_config
+from lernwerk.training.precision import to_training_layout, uses_channels_last
+from lernwerk.training.sampling import balanced_weights
+from lernwerk.training.streaming import StreamedRows
+from lernwerk.training.tasks import Task, make_task
+from lernwerk.training.trainer import StopSignal, Trainer, TrainingData
+
+CHECKPOINT_FILE = "checkpoint.safetensors"
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class StoreWriter(Listener):
+    """Writes a run's events, epochs and progress to the store, a transaction at a time.
+
+    Writes are batched (at most every `interval_s`), but a checkpoint or the end of
+    the run flushes at once, so the stored epochs never lag a checkpoint.
+    """
+
+    def __init__(self, store: WorkspaceStore, run_id: str, interval_s: float = 0.5) -> None:
+        self.store, self.run_id = store, run_id
+        self.throttle = Throttle(interval_s)
+        self._events: list[tuple[str, dict[str, Any]]] = []
+        self._epochs: list[tuple[int, dict[str, Any]]] = []
+        self._run_fields: dict[str, Any] = {}
+
+    def on_event(self, event: Event) -> None:
+        payload = {k: v for k, v in event.to_dict().items() if k not in ("type", "run_id")}
+        self._events.append((event.type, payload))
+        super().on_event(event)
+        urgent = isinstance(event, (CheckpointSaved, *TERMINAL_EVENTS, RunStarted))
+        if urgent or self.throttle.ready():
+            self.flush()
+
+    def on_epoch_end(self, event: EpochEnded) -> None:
+        assert self.trainer is not None
+        state = self.trainer.state
+        self._epochs.append((event.epoch, event.metrics))
+        self._run_fields = {
+            "epoch": event.epoch,
+            "seconds": event.elapsed_s,
+            "best_metric": state.best_metric,
+            "best_epoch": state.best_epoch,
+        }
+
+    def flush(self) -> None:
+        if self._events or self._epochs or self._run_fields:
+            self.store.record_progress(
+                self.run_id, events=self._events, epochs=self._epochs, run_fields=self._run_fields
+            )
+            self._events, self._epochs, self._run_fields = [], [], {}
+
+
+def execute(
+    store: WorkspaceStore,
+    rec: RunRecord,
+    ds: Dataset,
+    plan: RunPlan,
+    *,
+    listeners: Iterable[Listener] = (),
+    stop_signal: StopSignal | None = None,
+    resume: bool = False,
+) -> RunRecord:
+    """Train a stored run from its plan to its final metrics, writing as it goes.
+
+    The one entry that runs training: `Workspace.fit` and `resume` call it (and
+    through them `lernwerk train` and the server's worker). It trains (from the
+    run's checkpoint when `resume`), then saves the model, evaluates it on the
+    validation and test splits and records the final status; the run stays
+    consistent whatever happens: a Ctrl-C leaves it `stopped`, an error `failed`.
+
+    Returns:
+        The run's record as stored at the end.
+
+    Raises:
+        RunFailed: the loss became NaN, or the training broke; the run is `failed`.
+        KeyboardInterrupt: after the run is stored as `stopped`.
+    """
+    run_dir = store.run_dir(rec.id)
+    cfg, device, network, task = plan.config, plan.device, plan.network, plan.task
+    network.to(device)
+    data = plan.training_data(ds, device)
+    all_listeners: list[Listener] = [StoreWriter(store, rec.id)]
+    if cfg.early_stopping:
+        all_listeners.append(EarlyStopping(cfg.early_stopping, cfg.monitor))
+    trainer = Trainer(
+        network,
+        task,
+        cfg,
+        run_id=rec.id,
+        device=device,
+        listeners=[*all_listeners, *listeners],
+        checkpoint_path=run_dir / CHECKPOINT_FILE,
+        stop_signal=stop_signal,
+        augmenter=plan.augmenter,
+    )
+    checkpoint = run_dir / CHECKPOINT_FILE
+    if resume and checkpoint.is_file():
+        trainer.resume_from(checkpoint)
+    store.delete_epochs_after(rec.id, trainer.state.epoch)
+    store.mark_running(rec.id)
+    store.update_run(rec.id, status="running", error=None, finished_at=None)
+    try:
+        state = trainer.fit(data)
+    except KeyboardInterrupt:
+        _finish(store, rec, plan, ds, "stopped", trainer, error="interrupted by the user")
+        raise
+    except RunFailedError as exc:
+        _finish(store, rec, plan, ds, "failed", trainer, error=str(exc))
+        raise
+    except Exception as exc:  # a bug or an environment failure: keep the run consistent
+        _finish(store, rec, plan, ds, "failed", trainer, error=f"{type(exc).__name__}: {exc}")
+        raise RunFailedError(f"run {rec.id} failed: {type(exc).__name__}: {exc}") from exc
+    stopped = trainer.stopped_by_request
+    _finish(
+        store,
+        rec,
+        plan,
+        ds,
+        "stopped" if stopped else "finished",
+        trainer,
+        epochs_done=state.epoch,
+    )
+    return store.get_run(rec.id)
+
+
+def _finish(
+    store: WorkspaceStore,
+    rec: RunRecord,
+    plan: RunPlan,
+    ds: Dataset,
+    status: str,
+    trainer: Trainer,
+    *,
+    error: str | None = None,
+    epochs_done: int | None = None,
+) -> None:
+    """Save what the run learned, evaluate it and record its final status."""
+    run_dir = store.run_dir(rec.id)
+    network = plan.network
+    metrics: dict[str, Any] = {}
+    if status != "failed" or trainer.state.epoch > 0:
+        network.to("cpu")
+        plan.calibrate(ds)
+        save_bundle(run_dir, network, plan.task, plan.standardizer, plan.bundle_meta(ds))
+        if status != "failed":
+            for split in ("val", "test"):
+                idx = getattr(plan.splits, split)
+                if len(idx):
+                    predictor = Predictor(
+                        network, plan.task, plan.standardizer, {}, torch.device("cpu")
+                    )
+                    metrics[split] = evaluate_split(predictor, ds, idx)
+    store.update_run(
+        rec.id,
+        status=status,
+        finished_at=_now(),
+        metrics=metrics,
+        error=error,
+        epoch=trainer.state.epoch if epochs_done is None else epochs_done,
+        seconds=trainer.state.elapsed_s,
+        best_metric=trainer.state.best_metric,
+        best_epoch=trainer.state.best_epoch,
+    )
+
+
+def resolve_task_name(cfg: TrainConfig, ds: Dataset) -> str:
+    """The task a run trains: the config's, else forecasting for forecast windows, else the
+    dataset's own."""
+    name = cfg.task or ("forecasting" if ds.meta.get("forecast") else ds.task)
+    if name == "classification" and ds.task == "regression":
+        raise SpecError(
+            f"dataset '{ds.name}' has numeric targets; use task regression", where="task"
+        )
+    if name == "forecasting" and not ds.meta.get("forecast"):
+        raise SpecError(
+            f"dataset '{ds.name}' holds no forecast windows; forecasting needs windows cut "
+            "from one long series (the seasonal built-in, or "
+            "lernwerk.data.forecasting.windows_dataset)",
+            where="task",
+        )
+    return name
+
+
+def evaluate_split(predictor: Predictor, ds: Dataset, idx: torch.Tensor) -> dict[str, Any]:
+    """Metrics on some samples; the raw inputs go along (a forecast's naive baseline).
+    Samples on disk are predicted a chunk at a time."""
+    if ds.on_disk:
+        y = ds.y[idx]
+        chunks = in_chunks(ds.x.take(idx), 1024)
+        predictions = np.concatenate([predictor.predict(xb) for xb in chunks])
+        return predictor.task.metrics(y.numpy(), predictions)
+    x, y = ds.subset(idx)
+    return predictor.task.metrics(y.numpy(), predictor.predict(x), x.numpy())
+
+
+class RunPlan:
+    """Everything a run needs, validated before anything is written to the store.
+
+    `splits` are the dataset's train/val/test; the network trains and validates on the
+    part of train and val that the task selects (`train_index`, `val_index`: the normal
+    samples for anomaly detection, all samples otherwise).
+    """
+
+    def __init__(self, ds: Dataset, spec: ModelSpec, cfg: TrainConfig) -> None:
+        task_name = resolve_task_name(cfg, ds)
+        if task_name == "classification" and ds.classes:
+            check_every_class_has_samples(ds)
+        self.splits: Splits = ds.split(cfg.val_split, cfg.test_split, cfg.split_seed)
+        if cfg.early_stopping and len(self.splits.val) == 0:
+            raise SpecError(
+                "early stopping needs a validation split; set val_split > 0", where="early_stopping"
+            )
+        if cfg.monitor != "val_loss" and len(self.splits.val) == 0:
+            raise SpecError(f"monitor {cfg.monitor} needs a validation split", where="monitor")
+        forecast = ds.meta.get("forecast") or {}
+        self.task: Task = make_task(
+            task_name,
+            cfg.loss,
+            classes=ds.classes,
+            y_train=ds.y[self.splits.train],
+            normal_class=cfg.normal_class,
+            threshold_quantile=cfg.threshold_quantile,
+            input_shape=ds.input_shape,
+            target_channel=forecast.get("target_channel", 0),
+        )
+        self.train_index = self.splits.train[self.task.select(ds.y[self.splits.train])]
+        self.val_index = self.splits.val[self.task.select(ds.y[self.splits.val])]
+        if ds.on_disk and self.task.targets_are_inputs:
+            raise DataError(
+                f"dataset '{ds.name}' is too large to hold in memory, and task {task_name} "
+                "learns to rebuild its inputs, which needs them in memory; train on a "
+                "smaller dataset",
+                where="dataset",
+            )
+        y_train = ds.y[self.train_index]
+        # samples on disk stay there: statistics stream over them, batches are read per step
+        x_train = ds.x.take(self.train_index) if ds.on_disk else ds.x[self.train_index]
+        classes = len(ds.classes) if task_name == "classification" else 0
+        self.config = resolve_train_config(
+            cfg,
+            n_train=len(y_train),
+            loss=self.task.loss,
+            kind=ds.kind,
+            n_val=len(self.val_index),
+            y_train=y_train if classes else None,
+            num_classes=classes,
+        )
+        self.device = resolve_device(self.config.device)
+        torch.manual_seed(self.config.seed)  # the same seed gives the same initial weights
+        self.network: Network = build_network(spec, ds.input_shape, self.task.num_outputs)
+        self.task.output_activation = self.network.output_activation
+        self.task.check_output(self.network.output_shape, ds.input_shape)
+        self.sample_weights = (
+            balanced_weights(y_train, classes)
+            if self.config.balanced_sampling and classes
+            else None
+        )
+        self.standardizer = Standardizer.fit(x_train, ds.kind)
+        self.augmenter = Augmenter(
+            self.config.augment,
+            self.config.seed,
+            mean=self.standardizer.mean,
+            std=self.standardizer.std,
+        )
+        self.augmenter.check_applicable(ds.kind)
+
+    def training_data(self, ds: Dataset, device: torch.device) -> TrainingData:
+        nhwc = uses_channels_last(self.network, device)
+
+        def prepare(x: torch.Tensor) -> torch.Tensor:
+            return to_training_layout(self.standardizer.transform(x).to(device), nhwc)
+
+        def part(idx: torch.Tensor) -> tuple[torch.Tensor | StreamedRows, torch.Tensor]:
+            if ds.on_disk:  # read and prepared a batch at a time
+                return StreamedRows(ds.x, idx, prepare), self.task.targets(ds.y[idx].to(device))
+            x, y = ds.subset(idx)
+            return self.task.pairs(prepare(x), y.to(device))
+
+        x_train, y_train = part(self.train_index)
+        x_val, y_val = part(self.val_index)
+        return TrainingData(x_train, y_train, x_val, y_val, sample_weights=self.sample_weights)
+
+    def calibrate(self, ds: Dataset) -> None:
+        """Let the task fit what it sets after training: an anomaly score's error scale on
+        the training samples it trained on, and its threshold on the whole validation
+        split, or on the training samples when validation holds none that the task trains
+        on (no normal samples); the network is on the CPU."""
+        if ds.on_disk:  # the tasks that calibrate train in memory only (see __init__)
+            return
+        idx = self.splits.val if len(self.val_index) else self.train_index
+        x, y = ds.subset(idx)
+        x_fit, _ = ds.subset(self.train_index)
+        self.task.calibrate(
+            self.network,
+            self.standardizer.transform(x),
+            y,
+            x_fit=self.standardizer.transform(x_fit),
+        )
+
+    def bundle_meta(self, ds: Dataset) -> dict[str, Any]:
+        return {
+            "kind": ds.kind,
+            "feature_names": list(ds.feature_names),
+            "data_meta": ds.meta,
+            "dataset": ds.name,
+            "dataset_hash": ds.content_hash,
+            "lernwerk_version": __version__,
+        }
+
+
+def check_every_class_has_samples(ds: Dataset) -> None:
+    """A class without samples would be an output the network never sees; a learner who
+    added a class and has not drawn it yet is told so before training, not after.
+
+    Raises:
+        DataError: names the empty classes.
+    """
+    counts = torch.bincount(ds.y, minlength=len(ds.classes)).tolist()
+    empty = [name for name, n in zip(ds.classes, counts, strict=False) if n == 0]
+    if empty:
+        names = ", ".join(f"'{name}'" for name in empty)
+        one = len(empty) == 1
+        raise DataError(
+            f"class{'' if one else 'es'} {names} of dataset '{ds.name}' "
+            f"{'has' if one else 'have'} no samples yet; add some or delete "
+            f"{'it' if one else 'them'} before training",
+            where="dataset",
+        )
