@@ -159,7 +159,7 @@ def test_export_writes_the_layout_the_import_reads(ws, tmp_path: Path) -> None:
     result = ws.export_dataset("drawn", tmp_path / "out")
     assert result["files"] == 6
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a", "b"]
-    back, _ = ws.import_dataset("again", tmp_path / "out", image_size=8, channels=1)
+    back = ws.import_dataset("again", tmp_path / "out", image_size=8, channels=1)
     assert back.content_hash != "" and len(back) == 6
     assert torch.allclose(back.x.sum(), ws.load_dataset("drawn").x.sum(), atol=1e-3)
     with pytest.raises(Conflict, match="not empty"):
@@ -185,7 +185,7 @@ def test_sequences_export_as_ts_and_import_back(ws, tmp_path: Path) -> None:
         "curves_TEST.ts",
         "curves_TRAIN.ts",
     ]
-    back, report = ws.import_dataset("back", tmp_path / "ts" / "curves_TRAIN.ts")
+    back, report = ws.import_dataset_report("back", tmp_path / "ts" / "curves_TRAIN.ts")
     assert report["fixed_test_split"] and back.test_index.tolist() == [4, 5]
     assert torch.allclose(back.x, ds.x, atol=1e-5) and back.classes == ["ok", "nok"]
     png = ws.preview_dataset("curves", per_class=2)

@@ -103,6 +103,7 @@ def test_dataset_crud(store: WorkspaceStore) -> None:
     assert store.get_dataset("xor") == rec
     store.put_dataset(DatasetRecord(**{**rec.to_dict(), "num_samples": 300}))
     assert [d.num_samples for d in store.list_datasets()] == [300]
+    store.dataset_dir("xor").mkdir()
     (store.dataset_dir("xor") / "x.bin").write_bytes(b"1")
     store.delete_dataset("xor")
     assert not (store.root / "datasets" / "xor").exists()

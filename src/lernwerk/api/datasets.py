@@ -210,26 +210,32 @@ class DatasetMethods:
     # -- storing ----------------------------------------------------------------------------
 
     def save_dataset(self, dataset: Dataset, name: str | None = None) -> Dataset:
-        """Store a dataset under `name` (default its own); returns it as stored."""
+        """Store a dataset under `name` (default its own); returns it as stored.
+
+        The file is written in the workspace's `tmp/` and moved into place with its record,
+        so a failure or a kill on the way leaves the dataset as it was (and `tmp/` is
+        cleaned when the workspace next opens).
+        """
         stored, tensors = pack(dataset if name is None else _renamed(dataset, name))
-        save_tensors(self.store.dataset_dir(stored.name) / DATA_FILE, tensors)
-        self.store.put_dataset(
-            DatasetRecord(
-                name=stored.name,
-                kind=stored.kind,
-                task=stored.task,
-                source=stored.source,
-                content_hash=stored.content_hash,
-                num_samples=len(stored),
-                classes=list(stored.classes),
-                input_shape=list(stored.input_shape),
-                created_at=_created_at(self.store, stored.name),
-                description=stored.description,
-                feature_names=list(stored.feature_names),
-                meta=stored.meta,
-                updated_at=_now(),
-            )
+        rec = DatasetRecord(
+            name=stored.name,
+            kind=stored.kind,
+            task=stored.task,
+            source=stored.source,
+            content_hash=stored.content_hash,
+            num_samples=len(stored),
+            classes=list(stored.classes),
+            input_shape=list(stored.input_shape),
+            created_at=_created_at(self.store, stored.name),
+            description=stored.description,
+            feature_names=list(stored.feature_names),
+            meta=stored.meta,
+            updated_at=_now(),
         )
+        self.store.check_name("datasets", rec.name)
+        with self.store.staging("dataset") as folder:
+            save_tensors(folder / DATA_FILE, tensors)
+            self.store.install_dataset(rec, folder)
         return stored
 
     def create_dataset(
@@ -277,13 +283,20 @@ class DatasetMethods:
 
     def import_dataset(
         self, name: str, path: str | Path, *, replace: bool = False, **options: Any
-    ) -> tuple[Dataset, dict[str, Any]]:
+    ) -> Dataset:
         """Import a folder, zip, CSV, Parquet or .ts file as a stored dataset.
 
         All or nothing: a bad file fails the import and nothing is stored (unless
-        `skip_bad=True` for images). Returns the stored dataset and a report (skipped
-        files, detected settings).
+        `skip_bad=True` for images). `import_dataset_report` also says what was skipped
+        and which settings were detected.
         """
+        return self.import_dataset_report(name, path, replace=replace, **options)[0]
+
+    def import_dataset_report(
+        self, name: str, path: str | Path, *, replace: bool = False, **options: Any
+    ) -> tuple[Dataset, dict[str, Any]]:
+        """`import_dataset`, returning the stored dataset and a report (skipped files with
+        the reason, detected settings)."""
         from lernwerk.data.importing import import_path
 
         self._check_new_name(name, replace)
@@ -429,7 +442,7 @@ class DatasetMethods:
         return unpack(tensors, rec.to_dict())
 
     def _check_new_name(self, name: str, replace: bool) -> None:
-        self.store.dataset_dir(name)  # validates the name (letters, digits, . _ -)
+        self.store.check_name("datasets", name)  # letters, digits, . _ -; no device name
         if not replace and self.store.has_dataset(name):
             raise Conflict(
                 f"dataset '{name}' already exists; choose another name or delete it first",

@@ -160,7 +160,7 @@ def datasets_import(
         "drop": _names(drop) or None,
     }
     ws = _ws()
-    ds, report = ws.import_dataset(name, path, kind=kind, replace=replace, **options)
+    ds, report = ws.import_dataset_report(name, path, kind=kind, replace=replace, **options)
     info = ws.dataset_info(ds.name)
     if as_json:
         _print_json({**info, "report": report})

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -83,13 +82,15 @@ async def import_dataset(
 ) -> dict[str, Any]:
     """Import an uploaded file as a stored dataset; all or nothing."""
     settings = parse_options(options)
-    with tempfile.TemporaryDirectory(prefix="lernwerk-import-") as folder:
-        path = Path(folder) / _file_name(file.filename)
+    # in the workspace's tmp/, which is cleaned when it opens: a killed server leaves nothing
+    with ws.store.staging("upload") as staged:
+        folder = str(staged)
+        path = staged / _file_name(file.filename)
         with path.open("wb") as out:
             while chunk := await file.read(1 << 20):
                 out.write(chunk)
         try:
-            _, report = await run_in_threadpool(ws.import_dataset, name, path, **settings)
+            _, report = await run_in_threadpool(ws.import_dataset_report, name, path, **settings)
         except LernwerkError as exc:
             raise _without_folder(exc, folder) from None
     for item in report.get("skipped", []):
