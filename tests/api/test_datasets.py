@@ -217,3 +217,37 @@ def test_dataset_view_of_forecast_windows_gives_each_its_next_steps(ws) -> None:
         assert isinstance(s["label"], list) and len(s["label"]) == horizon
     quality = ws.dataset_view("process:per_class=5,target=quality", series_per_class=1)
     assert all(isinstance(s["label"], float) for s in quality["series"])
+
+
+def _leftovers(ws: Workspace) -> list[str]:
+    """What lies in the workspace's datasets/ and tmp/ folders (tmp/.lock aside)."""
+    found = [f"datasets/{p.name}" for p in (ws.path / "datasets").iterdir()]
+    return found + [f"tmp/{p.name}" for p in (ws.path / "tmp").iterdir() if p.name != ".lock"]
+
+
+def test_a_rejected_create_or_import_leaves_nothing_on_disk(ws, tmp_path) -> None:
+    import zipfile
+
+    with pytest.raises(SpecError):
+        ws.create_dataset("h36", "smileys", per_class=-5)
+    with pytest.raises(SpecError):
+        ws.create_empty_dataset("e1", classes=["a"], image_size=-1)
+    with pytest.raises(DataError):
+        ws.create_empty_dataset("e2", classes=["a", "A"])
+    with pytest.raises(SpecError, match="reserved device name"):
+        ws.create_dataset("con", "xor")
+    archive = tmp_path / "traversal.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("a/1.png", b"x")
+        z.writestr("../../x/evil.png", b"x")
+    with pytest.raises(DataError, match="'..'"):
+        ws.import_dataset("z1", archive)
+    (tmp_path / "one.csv").write_text("a,label\n1,x\n2,y\n")
+    with pytest.raises(DataError):
+        ws.import_dataset("t1", tmp_path / "one.csv", target="missing")
+    with pytest.raises(NotFound):
+        ws.add_samples("nowhere", np.zeros((1, 1, 8, 8), np.float32), ["a"])
+    assert _leftovers(ws) == []
+    ws.create_dataset("fine", "xor", samples=20)
+    assert _leftovers(ws) == ["datasets/fine"]
+    assert sorted(p.name for p in (ws.path / "datasets" / "fine").iterdir()) == ["data.safetensors"]

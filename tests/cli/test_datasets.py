@@ -179,3 +179,22 @@ def test_predict_reads_a_csv_with_the_training_encoding(
     new.write_text("Gewicht;Farbe\n5,1;lila\n", encoding="utf-8")
     code, _, err = cli(capsys, ws, "predict", run_id, str(new))
     assert code == 2 and "lila" in err and "neu.csv:2" in err
+
+
+def test_a_rejected_import_or_create_leaves_no_folder(
+    capsys: pytest.CaptureFixture[str], ws: Path, tmp_path: Path
+) -> None:
+    import zipfile
+
+    archive = tmp_path / "traversal.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("a/1.png", b"x")
+        z.writestr("../../x/evil.png", b"x")
+    code, _, err = cli(capsys, ws, "datasets", "import", "z1", str(archive))
+    assert code == 2 and "'..'" in err and len(err.strip().splitlines()) == 1
+    code, _, err = cli(capsys, ws, "datasets", "create", "h36", "--from", "smileys", "--n", "-5")
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    code, _, err = cli(capsys, ws, "datasets", "create", "LPT1", "--from", "xor")
+    assert code == 2 and "reserved device name on Windows" in err
+    assert list((ws / "datasets").iterdir()) == []
+    assert [p.name for p in (ws / "tmp").iterdir()] == [".lock"]
