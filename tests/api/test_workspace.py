@@ -195,3 +195,17 @@ def test_classification_of_numeric_targets_is_refused(workspace, regression_data
     with pytest.raises(lernwerk.SpecError, match="has numeric targets; use task regression"):
         workspace.fit(regression_dataset, "mlp", task="classification")
     assert workspace.runs() == []
+
+
+def test_a_run_that_fails_before_training_does_not_stay_created(workspace, monkeypatch) -> None:
+    from lernwerk.api.workspace import _Plan
+
+    def broken(self, ds, device):
+        raise MemoryError("no room for the data")
+
+    monkeypatch.setattr(_Plan, "training_data", broken)
+    with pytest.raises(MemoryError):
+        workspace.fit("xor", "mlp", epochs=1)
+    (run,) = workspace.runs()
+    assert run.status == "failed" and "no room for the data" in run.record.error
+    assert workspace.store.reconcile() == []  # nothing left for a reconcile to find

@@ -251,6 +251,49 @@ class Workspace(DatasetMethods, ModelMethods):
         *,
         resume: bool,
     ) -> Run:
+        try:
+            trainer, data = self._prepare(rec, ds, plan, listeners, stop_signal, resume=resume)
+        except BaseException as exc:  # a fresh run must not stay `created` in a live process
+            if not resume:
+                interrupted = isinstance(exc, KeyboardInterrupt)
+                self.store.update_run(
+                    rec.id,
+                    status="stopped" if interrupted else "failed",
+                    finished_at=_now(),
+                    error="interrupted by the user"
+                    if interrupted
+                    else f"before training: {type(exc).__name__}: {exc}",
+                )
+            raise
+        self.store.update_run(rec.id, status="running", error=None, finished_at=None)
+        try:
+            state = trainer.fit(data)
+        except KeyboardInterrupt:
+            self._finish(rec, plan, ds, "stopped", trainer, error="interrupted by the user")
+            raise
+        except RunFailedError as exc:
+            self._finish(rec, plan, ds, "failed", trainer, error=str(exc))
+            raise
+        except Exception as exc:  # a bug or an environment failure: keep the run consistent
+            self._finish(rec, plan, ds, "failed", trainer, error=f"{type(exc).__name__}: {exc}")
+            raise RunFailedError(f"run {rec.id} failed: {type(exc).__name__}: {exc}") from exc
+        stopped = trainer.stopped_by_request
+        self._finish(
+            rec, plan, ds, "stopped" if stopped else "finished", trainer, epochs_done=state.epoch
+        )
+        return self.run(rec.id)
+
+    def _prepare(
+        self,
+        rec: RunRecord,
+        ds: Dataset,
+        plan: _Plan,
+        listeners: list[Listener],
+        stop_signal: StopSignal | None,
+        *,
+        resume: bool,
+    ) -> tuple[Trainer, TrainingData]:
+        """The trainer for a run and its data, at its checkpoint when resumed; the run marked running."""
         run_dir = self.store.run_dir(rec.id)
         cfg, device, network, task = plan.config, plan.device, plan.network, plan.task
         network.to(device)
@@ -274,23 +317,7 @@ class Workspace(DatasetMethods, ModelMethods):
             trainer.resume_from(checkpoint)
         self.store.delete_epochs_after(rec.id, trainer.state.epoch)
         self.store.mark_running(rec.id)
-        self.store.update_run(rec.id, status="running", error=None, finished_at=None)
-        try:
-            state = trainer.fit(data)
-        except KeyboardInterrupt:
-            self._finish(rec, plan, ds, "stopped", trainer, error="interrupted by the user")
-            raise
-        except RunFailedError as exc:
-            self._finish(rec, plan, ds, "failed", trainer, error=str(exc))
-            raise
-        except Exception as exc:  # a bug or an environment failure: keep the run consistent
-            self._finish(rec, plan, ds, "failed", trainer, error=f"{type(exc).__name__}: {exc}")
-            raise RunFailedError(f"run {rec.id} failed: {type(exc).__name__}: {exc}") from exc
-        stopped = trainer.stopped_by_request
-        self._finish(
-            rec, plan, ds, "stopped" if stopped else "finished", trainer, epochs_done=state.epoch
-        )
-        return self.run(rec.id)
+        return trainer, data
 
     def _finish(
         self,

@@ -555,7 +555,12 @@ class WorkspaceStore:
         dataset_hash: str,
         device: str,
     ) -> RunRecord:
-        """Create a run in status 'created' with a fresh 8-hex-digit id."""
+        """Create a run in status 'created' with a fresh 8-hex-digit id, owned by this process.
+
+        The process (pid, host, start ticks) is recorded at once: a run whose process is
+        killed before it starts training is found by `reconcile` like a running one.
+        """
+        pid = os.getpid()
         rec = RunRecord(
             id=secrets.token_hex(4),
             name=name,
@@ -564,6 +569,9 @@ class WorkspaceStore:
             dataset=dataset,
             dataset_hash=dataset_hash,
             device=device,
+            pid=pid,
+            host=socket.gethostname(),
+            proc_start=process_start_ticks(pid),
         )
         with self._connect(write=True) as con:
             _insert(con, "runs", rec, _RUN_JSON)
@@ -745,17 +753,24 @@ class WorkspaceStore:
         return rec.proc_start is None or ticks is None or ticks == rec.proc_start
 
     def reconcile(self) -> list[str]:
-        """Mark runs whose process on this host has died as 'interrupted'; return their ids."""
+        """Mark runs whose process on this host has died as 'interrupted'; return their ids.
+
+        A run belongs to the process that created it (a CLI, a notebook, a server's training
+        worker) and then to the one that trains it: both are recorded on the run. A
+        `created` run without a process was made by an older lernwerk, which recorded it
+        only when training began; one older than a minute is taken as orphaned.
+        """
         cutoff = (datetime.now(UTC) - timedelta(minutes=1)).isoformat(timespec="microseconds")
         with self._connect() as con:
             rows = con.execute(
-                "SELECT * FROM runs WHERE status = 'running'"
-                " OR (status = 'created' AND pid IS NOT NULL AND created_at < ?)",
-                (cutoff,),
+                "SELECT * FROM runs WHERE status IN ('running', 'created')"
             ).fetchall()
         changed = []
         for rec in (_decode(RunRecord, r, _RUN_JSON) for r in rows):
-            if rec.host != socket.gethostname() or self.is_alive(rec):
+            if rec.pid is None:
+                if rec.status == "running" or rec.created_at >= cutoff:
+                    continue
+            elif rec.host != socket.gethostname() or self.is_alive(rec):
                 continue
             now = _now()
             with self._connect(write=True) as con:
