@@ -251,3 +251,35 @@ def test_a_rejected_create_or_import_leaves_nothing_on_disk(ws, tmp_path) -> Non
     ws.create_dataset("fine", "xor", samples=20)
     assert _leftovers(ws) == ["datasets/fine"]
     assert sorted(p.name for p in (ws.path / "datasets" / "fine").iterdir()) == ["data.safetensors"]
+
+
+def _zip_with_strays(tmp_path: Path) -> Path:
+    import zipfile
+
+    png = io.BytesIO()
+    Image.new("L", (10, 10), 200).save(png, format="PNG")
+    path = tmp_path / "shots.zip"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("shots/1.png", png.getvalue())
+        z.writestr("../../x/evil.png", png.getvalue())
+        z.writestr("shots/.hidden.png", png.getvalue())
+        z.writestr("shots/readme.txt", b"notes")
+    return path
+
+
+def test_zip_entries_passed_over_when_adding_samples_are_named_with_the_reason(
+    ws, tmp_path
+) -> None:
+    ws.create_empty_dataset("cam", classes=["ok"], image_size=8)
+    archive = _zip_with_strays(tmp_path)
+    result = ws.add_image_samples("cam", "ok", files=[("shots.zip", archive.read_bytes())])
+    assert result["ids"] == [0]
+    assert [(s["path"], s["code"]) for s in result["skipped"]] == [
+        ("shots.zip:../../x/evil.png", "unsafe"),
+        ("shots.zip:shots/.hidden.png", "hidden"),
+        ("shots.zip:shots/readme.txt", "not_image"),
+    ]
+    assert "leads out of the archive" in result["skipped"][0]["reason"]
+    assert ws.add_sample_files("cam", [archive], "ok") == [1]  # a zip on disk, too
+    with pytest.raises(NotFound, match="is not a file"):
+        ws.add_sample_files("cam", [tmp_path / "missing.png"], "ok")

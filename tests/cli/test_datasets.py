@@ -198,3 +198,25 @@ def test_a_rejected_import_or_create_leaves_no_folder(
     assert code == 2 and "reserved device name on Windows" in err
     assert list((ws / "datasets").iterdir()) == []
     assert [p.name for p in (ws / "tmp").iterdir()] == [".lock"]
+
+
+def test_add_sample_takes_a_zip_and_says_which_entries_it_skipped(
+    capsys: pytest.CaptureFixture[str], ws: Path, tmp_path: Path
+) -> None:
+    import io
+    import zipfile
+
+    cli(capsys, ws, "datasets", "create", "cam", "--empty", "--classes", "ok")
+    png = io.BytesIO()
+    Image.new("L", (10, 10), 200).save(png, format="PNG")
+    archive = tmp_path / "shots.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("shots/1.png", png.getvalue())
+        z.writestr("../../x/evil.png", png.getvalue())
+    code, out, err = cli(capsys, ws, "datasets", "add-sample", "cam", str(archive), "--label", "ok")
+    assert code == 0 and "added 1 to ok" in out
+    assert "skipped" in err and "../../x/evil.png" in err and "leads out of the archive" in err
+    code, out, _ = cli(
+        capsys, ws, "datasets", "add-sample", "cam", str(archive), "--label", "ok", "--json"
+    )
+    assert code == 0 and json.loads(out)["skipped"][0]["code"] == "unsafe"

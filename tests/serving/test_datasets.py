@@ -174,3 +174,23 @@ def test_a_rejected_create_or_import_leaves_nothing_in_the_workspace(
     for name in ("h36", "nul.txt", "z1", "nowhere"):
         assert not (workspace / "datasets" / name).exists(), name
     assert not list((workspace / "tmp").glob("upload-*"))
+
+
+def test_adding_a_zip_names_the_entries_it_passed_over(client: httpx.Client) -> None:
+    r = client.post("/api/datasets", json={"name": "strays", "empty": {"classes": ["a"]}})
+    assert r.status_code == 201, r.text
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("a/1.png", png_bytes(np.zeros((8, 8))))
+        z.writestr("../../x/evil.png", png_bytes(np.zeros((8, 8))))
+    r = client.post(
+        "/api/datasets/strays/samples",
+        data={"label": "a"},
+        files={"files": ("up.zip", archive.getvalue(), "application/zip")},
+    )
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["ids"] == [0]
+    assert [(s["path"], s["code"]) for s in body["skipped"]] == [
+        ("up.zip:../../x/evil.png", "unsafe")
+    ]

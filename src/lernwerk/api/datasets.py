@@ -159,17 +159,24 @@ class DatasetMethods:
         pixels: Any = None,
         data_url: str | None = None,
         files: list[tuple[str, bytes]] | None = None,
-    ) -> list[int]:
-        """Add images to a stored image dataset under `label`; returns their ids.
+        paths: list[str | Path] | None = None,
+    ) -> dict[str, Any]:
+        """Add images to a stored image dataset under `label`.
 
         Give one of: `pixels` (rows of values in [0, 1], H×W or H×W×C), `data_url` (a
-        PNG/JPEG `data:` URL, as a canvas or webcam gives it) or `files` ((name, bytes)
-        of image files, or of one zip of images). Every image is brought to the dataset's
-        size and channels; all are decoded before any is stored (all or nothing).
+        PNG/JPEG `data:` URL, as a canvas or webcam gives it), `files` ((name, bytes) of
+        image files or zips of images) or `paths` (such files on disk). Every image is
+        brought to the dataset's size and channels; all are decoded before any is stored
+        (all or nothing).
+
+        Returns:
+            `{"ids": [...], "skipped": [{"path", "reason", "code"}]}`: the new samples' ids,
+            and the zip entries passed over (a path out of the archive, a hidden file, not
+            an image).
 
         Raises:
             DataError: the dataset holds no images, or an input is not a readable image.
-            NotFound: no such dataset or class.
+            NotFound: no such dataset, class or file.
         """
         from lernwerk.api import inputs
 
@@ -185,27 +192,36 @@ class DatasetMethods:
                 where="label",
             )
         shape = tuple(rec.input_shape)
-        given = [v is not None for v in (pixels, data_url, files)]
+        given = [v is not None for v in (pixels, data_url, files, paths)]
         if sum(given) != 1:
             raise DataError("give one of pixels, image (a data URL) or files", where="body")
+        skipped: list[dict[str, str]] = []
         if pixels is not None:
             samples = [inputs.image_from_pixels(pixels, shape, rec.meta)]
         elif data_url is not None:
             data = inputs.decode_data_url(data_url)
             samples = [inputs.image_from_bytes(data, shape, rec.meta, "image")]
         else:
+            if paths is not None:
+                files = [(str(path), _read_file(Path(path))) for path in paths]
             samples = []
             for file_name, data in files or []:
                 if file_name.lower().endswith(".zip"):
-                    for member, content in inputs.images_in_zip(data, file_name):
+                    images, passed = inputs.images_in_zip(data, file_name)
+                    skipped += [{**s, "path": f"{file_name}:{s['path']}"} for s in passed]
+                    for member, content in images:
                         where = f"{file_name}:{member}"
                         samples.append(inputs.image_from_bytes(content, shape, rec.meta, where))
                 else:
                     samples.append(inputs.image_from_bytes(data, shape, rec.meta, file_name))
             if not samples:
-                raise DataError("no images in the upload", where="files")
+                why = "; ".join(f"{s['path']}: {s['reason']}" for s in skipped[:5])
+                raise DataError(
+                    "no images in the upload" + (f" (skipped {why})" if why else ""),
+                    where="files",
+                )
         x = torch.from_numpy(np.stack(samples))  # (n, C, H, W)
-        return self.add_samples(name, x, [label] * len(samples))
+        return {"ids": self.add_samples(name, x, [label] * len(samples)), "skipped": skipped}
 
     # -- storing ----------------------------------------------------------------------------
 
@@ -338,20 +354,10 @@ class DatasetMethods:
         return results
 
     def add_sample_files(self, name: str, paths: list[str | Path], label: str) -> list[int]:
-        """Decode image files to the dataset's size and channels and add them under `label`."""
-        from lernwerk.data.images import ImageFormat, read_image_files
-
-        ds = self._load_stored(name)
-        if ds.kind != "images":
-            raise DataError(
-                f"dataset '{name}' holds {ds.kind}; only image datasets take image files",
-                where="dataset",
-            )
-        fmt = ImageFormat.from_dict(ds.meta.get("image_format") or _format_of(ds))
-        pixels = read_image_files([Path(p) for p in paths], fmt)  # (n, C, H, W) uint8
-        return self.add_samples(
-            name, torch.from_numpy(pixels).float() / 255.0, [label] * len(pixels)
-        )
+        """Decode image files (or zips of images) to the dataset's size and channels and add
+        them under `label`; returns the new ids (`add_image_samples(paths=…)` also says which
+        zip entries were passed over)."""
+        return self.add_image_samples(name, label, paths=list(paths))["ids"]
 
     def delete_samples(self, name: str, ids: list[int]) -> None:
         with self.store.dataset_lock(name):
@@ -450,6 +456,12 @@ class DatasetMethods:
             )
 
 
+def _read_file(path: Path) -> bytes:
+    if not path.is_file():
+        raise NotFound(f"{path} is not a file", where=str(path))
+    return path.read_bytes()
+
+
 def _renamed(ds: Dataset, name: str) -> Dataset:
     from dataclasses import replace
 
@@ -465,11 +477,6 @@ def _class_counts(ds: Dataset, idx: torch.Tensor) -> dict[str, Any]:
         return {}
     counts = torch.bincount(ds.y[idx], minlength=ds.num_classes).tolist()
     return {"class_counts": dict(zip(ds.classes, counts, strict=True))}
-
-
-def _format_of(ds: Dataset) -> dict[str, Any]:
-    channels, height, _ = ds.input_shape
-    return {"size": height, "channels": channels, "resize": "fit"}
 
 
 class DatasetsNamespace:

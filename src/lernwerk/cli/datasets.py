@@ -216,13 +216,24 @@ def datasets_preview(
 @datasets_app.command("add-sample")
 def datasets_add_sample(
     name: str = NameArg,
-    files: list[Path] = typer.Argument(..., help="Image files."),
+    files: list[Path] = typer.Argument(..., help="Image files, or zips of images."),
     label: str = typer.Option(..., "--label", help="The class they belong to."),
     as_json: bool = JsonOption,
 ) -> None:
-    """Add image files to a class of an image dataset (converted to its size and channels)."""
-    ids = _ws().add_sample_files(name, list(files), label)
-    _done({"dataset": name, "label": label, "added": ids}, as_json, f"added {len(ids)} to {label}")
+    """Add image files (or zips of images) to a class of an image dataset (converted to its
+    size and channels)."""
+    result = _ws().add_image_samples(name, label, paths=list(files))
+    ids, skipped = result["ids"], result["skipped"]
+    _done(
+        {"dataset": name, "label": label, "added": ids, "skipped": skipped},
+        as_json,
+        f"added {len(ids)} to {label}",
+    )
+    if not as_json:
+        for item in skipped:
+            err.print(f"skipped {item['path']}: {item['reason']}", highlight=False, soft_wrap=True)
+        if skipped:
+            err.print(f"{len(skipped)} zip entries skipped", highlight=False)
 
 
 @datasets_app.command("delete-sample")

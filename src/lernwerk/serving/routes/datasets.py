@@ -139,7 +139,8 @@ def sample_png(
 async def add_samples(
     name: str, request: Request, ws: Workspace = Depends(get_workspace)
 ) -> dict[str, Any]:
-    """Add images under a label: JSON pixels or a data URL, or uploaded files (or a zip)."""
+    """Add images under a label: JSON pixels or a data URL, or uploaded files (or a zip);
+    `skipped` names the zip entries passed over, and why."""
     if is_multipart(request):
         form = await request.form()
         label = form.get("label")
@@ -149,13 +150,11 @@ async def add_samples(
             f for f in (*form.getlist("files"), *form.getlist("file")) if not isinstance(f, str)
         ]
         files = [(_file_name(f.filename), await f.read()) for f in uploads]
-        ids = await run_in_threadpool(ws.add_image_samples, name, label, files=files)
-    else:
-        sample = await json_body(request, AddSample)
-        ids = await run_in_threadpool(
-            ws.add_image_samples, name, sample.label, pixels=sample.pixels, data_url=sample.image
-        )
-    return {"ids": ids}
+        return await run_in_threadpool(ws.add_image_samples, name, label, files=files)
+    sample = await json_body(request, AddSample)
+    return await run_in_threadpool(
+        ws.add_image_samples, name, sample.label, pixels=sample.pixels, data_url=sample.image
+    )
 
 
 @router.delete("/{name}/samples/{sample_id}", status_code=204)
