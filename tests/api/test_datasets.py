@@ -112,6 +112,29 @@ def test_a_class_without_samples_is_named_before_training(ws) -> None:
     assert ws.fit("canvas", "mlp", epochs=1).status == "finished"
 
 
+def test_one_class_is_a_dataset_from_any_source_but_no_classifier(ws, tmp_path) -> None:
+    import zipfile
+
+    png = io.BytesIO()
+    Image.new("L", (10, 10), 200).save(png, format="PNG")
+    with zipfile.ZipFile(tmp_path / "one.zip", "w") as z:
+        for i in range(4):
+            z.writestr(f"only/{i}.png", png.getvalue())
+    (tmp_path / "one.csv").write_text("x,label\n1,a\n2,a\n3,a\n4,a\n5,a\n")
+    ws.create_empty_dataset("canvas", classes=["smile"], image_size=8)
+    ws.add_samples("canvas", np.ones((5, 1, 8, 8), np.float32), ["smile"] * 5)
+    images = ws.import_dataset("images", tmp_path / "one.zip", image_size=8, channels=1)
+    table = ws.import_dataset("table", tmp_path / "one.csv", task="classification")
+    assert images.classes == ["only"] and table.classes == ["a"]  # the same rule for both
+    for name, cls in (("canvas", "smile"), ("images", "only"), ("table", "a")):
+        with pytest.raises(DataError, match=f"dataset '{name}' has one class \\('{cls}'\\); "):
+            ws.fit(name, "mlp", epochs=1)
+    assert ws.runs() == []  # refused before a run is made
+    ws.add_class("canvas", "sad")
+    ws.add_samples("canvas", np.zeros((5, 1, 8, 8), np.float32), ["sad"] * 5)
+    assert ws.fit("canvas", "mlp", epochs=1).status == "finished"
+
+
 def test_generator_params_in_the_reference_and_on_their_own_merge(ws) -> None:
     ds = ws.create_dataset("few", "smileys:per_class=5", seed=2)
     assert len(ds) == 20 and ds.source["params"]["seed"] == 2

@@ -509,9 +509,18 @@ def _check_every_class_has_samples(ds: Dataset) -> None:
     """A class without samples would be an output the network never sees; a learner who
     added a class and has not drawn it yet is told so before training, not after.
 
+    A dataset may hold any number of classes (a canvas starts with one, an import may
+    bring one); a classifier needs two to tell apart.
+
     Raises:
-        DataError: names the empty classes.
+        DataError: fewer than two classes, or names the empty classes.
     """
+    if len(ds.classes) < 2:
+        raise DataError(
+            f"dataset '{ds.name}' has one class ('{ds.classes[0]}'); training a classifier "
+            "needs at least two classes with samples: add another class and its samples",
+            where="dataset",
+        )
     counts = torch.bincount(ds.y, minlength=len(ds.classes)).tolist()
     empty = [name for name, n in zip(ds.classes, counts, strict=False) if n == 0]
     if empty:
