@@ -306,3 +306,15 @@ def test_zip_entries_passed_over_when_adding_samples_are_named_with_the_reason(
     assert ws.add_sample_files("cam", [archive], "ok") == [1]  # a zip on disk, too
     with pytest.raises(NotFound, match="is not a file"):
         ws.add_sample_files("cam", [tmp_path / "missing.png"], "ok")
+
+
+def test_import_dataset_returns_the_dataset_as_the_readme_shows(ws, tmp_path) -> None:
+    import lernwerk as lw
+
+    (tmp_path / "t.csv").write_text("x,label\n1,a\n2,b\n3,a\n4,b\n")
+    ds = ws.import_dataset("t", tmp_path / "t.csv")
+    assert isinstance(ds, Dataset) and ds.name == "t" and ds.classes == ["a", "b"]
+    again, report = ws.import_dataset_report("t", tmp_path / "t.csv", replace=True)
+    assert isinstance(again, Dataset) and report["kind"] == "table"
+    facade = lw.datasets.import_("u", tmp_path / "t.csv", workspace=ws)
+    assert isinstance(facade, Dataset) and facade.name == "u"

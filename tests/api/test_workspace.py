@@ -209,3 +209,14 @@ def test_a_run_that_fails_before_training_does_not_stay_created(workspace, monke
     (run,) = workspace.runs()
     assert run.status == "failed" and "no room for the data" in run.record.error
     assert workspace.store.reconcile() == []  # nothing left for a reconcile to find
+
+
+def test_resume_epochs_is_the_run_total_not_how_many_more(workspace) -> None:
+    run = workspace.fit("xor", "mlp", epochs=2, seed=0)
+    assert run.record.epoch == 2
+    with pytest.raises(lernwerk.SpecError, match="total number of epochs, not how many more"):
+        workspace.resume(run.id, epochs=1)
+    with pytest.raises(lernwerk.Conflict, match="--epochs 12 for 10 more"):
+        workspace.resume(run.id)
+    again = workspace.resume(run.id, epochs=3)
+    assert again.record.epoch == 3 and len(again.history) == 3  # 3 in all, not 2 + 3

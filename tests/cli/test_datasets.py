@@ -220,3 +220,27 @@ def test_add_sample_takes_a_zip_and_says_which_entries_it_skipped(
         capsys, ws, "datasets", "add-sample", "cam", str(archive), "--label", "ok", "--json"
     )
     assert code == 0 and json.loads(out)["skipped"][0]["code"] == "unsafe"
+
+
+def test_the_help_of_n_says_what_it_counts_for_each_generator(
+    capsys: pytest.CaptureFixture[str], ws: Path
+) -> None:
+    from lernwerk.cli.datasets import N_HELP, N_IN_ALL, N_PER_CLASS
+    from lernwerk.data.builtin import BUILTINS
+
+    def sized_by(*keys: str) -> list[str]:
+        return sorted(
+            name
+            for name, b in BUILTINS.items()
+            if any(k in b.params_model.model_fields for k in keys)
+        )
+
+    assert list(N_PER_CLASS) == sized_by("per_class")
+    assert list(N_IN_ALL) == sized_by("samples", "rows")
+    assert "Per class for process, smileys, solder" in N_HELP
+    assert cli(capsys, ws, "datasets", "create", "faces", "--from", "smileys", "--n", "5")[0] == 0
+    _, out, _ = cli(capsys, ws, "datasets", "show", "faces", "--json")
+    assert json.loads(out)["num_samples"] == 5 * 4  # per class: 4 faces
+    assert cli(capsys, ws, "datasets", "create", "pts", "--from", "xor", "--n", "30")[0] == 0
+    _, out, _ = cli(capsys, ws, "datasets", "show", "pts", "--json")
+    assert json.loads(out)["num_samples"] == 30  # in all

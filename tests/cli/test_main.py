@@ -331,3 +331,21 @@ def test_a_training_writes_nothing_on_stderr(tmp_path: Path) -> None:
             assert done.stderr == ""
         else:  # the progress line only
             assert all(line.startswith("epoch 1/1") for line in done.stderr.splitlines())
+
+
+def test_the_help_says_resume_epochs_is_the_total() -> None:
+    import os
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "lernwerk.cli", "train", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "COLUMNS": "400"},
+    )
+    text = " ".join(done.stdout.split())
+    assert "With --resume: the total number of epochs the run will have (not how many more)" in (
+        text
+    )
+    assert "--epochs N raises that to N in all" in text

@@ -68,15 +68,23 @@ def datasets_list(as_json: bool = JsonOption) -> None:
     out.print("Parameters go after a colon: [bold]--dataset tabular:rows=50000,features=20[/]")
 
 
+# What --n counts, per generator (a test holds this to the generators' parameters)
+N_PER_CLASS = ("process", "smileys", "solder")
+N_IN_ALL = ("blobs", "circles", "moons", "spiral", "tabular", "xor")
+N_HELP = (
+    f"How many samples. Per class for {', '.join(N_PER_CLASS)} (smileys has 4 faces: "
+    f"--n 200 makes 800); in all for {', '.join(N_IN_ALL)}; the other built-ins "
+    "(digits, the UCR sets, seasonal) have a fixed size."
+)
+
+
 @datasets_app.command("create")
 def datasets_create(
     name: str = NameArg,
     source: str | None = typer.Option(
         None, "--from", help="A built-in generator: smileys, solder, process, xor, digits, …"
     ),
-    n: int | None = typer.Option(
-        None, "--n", help="How many samples (per class for smileys, solder, process)."
-    ),
+    n: int | None = typer.Option(None, "--n", help=N_HELP),
     seed: int | None = typer.Option(None, "--seed", help="Random seed of the generator."),
     params: str | None = typer.Option(
         None, "--params", help="More generator parameters: 'noise=0.1,length=300'."
