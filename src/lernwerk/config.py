@@ -26,6 +26,28 @@ DeviceName = Literal["cpu", "cuda", "auto"]
 PrecisionName = Literal["float32", "bfloat16"]
 
 
+# Names Windows keeps for devices: no file or folder may be called so, whatever its extension
+WINDOWS_DEVICE_NAMES = frozenset(
+    ["con", "prn", "aux", "nul"]
+    + [f"com{i}" for i in range(1, 10)]
+    + [f"lpt{i}" for i in range(1, 10)]
+)
+
+
+def reserved_name_problem(name: str) -> str | None:
+    """Why `name` cannot name a file or folder on Windows (`con`, `nul.txt`, `LPT1`…), or None.
+
+    A workspace, or an exported dataset with a folder per class, must copy to any machine.
+    """
+    stem = name.split(".", 1)[0].rstrip(" ").casefold()
+    if stem in WINDOWS_DEVICE_NAMES:
+        return (
+            f"'{stem.upper()}' is a reserved device name on Windows (also with an extension); "
+            "choose another name"
+        )
+    return None
+
+
 def spec_error(exc: ValidationError, what: str) -> SpecError:
     """Turn pydantic's first validation error into one readable `SpecError` line."""
     err = exc.errors()[0]

@@ -112,6 +112,29 @@ def test_a_class_without_samples_is_named_before_training(ws) -> None:
     assert ws.fit("canvas", "mlp", epochs=1).status == "finished"
 
 
+def test_one_class_is_a_dataset_from_any_source_but_no_classifier(ws, tmp_path) -> None:
+    import zipfile
+
+    png = io.BytesIO()
+    Image.new("L", (10, 10), 200).save(png, format="PNG")
+    with zipfile.ZipFile(tmp_path / "one.zip", "w") as z:
+        for i in range(4):
+            z.writestr(f"only/{i}.png", png.getvalue())
+    (tmp_path / "one.csv").write_text("x,label\n1,a\n2,a\n3,a\n4,a\n5,a\n")
+    ws.create_empty_dataset("canvas", classes=["smile"], image_size=8)
+    ws.add_samples("canvas", np.ones((5, 1, 8, 8), np.float32), ["smile"] * 5)
+    images = ws.import_dataset("images", tmp_path / "one.zip", image_size=8, channels=1)
+    table = ws.import_dataset("table", tmp_path / "one.csv", task="classification")
+    assert images.classes == ["only"] and table.classes == ["a"]  # the same rule for both
+    for name, cls in (("canvas", "smile"), ("images", "only"), ("table", "a")):
+        with pytest.raises(DataError, match=f"dataset '{name}' has one class \\('{cls}'\\); "):
+            ws.fit(name, "mlp", epochs=1)
+    assert ws.runs() == []  # refused before a run is made
+    ws.add_class("canvas", "sad")
+    ws.add_samples("canvas", np.zeros((5, 1, 8, 8), np.float32), ["sad"] * 5)
+    assert ws.fit("canvas", "mlp", epochs=1).status == "finished"
+
+
 def test_generator_params_in_the_reference_and_on_their_own_merge(ws) -> None:
     ds = ws.create_dataset("few", "smileys:per_class=5", seed=2)
     assert len(ds) == 20 and ds.source["params"]["seed"] == 2
@@ -159,7 +182,7 @@ def test_export_writes_the_layout_the_import_reads(ws, tmp_path: Path) -> None:
     result = ws.export_dataset("drawn", tmp_path / "out")
     assert result["files"] == 6
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a", "b"]
-    back, _ = ws.import_dataset("again", tmp_path / "out", image_size=8, channels=1)
+    back = ws.import_dataset("again", tmp_path / "out", image_size=8, channels=1)
     assert back.content_hash != "" and len(back) == 6
     assert torch.allclose(back.x.sum(), ws.load_dataset("drawn").x.sum(), atol=1e-3)
     with pytest.raises(Conflict, match="not empty"):
@@ -185,7 +208,7 @@ def test_sequences_export_as_ts_and_import_back(ws, tmp_path: Path) -> None:
         "curves_TEST.ts",
         "curves_TRAIN.ts",
     ]
-    back, report = ws.import_dataset("back", tmp_path / "ts" / "curves_TRAIN.ts")
+    back, report = ws.import_dataset_report("back", tmp_path / "ts" / "curves_TRAIN.ts")
     assert report["fixed_test_split"] and back.test_index.tolist() == [4, 5]
     assert torch.allclose(back.x, ds.x, atol=1e-5) and back.classes == ["ok", "nok"]
     png = ws.preview_dataset("curves", per_class=2)
@@ -217,3 +240,82 @@ def test_dataset_view_of_forecast_windows_gives_each_its_next_steps(ws) -> None:
         assert isinstance(s["label"], list) and len(s["label"]) == horizon
     quality = ws.dataset_view("process:per_class=5,target=quality", series_per_class=1)
     assert all(isinstance(s["label"], float) for s in quality["series"])
+
+
+def _leftovers(ws: Workspace) -> list[str]:
+    """What lies in the workspace's datasets/ and tmp/ folders (tmp/.lock aside)."""
+    found = [f"datasets/{p.name}" for p in (ws.path / "datasets").iterdir()]
+    return found + [f"tmp/{p.name}" for p in (ws.path / "tmp").iterdir() if p.name != ".lock"]
+
+
+def test_a_rejected_create_or_import_leaves_nothing_on_disk(ws, tmp_path) -> None:
+    import zipfile
+
+    with pytest.raises(SpecError):
+        ws.create_dataset("h36", "smileys", per_class=-5)
+    with pytest.raises(SpecError):
+        ws.create_empty_dataset("e1", classes=["a"], image_size=-1)
+    with pytest.raises(DataError):
+        ws.create_empty_dataset("e2", classes=["a", "A"])
+    with pytest.raises(SpecError, match="reserved device name"):
+        ws.create_dataset("con", "xor")
+    archive = tmp_path / "traversal.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("a/1.png", b"x")
+        z.writestr("../../x/evil.png", b"x")
+    with pytest.raises(DataError, match="'..'"):
+        ws.import_dataset("z1", archive)
+    (tmp_path / "one.csv").write_text("a,label\n1,x\n2,y\n")
+    with pytest.raises(DataError):
+        ws.import_dataset("t1", tmp_path / "one.csv", target="missing")
+    with pytest.raises(NotFound):
+        ws.add_samples("nowhere", np.zeros((1, 1, 8, 8), np.float32), ["a"])
+    assert _leftovers(ws) == []
+    ws.create_dataset("fine", "xor", samples=20)
+    assert _leftovers(ws) == ["datasets/fine"]
+    [only] = (ws.path / "datasets" / "fine").iterdir()
+    assert only.name.startswith("samples-") and only.suffix == ".bin"
+
+
+def _zip_with_strays(tmp_path: Path) -> Path:
+    import zipfile
+
+    png = io.BytesIO()
+    Image.new("L", (10, 10), 200).save(png, format="PNG")
+    path = tmp_path / "shots.zip"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("shots/1.png", png.getvalue())
+        z.writestr("../../x/evil.png", png.getvalue())
+        z.writestr("shots/.hidden.png", png.getvalue())
+        z.writestr("shots/readme.txt", b"notes")
+    return path
+
+
+def test_zip_entries_passed_over_when_adding_samples_are_named_with_the_reason(
+    ws, tmp_path
+) -> None:
+    ws.create_empty_dataset("cam", classes=["ok"], image_size=8)
+    archive = _zip_with_strays(tmp_path)
+    result = ws.add_image_samples("cam", "ok", files=[("shots.zip", archive.read_bytes())])
+    assert result["ids"] == [0]
+    assert [(s["path"], s["code"]) for s in result["skipped"]] == [
+        ("shots.zip:../../x/evil.png", "unsafe"),
+        ("shots.zip:shots/.hidden.png", "hidden"),
+        ("shots.zip:shots/readme.txt", "not_image"),
+    ]
+    assert "leads out of the archive" in result["skipped"][0]["reason"]
+    assert ws.add_sample_files("cam", [archive], "ok") == [1]  # a zip on disk, too
+    with pytest.raises(NotFound, match="is not a file"):
+        ws.add_sample_files("cam", [tmp_path / "missing.png"], "ok")
+
+
+def test_import_dataset_returns_the_dataset_as_the_readme_shows(ws, tmp_path) -> None:
+    import lernwerk as lw
+
+    (tmp_path / "t.csv").write_text("x,label\n1,a\n2,b\n3,a\n4,b\n")
+    ds = ws.import_dataset("t", tmp_path / "t.csv")
+    assert isinstance(ds, Dataset) and ds.name == "t" and ds.classes == ["a", "b"]
+    again, report = ws.import_dataset_report("t", tmp_path / "t.csv", replace=True)
+    assert isinstance(again, Dataset) and report["kind"] == "table"
+    facade = lw.datasets.import_("u", tmp_path / "t.csv", workspace=ws)
+    assert isinstance(facade, Dataset) and facade.name == "u"

@@ -195,3 +195,28 @@ def test_classification_of_numeric_targets_is_refused(workspace, regression_data
     with pytest.raises(lernwerk.SpecError, match="has numeric targets; use task regression"):
         workspace.fit(regression_dataset, "mlp", task="classification")
     assert workspace.runs() == []
+
+
+def test_a_run_that_fails_before_training_does_not_stay_created(workspace, monkeypatch) -> None:
+    from lernwerk.training.run import RunPlan as _Plan
+
+    def broken(self, ds, device):
+        raise MemoryError("no room for the data")
+
+    monkeypatch.setattr(_Plan, "training_data", broken)
+    with pytest.raises(MemoryError):
+        workspace.fit("xor", "mlp", epochs=1)
+    (run,) = workspace.runs()
+    assert run.status == "failed" and "no room for the data" in run.record.error
+    assert workspace.store.reconcile() == []  # nothing left for a reconcile to find
+
+
+def test_resume_epochs_is_the_run_total_not_how_many_more(workspace) -> None:
+    run = workspace.fit("xor", "mlp", epochs=2, seed=0)
+    assert run.record.epoch == 2
+    with pytest.raises(lernwerk.SpecError, match="total number of epochs, not how many more"):
+        workspace.resume(run.id, epochs=1)
+    with pytest.raises(lernwerk.Conflict, match="--epochs 12 for 10 more"):
+        workspace.resume(run.id)
+    again = workspace.resume(run.id, epochs=3)
+    assert again.record.epoch == 3 and len(again.history) == 3  # 3 in all, not 2 + 3

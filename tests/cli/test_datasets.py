@@ -179,3 +179,68 @@ def test_predict_reads_a_csv_with_the_training_encoding(
     new.write_text("Gewicht;Farbe\n5,1;lila\n", encoding="utf-8")
     code, _, err = cli(capsys, ws, "predict", run_id, str(new))
     assert code == 2 and "lila" in err and "neu.csv:2" in err
+
+
+def test_a_rejected_import_or_create_leaves_no_folder(
+    capsys: pytest.CaptureFixture[str], ws: Path, tmp_path: Path
+) -> None:
+    import zipfile
+
+    archive = tmp_path / "traversal.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("a/1.png", b"x")
+        z.writestr("../../x/evil.png", b"x")
+    code, _, err = cli(capsys, ws, "datasets", "import", "z1", str(archive))
+    assert code == 2 and "'..'" in err and len(err.strip().splitlines()) == 1
+    code, _, err = cli(capsys, ws, "datasets", "create", "h36", "--from", "smileys", "--n", "-5")
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    code, _, err = cli(capsys, ws, "datasets", "create", "LPT1", "--from", "xor")
+    assert code == 2 and "reserved device name on Windows" in err
+    assert list((ws / "datasets").iterdir()) == []
+    assert [p.name for p in (ws / "tmp").iterdir()] == [".lock"]
+
+
+def test_add_sample_takes_a_zip_and_says_which_entries_it_skipped(
+    capsys: pytest.CaptureFixture[str], ws: Path, tmp_path: Path
+) -> None:
+    import io
+    import zipfile
+
+    cli(capsys, ws, "datasets", "create", "cam", "--empty", "--classes", "ok")
+    png = io.BytesIO()
+    Image.new("L", (10, 10), 200).save(png, format="PNG")
+    archive = tmp_path / "shots.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("shots/1.png", png.getvalue())
+        z.writestr("../../x/evil.png", png.getvalue())
+    code, out, err = cli(capsys, ws, "datasets", "add-sample", "cam", str(archive), "--label", "ok")
+    assert code == 0 and "added 1 to ok" in out
+    assert "skipped" in err and "../../x/evil.png" in err and "leads out of the archive" in err
+    code, out, _ = cli(
+        capsys, ws, "datasets", "add-sample", "cam", str(archive), "--label", "ok", "--json"
+    )
+    assert code == 0 and json.loads(out)["skipped"][0]["code"] == "unsafe"
+
+
+def test_the_help_of_n_says_what_it_counts_for_each_generator(
+    capsys: pytest.CaptureFixture[str], ws: Path
+) -> None:
+    from lernwerk.cli.datasets import N_HELP, N_IN_ALL, N_PER_CLASS
+    from lernwerk.data.builtin import BUILTINS
+
+    def sized_by(*keys: str) -> list[str]:
+        return sorted(
+            name
+            for name, b in BUILTINS.items()
+            if any(k in b.params_model.model_fields for k in keys)
+        )
+
+    assert list(N_PER_CLASS) == sized_by("per_class")
+    assert list(N_IN_ALL) == sized_by("samples", "rows")
+    assert "Per class for process, smileys, solder" in N_HELP
+    assert cli(capsys, ws, "datasets", "create", "faces", "--from", "smileys", "--n", "5")[0] == 0
+    _, out, _ = cli(capsys, ws, "datasets", "show", "faces", "--json")
+    assert json.loads(out)["num_samples"] == 5 * 4  # per class: 4 faces
+    assert cli(capsys, ws, "datasets", "create", "pts", "--from", "xor", "--n", "30")[0] == 0
+    _, out, _ = cli(capsys, ws, "datasets", "show", "pts", "--json")
+    assert json.loads(out)["num_samples"] == 30  # in all

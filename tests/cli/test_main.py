@@ -309,3 +309,43 @@ def test_a_learning_rate_that_is_not_finite_is_named_so(
 ) -> None:
     args = ("train", "-d", XOR, "-m", "mlp", "--lr", value)
     _assert_one_line(*run_cli(capsys, ws, *args)[::2], "lr: Input should be a finite number")
+
+
+def test_a_training_writes_nothing_on_stderr(tmp_path: Path) -> None:
+    """No library warning on stderr (torch's is_fx_tracing notice was on every training):
+    nothing at all with --json, only the progress line without."""
+    import os
+    import sys
+
+    for extra in ((), ("--json",)):
+        done = subprocess.run(
+            [sys.executable, "-m", "lernwerk.cli", "--workspace", str(tmp_path / "ws")]
+            + ["train", "-d", "xor", "-m", "mlp", "--epochs", "1", *extra],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+        )
+        assert done.returncode == 0, done.stderr
+        if extra:
+            assert done.stderr == ""
+        else:  # the progress line only
+            assert all(line.startswith("epoch 1/1") for line in done.stderr.splitlines())
+
+
+def test_the_help_says_resume_epochs_is_the_total() -> None:
+    import os
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "lernwerk.cli", "train", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "COLUMNS": "400"},
+    )
+    text = " ".join(done.stdout.split())
+    assert "With --resume: the total number of epochs the run will have (not how many more)" in (
+        text
+    )
+    assert "--epochs N raises that to N in all" in text

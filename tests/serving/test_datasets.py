@@ -137,7 +137,7 @@ def test_import_errors_name_the_file_not_the_temporary_folder(client: httpx.Clie
     assert r.status_code == 422, r.text
     body = r.json()
     assert body["error"] == "DataError" and "parts.zip:" in body["message"]
-    assert "lernwerk-import-" not in body["message"] and "2.png" in body["message"]
+    assert "upload-" not in body["message"] and "2.png" in body["message"]
     assert client.get("/api/datasets/broken").status_code == 404  # nothing half-written
     bad_options = client.post(
         "/api/datasets/import",
@@ -145,3 +145,52 @@ def test_import_errors_name_the_file_not_the_temporary_folder(client: httpx.Clie
         files={"file": ("parts.zip", archive.getvalue(), "application/zip")},
     )
     assert bad_options.status_code == 422 and bad_options.json()["where"] == "options"
+
+
+def test_a_rejected_create_or_import_leaves_nothing_in_the_workspace(
+    client: httpx.Client,
+) -> None:
+    from pathlib import Path
+
+    workspace = Path(client.get("/api/health").json()["workspace"])
+    r = client.post(
+        "/api/datasets", json={"name": "h36", "from": "smileys", "params": {"per_class": -5}}
+    )
+    assert r.status_code == 422, r.text
+    r = client.post("/api/datasets", json={"name": "nul.txt", "from": "xor"})
+    assert r.status_code == 422 and "reserved device name" in r.json()["message"], r.text
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("parts/good/1.png", png_bytes(np.zeros((8, 8))))
+        z.writestr("../../x/evil.png", png_bytes(np.zeros((8, 8))))
+    r = client.post(
+        "/api/datasets/import",
+        data={"name": "z1"},
+        files={"file": ("traversal.zip", archive.getvalue(), "application/zip")},
+    )
+    assert r.status_code == 422 and "'..'" in r.json()["message"], r.text
+    r = client.post("/api/datasets/nowhere/samples", json={"label": "a", "pixels": [[0.0]]})
+    assert r.status_code == 404
+    for name in ("h36", "nul.txt", "z1", "nowhere"):
+        assert not (workspace / "datasets" / name).exists(), name
+    assert not list((workspace / "tmp").glob("upload-*"))
+
+
+def test_adding_a_zip_names_the_entries_it_passed_over(client: httpx.Client) -> None:
+    r = client.post("/api/datasets", json={"name": "strays", "empty": {"classes": ["a"]}})
+    assert r.status_code == 201, r.text
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("a/1.png", png_bytes(np.zeros((8, 8))))
+        z.writestr("../../x/evil.png", png_bytes(np.zeros((8, 8))))
+    r = client.post(
+        "/api/datasets/strays/samples",
+        data={"label": "a"},
+        files={"files": ("up.zip", archive.getvalue(), "application/zip")},
+    )
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["ids"] == [0]
+    assert [(s["path"], s["code"]) for s in body["skipped"]] == [
+        ("up.zip:../../x/evil.png", "unsafe")
+    ]

@@ -84,3 +84,46 @@ def test_killed_during_training_then_started_again(remote: tuple[ProcessServer, 
         stream = c.get(f"/api/runs/{run_id}/events").text
         kinds = [line for line in stream.splitlines() if line.startswith("event:")]
         assert kinds[-1] == "event: run_interrupted"
+
+
+def test_killed_during_an_import_leaves_its_upload_only_in_the_workspace_until_it_opens(
+    tmp_path: Path,
+) -> None:
+    import io
+    import threading
+    import zipfile
+
+    from tests.serving.helpers import png_bytes
+
+    rng = np.random.default_rng(0)
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as z:
+        for i in range(3000):  # seconds to decode: time to kill the server meanwhile
+            z.writestr(f"{('a', 'b')[i % 2]}/{i}.png", png_bytes(rng.random((40, 40)), "L"))
+    workspace = tmp_path / "ws"
+    server = ProcessServer(workspace)
+    try:
+        server.wait_ready()
+
+        def upload() -> None:
+            try:
+                httpx.post(
+                    server.url + "/api/datasets/import",
+                    data={"name": "big", "options": '{"image_size": 96, "channels": 3}'},
+                    files={"file": ("big.zip", archive.getvalue(), "application/zip")},
+                    timeout=120,
+                )
+            except httpx.HTTPError:
+                pass  # the server is killed under it
+
+        threading.Thread(target=upload, daemon=True).start()
+        staged = wait_for(lambda: list((workspace / "tmp").glob("upload-*/big.zip")), 60)
+        wait_for(lambda: staged[0].stat().st_size == len(archive.getvalue()), 30)
+        server.kill()  # SIGKILL while it decodes: no chance to clean up
+    finally:
+        server.stop()
+    assert list((workspace / "tmp").glob("upload-*"))  # left there, not in /tmp
+    assert not (workspace / "datasets" / "big").exists()
+    with ThreadServer(workspace) as again, httpx.Client(base_url=again.url, timeout=60) as c:
+        assert c.get("/api/datasets/big").status_code == 404
+        assert not list((workspace / "tmp").glob("upload-*"))  # cleaned when it opened

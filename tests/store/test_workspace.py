@@ -103,6 +103,7 @@ def test_dataset_crud(store: WorkspaceStore) -> None:
     assert store.get_dataset("xor") == rec
     store.put_dataset(DatasetRecord(**{**rec.to_dict(), "num_samples": 300}))
     assert [d.num_samples for d in store.list_datasets()] == [300]
+    store.dataset_dir("xor").mkdir()
     (store.dataset_dir("xor") / "x.bin").write_bytes(b"1")
     store.delete_dataset("xor")
     assert not (store.root / "datasets" / "xor").exists()
@@ -264,16 +265,41 @@ def test_reconcile_leaves_other_hosts_alone(store: WorkspaceStore) -> None:
     assert store.reconcile() == []
 
 
-def test_reconcile_stale_created_run_with_a_dead_pid(
-    store: WorkspaceStore, sleeper: subprocess.Popen[str]
+def test_a_run_killed_while_created_is_interrupted_and_a_live_ones_kept(
+    store: WorkspaceStore,
 ) -> None:
-    pid, ticks = sleeper.pid, process_start_ticks(sleeper.pid)
-    sleeper.kill()
-    sleeper.communicate()
+    code = (
+        "store = WorkspaceStore(sys.argv[1])\n"
+        "run = store.create_run(name='early', config={}, model='mlp', dataset='xor',\n"
+        "                       dataset_hash='h', device='cpu')\n"
+        "print(run.id, flush=True)\n"
+        "sys.stdin.read()\n"
+    )
+    killed, live = run_child(code, str(store.root)), run_child(code, str(store.root))
+    try:
+        assert killed.stdout is not None and live.stdout is not None
+        killed_id, live_id = killed.stdout.readline().strip(), live.stdout.readline().strip()
+        rec = store.get_run(killed_id)
+        assert rec.status == "created" and rec.pid == killed.pid  # its owner, from the start
+        killed.kill()  # kill -9 before it started training
+        killed.communicate()
+        assert WorkspaceStore(store.root).reconcile() == [killed_id]  # e.g. a server start
+        assert store.get_run(killed_id).status == "interrupted"
+        assert [e.type for e in store.events(killed_id)] == ["RunInterrupted"]
+        assert store.get_run(live_id).status == "created"  # its process still prepares it
+    finally:
+        live.kill()
+        live.communicate()
+    assert store.reconcile() == [live_id]
+
+
+def test_a_created_run_without_a_process_is_interrupted_after_a_minute(
+    store: WorkspaceStore,
+) -> None:
     old = (datetime.now(UTC) - timedelta(minutes=2)).isoformat(timespec="microseconds")
     stale, fresh = make_run(store, "stale"), make_run(store, "fresh")
-    for run in (stale, fresh):
-        store.update_run(run.id, pid=pid, host=socket.gethostname(), proc_start=ticks)
+    for run in (stale, fresh):  # as an older lernwerk made them: no process until training
+        store.update_run(run.id, pid=None, host=None, proc_start=None)
     store.update_run(stale.id, created_at=old)
     assert store.reconcile() == [stale.id]
     assert store.get_run(fresh.id).status == "created"

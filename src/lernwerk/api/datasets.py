@@ -171,17 +171,24 @@ class DatasetMethods:
         pixels: Any = None,
         data_url: str | None = None,
         files: list[tuple[str, bytes]] | None = None,
-    ) -> list[int]:
-        """Add images to a stored image dataset under `label`; returns their ids.
+        paths: list[str | Path] | None = None,
+    ) -> dict[str, Any]:
+        """Add images to a stored image dataset under `label`.
 
         Give one of: `pixels` (rows of values in [0, 1], H×W or H×W×C), `data_url` (a
-        PNG/JPEG `data:` URL, as a canvas or webcam gives it) or `files` ((name, bytes)
-        of image files, or of one zip of images). Every image is brought to the dataset's
-        size and channels; all are decoded before any is stored (all or nothing).
+        PNG/JPEG `data:` URL, as a canvas or webcam gives it), `files` ((name, bytes) of
+        image files or zips of images) or `paths` (such files on disk). Every image is
+        brought to the dataset's size and channels; all are decoded before any is stored
+        (all or nothing).
+
+        Returns:
+            `{"ids": [...], "skipped": [{"path", "reason", "code"}]}`: the new samples' ids,
+            and the zip entries passed over (a path out of the archive, a hidden file, not
+            an image).
 
         Raises:
             DataError: the dataset holds no images, or an input is not a readable image.
-            NotFound: no such dataset or class.
+            NotFound: no such dataset, class or file.
         """
         from lernwerk.api import inputs
 
@@ -197,32 +204,47 @@ class DatasetMethods:
                 where="label",
             )
         shape = tuple(rec.input_shape)
-        given = [v is not None for v in (pixels, data_url, files)]
+        given = [v is not None for v in (pixels, data_url, files, paths)]
         if sum(given) != 1:
             raise DataError("give one of pixels, image (a data URL) or files", where="body")
+        skipped: list[dict[str, str]] = []
         if pixels is not None:
             samples = [inputs.image_from_pixels(pixels, shape, rec.meta)]
         elif data_url is not None:
             data = inputs.decode_data_url(data_url)
             samples = [inputs.image_from_bytes(data, shape, rec.meta, "image")]
         else:
+            if paths is not None:
+                files = [(str(path), _read_file(Path(path))) for path in paths]
             samples = []
             for file_name, data in files or []:
                 if file_name.lower().endswith(".zip"):
-                    for member, content in inputs.images_in_zip(data, file_name):
+                    images, passed = inputs.images_in_zip(data, file_name)
+                    skipped += [{**s, "path": f"{file_name}:{s['path']}"} for s in passed]
+                    for member, content in images:
                         where = f"{file_name}:{member}"
                         samples.append(inputs.image_from_bytes(content, shape, rec.meta, where))
                 else:
                     samples.append(inputs.image_from_bytes(data, shape, rec.meta, file_name))
             if not samples:
-                raise DataError("no images in the upload", where="files")
+                why = "; ".join(f"{s['path']}: {s['reason']}" for s in skipped[:5])
+                raise DataError(
+                    "no images in the upload" + (f" (skipped {why})" if why else ""),
+                    where="files",
+                )
         x = torch.from_numpy(np.stack(samples))  # (n, C, H, W)
-        return self.add_samples(name, x, [label] * len(samples))
+        return {"ids": self.add_samples(name, x, [label] * len(samples)), "skipped": skipped}
 
     # -- storing ----------------------------------------------------------------------------
 
     def save_dataset(self, dataset: Dataset, name: str | None = None) -> Dataset:
-        """Store a dataset under `name` (default its own); returns it as stored."""
+        """Store a dataset under `name` (default its own); returns it as stored.
+
+        A new dataset's files are written in the workspace's `tmp/` and moved into place
+        with its record; a stored one's new sample file appears beside the old one and
+        counts only once its record is committed. A failure or a kill on the way leaves
+        the dataset as it was (see `WorkspaceStore.write_dataset`).
+        """
         stored, packed = pack(dataset if name is None else _renamed(dataset, name))
         self.store.write_dataset(
             DatasetRecord(
@@ -292,13 +314,20 @@ class DatasetMethods:
 
     def import_dataset(
         self, name: str, path: str | Path, *, replace: bool = False, **options: Any
-    ) -> tuple[Dataset, dict[str, Any]]:
+    ) -> Dataset:
         """Import a folder, zip, CSV, Parquet or .ts file as a stored dataset.
 
         All or nothing: a bad file fails the import and nothing is stored (unless
-        `skip_bad=True` for images). Returns the stored dataset and a report (skipped
-        files, detected settings).
+        `skip_bad=True` for images). `import_dataset_report` also says what was skipped
+        and which settings were detected.
         """
+        return self.import_dataset_report(name, path, replace=replace, **options)[0]
+
+    def import_dataset_report(
+        self, name: str, path: str | Path, *, replace: bool = False, **options: Any
+    ) -> tuple[Dataset, dict[str, Any]]:
+        """`import_dataset`, returning the stored dataset and a report (skipped files with
+        the reason, detected settings)."""
         from lernwerk.data.importing import import_path
 
         self._check_new_name(name, replace)
@@ -329,20 +358,10 @@ class DatasetMethods:
             return self.store.append_samples(name, pixels, indices, None).tolist()
 
     def add_sample_files(self, name: str, paths: list[str | Path], label: str) -> list[int]:
-        """Decode image files to the dataset's size and channels and add them under `label`."""
-        from lernwerk.data.images import ImageFormat, read_image_files
-
-        rec = self.store.get_dataset(name)
-        if rec.kind != "images":
-            raise DataError(
-                f"dataset '{name}' holds {rec.kind}; only image datasets take image files",
-                where="dataset",
-            )
-        fmt = ImageFormat.from_dict(rec.meta.get("image_format") or _format_of(rec.input_shape))
-        pixels = read_image_files([Path(p) for p in paths], fmt)  # (n, C, H, W) uint8
-        return self.add_samples(
-            name, torch.from_numpy(pixels).float() / 255.0, [label] * len(pixels)
-        )
+        """Decode image files (or zips of images) to the dataset's size and channels and add
+        them under `label`; returns the new ids (`add_image_samples(paths=…)` also says which
+        zip entries were passed over)."""
+        return self.add_image_samples(name, label, paths=list(paths))["ids"]
 
     def delete_samples(self, name: str, ids: list[int]) -> None:
         """Delete samples by id, all or none (an unknown id is NotFound)."""
@@ -464,12 +483,18 @@ class DatasetMethods:
         return self.load_dataset(ref)
 
     def _check_new_name(self, name: str, replace: bool) -> None:
-        self.store.dataset_dir(name)  # validates the name (letters, digits, . _ -)
+        self.store.check_name("datasets", name)  # letters, digits, . _ -; no device name
         if not replace and self.store.has_dataset(name):
             raise Conflict(
                 f"dataset '{name}' already exists; choose another name or delete it first",
                 where="name",
             )
+
+
+def _read_file(path: Path) -> bytes:
+    if not path.is_file():
+        raise NotFound(f"{path} is not a file", where=str(path))
+    return path.read_bytes()
 
 
 def _renamed(ds: Dataset, name: str) -> Dataset:

@@ -15,7 +15,6 @@ import io
 import math
 import re
 import zipfile
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -187,9 +186,14 @@ def series_from_values(series: Any, shape: tuple[int, ...], where: str = "series
     return array.astype(np.float32)
 
 
-def images_in_zip(data: bytes, where: str = "zip") -> Iterator[tuple[str, bytes]]:
+def images_in_zip(
+    data: bytes, where: str = "zip"
+) -> tuple[list[tuple[str, bytes]], list[dict[str, str]]]:
     """(name, bytes) of every image in a zip archive, in name order, within the limits of
-    `lernwerk.data.images`; folders, hidden files and non-images are passed over.
+    `lernwerk.data.images`, and the entries passed over: `{"path", "reason", "code"}` for
+    a path that leads out of the archive (`unsafe`: '..' or absolute), a hidden file or
+    macOS folder (`hidden`) or a file that is not an image (`not_image`). Folders are
+    passed over without a word.
 
     Raises:
         DataError: not a zip, too many entries or images, or a member that looks like a
@@ -203,11 +207,21 @@ def images_in_zip(data: bytes, where: str = "zip") -> Iterator[tuple[str, bytes]
         infos = archive.infolist()
         if len(infos) > MAX_ZIP_ENTRIES:
             raise DataError(f"has {len(infos)} entries; at most {MAX_ZIP_ENTRIES}", where)
-        members = []
+        members, skipped = [], []
         for info in infos:
-            parts = info.filename.replace("\\", "/").split("/")
-            hidden = any(p.startswith(".") or p.casefold() == "__macosx" for p in parts if p)
-            if info.is_dir() or hidden or not parts[-1].lower().endswith(IMAGE_SUFFIXES):
+            if info.is_dir():
+                continue
+            name = info.filename.replace("\\", "/")
+            parts = name.split("/")
+            code = reason = None
+            if ".." in parts or name.startswith("/") or re.match(r"[A-Za-z]:", name):
+                code, reason = "unsafe", "its path leads out of the archive ('..' or absolute)"
+            elif any(p.startswith(".") or p.casefold() == "__macosx" for p in parts if p):
+                code, reason = "hidden", "a hidden file or folder"
+            elif not parts[-1].lower().endswith(IMAGE_SUFFIXES):
+                code, reason = "not_image", f"not an image ({', '.join(IMAGE_SUFFIXES)})"
+            if code is not None:
+                skipped.append({"path": info.filename, "reason": reason, "code": code})
                 continue
             if info.file_size > MAX_FILE_BYTES:
                 raise DataError(
@@ -221,10 +235,12 @@ def images_in_zip(data: bytes, where: str = "zip") -> Iterator[tuple[str, bytes]
             members.append(info)
         if len(members) > MAX_FILES:
             raise DataError(f"holds {len(members)} images; at most {MAX_FILES}", where)
+        images = []
         for info in sorted(members, key=lambda i: i.filename):
             try:
                 with archive.open(info) as member:
                     content = member.read(MAX_FILE_BYTES + 1)
             except UNPACK_ERRORS as error:
                 raise DataError(f"cannot unpack it: {error}", f"{where}:{info.filename}") from None
-            yield info.filename, content
+            images.append((info.filename, content))
+    return images, skipped

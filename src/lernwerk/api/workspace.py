@@ -153,7 +153,9 @@ class Workspace(DatasetMethods, ModelMethods):
     ) -> Run:
         """Continue an interrupted or stopped run from its last checkpoint.
 
-        `epochs` may raise the run's epoch budget; nothing else can change.
+        `epochs` is the total number of epochs the run will have (not how many more): it
+        may raise the run's budget, e.g. 50 for a run of 30 trains 20 more; nothing else
+        can change.
         """
         rec = self.store.get_run(ref)
         if rec.status == "running" and self.store.is_alive(rec):
@@ -162,12 +164,15 @@ class Workspace(DatasetMethods, ModelMethods):
         if epochs is not None:
             if epochs < train["epochs"]:
                 raise SpecError(
-                    f"--epochs {epochs} is less than the run's {train['epochs']}", where="epochs"
+                    f"--epochs {epochs} is less than the run's {train['epochs']}; with "
+                    "--resume it is the run's total number of epochs, not how many more",
+                    where="epochs",
                 )
             train["epochs"] = epochs
         if rec.status == "finished" and train["epochs"] <= rec.epoch:
             raise Conflict(
-                f"run {rec.id} already finished its {rec.epoch} epochs; give more --epochs to go on",
+                f"run {rec.id} already finished its {rec.epoch} epochs; to go on, give a larger "
+                f"total, e.g. --epochs {rec.epoch + 10} for 10 more",
                 where="run",
             )
         ds = self.load_dataset(rec.dataset)

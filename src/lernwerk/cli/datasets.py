@@ -72,15 +72,23 @@ def datasets_list(as_json: bool = JsonOption) -> None:
     out.print("Parameters go after a colon: [bold]--dataset tabular:rows=50000,features=20[/]")
 
 
+# What --n counts, per generator (a test holds this to the generators' parameters)
+N_PER_CLASS = ("process", "smileys", "solder")
+N_IN_ALL = ("blobs", "circles", "moons", "spiral", "tabular", "xor")
+N_HELP = (
+    f"How many samples. Per class for {', '.join(N_PER_CLASS)} (smileys has 4 faces: "
+    f"--n 200 makes 800); in all for {', '.join(N_IN_ALL)}; the other built-ins "
+    "(digits, the UCR sets, seasonal) have a fixed size."
+)
+
+
 @datasets_app.command("create")
 def datasets_create(
     name: str = NameArg,
     source: str | None = typer.Option(
         None, "--from", help="A built-in generator: smileys, solder, process, xor, digits, …"
     ),
-    n: int | None = typer.Option(
-        None, "--n", help="How many samples (per class for smileys, solder, process)."
-    ),
+    n: int | None = typer.Option(None, "--n", help=N_HELP),
     seed: int | None = typer.Option(None, "--seed", help="Random seed of the generator."),
     params: str | None = typer.Option(
         None, "--params", help="More generator parameters: 'noise=0.1,length=300'."
@@ -165,7 +173,7 @@ def datasets_import(
     }
     ws = _ws()
     with _import_progress(err, show=not as_json) as progress:
-        ds, report = ws.import_dataset(
+        ds, report = ws.import_dataset_report(
             name, path, kind=kind, replace=replace, progress=progress, **options
         )
     info = ws.dataset_info(ds.name)
@@ -199,8 +207,14 @@ def _import_progress(console: Console, *, show: bool) -> Iterator[Callable[[int,
             task = bar.add_task("import", total=total)
         bar.update(task, completed=done, total=total)
 
-    with bar:
+    bar.start()
+    try:
         yield update
+    except BaseException:
+        bar.live.transient = True  # the error is the one line a failed import prints
+        raise
+    finally:
+        bar.stop()
 
 
 @datasets_app.command("show")
@@ -247,13 +261,24 @@ def datasets_preview(
 @datasets_app.command("add-sample")
 def datasets_add_sample(
     name: str = NameArg,
-    files: list[Path] = typer.Argument(..., help="Image files."),
+    files: list[Path] = typer.Argument(..., help="Image files, or zips of images."),
     label: str = typer.Option(..., "--label", help="The class they belong to."),
     as_json: bool = JsonOption,
 ) -> None:
-    """Add image files to a class of an image dataset (converted to its size and channels)."""
-    ids = _ws().add_sample_files(name, list(files), label)
-    _done({"dataset": name, "label": label, "added": ids}, as_json, f"added {len(ids)} to {label}")
+    """Add image files (or zips of images) to a class of an image dataset (converted to its
+    size and channels)."""
+    result = _ws().add_image_samples(name, label, paths=list(files))
+    ids, skipped = result["ids"], result["skipped"]
+    _done(
+        {"dataset": name, "label": label, "added": ids, "skipped": skipped},
+        as_json,
+        f"added {len(ids)} to {label}",
+    )
+    if not as_json:
+        for item in skipped:
+            err.print(f"skipped {item['path']}: {item['reason']}", highlight=False, soft_wrap=True)
+        if skipped:
+            err.print(f"{len(skipped)} zip entries skipped", highlight=False)
 
 
 @datasets_app.command("delete-sample")

@@ -280,7 +280,10 @@ def train(
         None, "--normal-class", help="anomaly: the class of normal samples (default: ok)."
     ),
     epochs: int | None = typer.Option(
-        None, "--epochs", help="Passes over the training data (default: about 2000 steps)."
+        None,
+        "--epochs",
+        help="Passes over the training data (default: about 2000 steps). With --resume: the "
+        "total number of epochs the run will have (not how many more), at least its own.",
     ),
     batch_size: int | None = typer.Option(
         None, "--batch-size", help="Samples per step (default: from the data size)."
@@ -330,7 +333,10 @@ def train(
     ),
     name: str | None = typer.Option(None, "--name", help="A name for the run."),
     resume: str | None = typer.Option(
-        None, "--resume", help="Continue this run from its last checkpoint."
+        None,
+        "--resume",
+        help="Continue this run from its last checkpoint up to its number of epochs; "
+        "--epochs N raises that to N in all.",
     ),
     config: Path | None = typer.Option(
         None, "--config", help="A YAML/JSON run config (dataset, model, train)."

@@ -26,6 +26,7 @@ from typing import Any, Literal
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont, ImageOps, UnidentifiedImageError
 
+from lernwerk.config import reserved_name_problem
 from lernwerk.errors import DataError, NotFound, SpecError
 
 __all__ = [
@@ -304,7 +305,8 @@ def validate_class_name(name: str, *, where: str | None = None) -> str:
     """A class name that is safe as a folder name, stripped and in Unicode NFC form.
 
     Letters of any script are fine ("Lötstelle_gut", "缺陷"). Refused: empty names, more
-    than 64 characters, "/" or "\\", "..", a leading dot, control characters.
+    than 64 characters, "/" or "\\", "..", a leading dot, control characters, and the
+    names Windows reserves for devices (`con`, `nul`, `com1`…, also with an extension).
 
     Raises:
         DataError: The name breaks a rule; the message says which, and shows the name.
@@ -327,6 +329,8 @@ def _safe_name(name: str, what: str, kind: str, where: str | None) -> str:
         rule = "contains '..'"
     elif clean.startswith("."):
         rule = "starts with a dot"
+    elif (problem := reserved_name_problem(clean)) is not None:
+        rule = f"is not allowed: {problem}"
     else:
         bad = next((c for c in clean if unicodedata.category(c) in ("Cc", "Zl", "Zp")), None)
         if bad is not None:

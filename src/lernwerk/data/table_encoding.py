@@ -411,12 +411,7 @@ def _encode_target(
         return values.astype(np.float32), [], "regression", note
     keys = _category_keys(series)
     classes = sorted(keys.unique(), key=_natural_key)
-    if len(classes) < 2:
-        raise DataError(
-            f"the target {name!r} holds one class only ({classes[0]!r}); "
-            "classification needs two or more",
-            source,
-        )
+    # one class is a dataset still (training a classifier asks for two: see api.workspace)
     if len(classes) > MAX_CATEGORIES:
         raise DataError(
             f"the target {name!r} has {len(classes)} classes, more than {MAX_CATEGORIES}; "

@@ -7,6 +7,7 @@ from typing import Any
 
 import torch
 from torch import nn
+from torch.fx import _symbolic_trace as _fx
 
 from lernwerk.config import ModelSpec
 from lernwerk.errors import SpecError
@@ -164,7 +165,7 @@ def _hookless(parts: list[nn.Module]) -> bool:
         or m._global_backward_hooks
         or m._global_backward_pre_hooks
         or torch._C._get_tracing_state()
-        or torch.fx._symbolic_trace.is_fx_tracing()  # FX records modules through __call__
+        or _FX_SYMBOLIC_TRACING()  # FX records modules through __call__
     ):
         return False
     return not any(
@@ -176,6 +177,11 @@ def _hookless(parts: list[nn.Module]) -> bool:
         for p in parts
     )
 
+
+# Whether torch.fx.symbolic_trace is tracing now. `is_fx_tracing`, older torch's only way to
+# ask, logs a deprecation warning on stderr the first time in each process (so in every
+# training); torch 2.5+ answers `is_fx_symbolic_tracing` without a word.
+_FX_SYMBOLIC_TRACING = getattr(_fx, "is_fx_symbolic_tracing", None) or _fx.is_fx_tracing
 
 BYTES_PER_TRAINED_PARAMETER = 16  # float32 weight, gradient and Adam's two moments
 

@@ -75,7 +75,7 @@ async def run_events(
             yield ServerSentEvent(data=data, event=kind, id=str(last))
             return
         now = asyncio.get_running_loop().time()
-        if record.status == "running" and now - checked > _LIVENESS_S:
+        if record.status in ("running", "created") and now - checked > _LIVENESS_S:
             checked = now  # a run whose process died unnoticed (e.g. a killed CLI) ends here
             if not store.is_alive(record):
                 await run_in_threadpool(store.reconcile)

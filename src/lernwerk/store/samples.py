@@ -235,6 +235,9 @@ class SampleRows:
     def get_dataset(self, name: str) -> DatasetRecord:
         raise NotImplementedError  # WorkspaceStore's
 
+    def staging(self, prefix: str = "stage") -> AbstractContextManager[Path]:
+        raise NotImplementedError  # WorkspaceStore's
+
     def sample_file(self, rec: DatasetRecord) -> SampleFile:
         """The file holding `rec`'s samples: uint8 pixels for images, float32 otherwise."""
         folder = self._subdir("datasets", rec.name, create=False)
@@ -257,13 +260,20 @@ class SampleRows:
             ids: (N,) int64 sample ids; y: (N,) int64 class indices or (N,)/(N, K) float32
             targets; test: (N,) bool, the fixed test split.
         """
-        folder = self._subdir("datasets", rec.name, create=True)
-        with self._connect(write=True) as con:
-            self._write_samples(con, rec, folder, x, ids, y, test)
-        for stale in folder.glob("samples-*.bin"):  # the replaced one, or a crash's leftover
-            if stale.name != rec.data_file:
-                stale.unlink(missing_ok=True)
-        (folder / "data.safetensors").unlink(missing_ok=True)
+        folder = self._subdir("datasets", rec.name, create=False)
+        if folder.is_dir():  # a stored dataset: the new file counts once its rows commit
+            with self._connect(write=True) as con:
+                self._write_samples(con, rec, folder, x, ids, y, test)
+            for stale in folder.glob("samples-*.bin"):  # the replaced one, a crash's leftover
+                if stale.name != rec.data_file:
+                    stale.unlink(missing_ok=True)
+            (folder / "data.safetensors").unlink(missing_ok=True)
+            return rec
+        with self.staging("dataset") as staged:  # a new one appears in one rename
+            with self._connect(write=True) as con:
+                self._write_samples(con, rec, staged, x, ids, y, test)
+                os.rename(staged, folder)
+                _fsync_dir(folder.parent)
         return rec
 
     def _write_samples(

@@ -28,6 +28,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from lernwerk.config import reserved_name_problem
 from lernwerk.errors import Conflict, NotFound, SpecError
 from lernwerk.store.files import default_workspace_path, json_default
 from lernwerk.store.samples import SampleRows
@@ -93,6 +94,9 @@ _MIGRATIONS: dict[int, list[str]] = {
 }
 
 _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+TMP_DIR = "tmp"  # staging and uploads: cleaned when a workspace opens, unless in use
+_DATASET_FILES = ("data.safetensors", ".lock")  # what a dataset folder may hold, besides
+_SAMPLE_FILES = re.compile(r"samples-[0-9a-f]+\.bin")  # its sample files (store/samples.py)
 
 
 def _now() -> str:
@@ -214,6 +218,24 @@ def _proc_stat(pid: int) -> list[str] | None:
     return text[text.rfind(")") + 1 :].split()
 
 
+def _try_lock(path: Path) -> bool:
+    """Whether nobody holds the lock on `path` (taken and let go again at once)."""
+    try:
+        with open(path, "a+b") as handle:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        return True
+    except BlockingIOError:
+        return False
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
 def process_start_ticks(pid: int) -> int | None:
     """Return the start time of process `pid` in clock ticks since boot, or None if unknown."""
     stat = _proc_stat(pid)
@@ -235,7 +257,7 @@ class WorkspaceStore(SampleRows):
         self.db_path = self.root / "lernwerk.db"
         self._local = threading.local()  # a connection per thread (sqlite3's rule)
         try:
-            for sub in ("runs", "datasets"):
+            for sub in ("runs", "datasets", TMP_DIR):
                 (self.root / sub).mkdir(parents=True, exist_ok=True)
         except (FileExistsError, NotADirectoryError):
             raise SpecError(
@@ -258,6 +280,8 @@ class WorkspaceStore(SampleRows):
                 "to start the workspace afresh",
                 where="workspace",
             ) from None
+        self._clean_tmp()
+        self._clean_orphan_datasets()
 
     def __repr__(self) -> str:
         return f"WorkspaceStore({str(self.root)!r})"
@@ -394,13 +418,25 @@ class WorkspaceStore(SampleRows):
 
     # -- directories ---------------------------------------------------------------
 
-    def _subdir(self, kind: str, name: str, create: bool) -> Path:
+    def check_name(self, kind: str, name: str) -> None:
+        """Refuse a dataset, run or model name that is not a safe folder name everywhere.
+
+        Raises:
+            SpecError: the name has other characters, or is a reserved Windows device name.
+        """
+        what = kind[:-1]
         if not _SAFE_NAME.fullmatch(name):
             raise SpecError(
-                f"{kind[:-1]} name {name!r} is not allowed; use letters, digits, '.', '_' "
+                f"{what} name {name!r} is not allowed; use letters, digits, '.', '_' "
                 "and '-', starting with a letter or digit",
                 where="name",
             )
+        problem = reserved_name_problem(name)
+        if problem:
+            raise SpecError(f"{what} name {name!r} is not allowed: {problem}", where="name")
+
+    def _subdir(self, kind: str, name: str, create: bool) -> Path:
+        self.check_name(kind, name)
         path = self.root / kind / name
         if create:
             path.mkdir(parents=True, exist_ok=True)
@@ -411,8 +447,75 @@ class WorkspaceStore(SampleRows):
         return self._subdir("runs", run_id, create=True)
 
     def dataset_dir(self, name: str) -> Path:
-        """Return (and create) the directory for a dataset's files."""
-        return self._subdir("datasets", name, create=True)
+        """Return the directory of a dataset's files (not created: `write_dataset` does)."""
+        return self._subdir("datasets", name, create=False)
+
+    @contextmanager
+    def staging(self, prefix: str = "stage") -> Iterator[Path]:
+        """A fresh, empty folder under the workspace's `tmp/`, removed afterwards.
+
+        Files are written here first and then moved into place in one rename. A lock held
+        while in use tells `_clean_tmp` (in any process) to leave it alone; what a killed
+        process left is removed the next time the workspace opens.
+        """
+        tmp = self.root / TMP_DIR
+        tmp.mkdir(exist_ok=True)
+        with self._tmp_lock():  # no cleaner between creating the lock and taking it
+            entry = f"{prefix}-{secrets.token_hex(6)}"
+            handle = open(tmp / f"{entry}.lock", "a+b")  # noqa: SIM115 (held until the end)
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            folder = tmp / entry
+            folder.mkdir()
+        try:
+            yield folder
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+            (tmp / f"{entry}.lock").unlink(missing_ok=True)
+            handle.close()
+
+    @contextmanager
+    def _tmp_lock(self) -> Iterator[None]:
+        with open(self.root / TMP_DIR / ".lock", "a+b") as handle:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+    def _clean_tmp(self) -> None:
+        """Remove what killed processes left in `tmp/`; entries still in use stay."""
+        tmp = self.root / TMP_DIR
+        try:
+            with self._tmp_lock():
+                for path in tmp.iterdir():
+                    if path.name == ".lock":
+                        continue
+                    if path.suffix == ".lock":
+                        if _try_lock(path):  # its process is gone
+                            _remove(tmp / path.stem)
+                            path.unlink(missing_ok=True)
+                    elif not (tmp / f"{path.name}.lock").exists():
+                        _remove(path)  # a lock is made before its entry: this one is left over
+        except OSError:
+            pass  # a read-only workspace: nothing to clean, and reading still works
+
+    def _clean_orphan_datasets(self) -> None:
+        """Remove dataset folders that have no record: a process killed between moving
+        the files into place and committing the record, or an older lernwerk's leftovers."""
+        folder = self.root / "datasets"
+        try:
+            with self._connect(write=True) as con:  # no install is half-way meanwhile
+                known = {r[0] for r in con.execute("SELECT name FROM datasets")}
+                for path in folder.iterdir():
+                    if path.name in known or not path.is_dir():
+                        continue
+                    if all(
+                        p.name in _DATASET_FILES or _SAMPLE_FILES.fullmatch(p.name)
+                        for p in path.iterdir()
+                    ):
+                        shutil.rmtree(path, ignore_errors=True)
+        except (OSError, sqlite3.OperationalError):
+            pass  # read-only, or busy: the next open tries again
 
     def model_file(self, name: str) -> Path:
         """Return the path of a saved model spec, `models/NAME.yaml` (the folder is created)."""
@@ -432,7 +535,7 @@ class WorkspaceStore(SampleRows):
 
     def put_dataset(self, rec: DatasetRecord) -> None:
         """Insert a dataset record, replacing one of the same name."""
-        self._subdir("datasets", rec.name, create=False)
+        self.check_name("datasets", rec.name)
         with self._connect(write=True) as con:
             _insert(con, "datasets", rec, _DATASET_JSON, replace=True)
 
@@ -455,7 +558,12 @@ class WorkspaceStore(SampleRows):
 
     @contextmanager
     def dataset_lock(self, name: str) -> Iterator[None]:
-        """Hold the dataset's lock: one change at a time (load, edit, store) across processes."""
+        """Hold the dataset's lock: one change at a time (load, edit, store) across processes.
+
+        Raises:
+            NotFound: no such dataset (and no folder is made for it).
+        """
+        self.get_dataset(name)
         lock_path = self._subdir("datasets", name, create=True) / ".lock"
         with open(lock_path, "a+b") as handle:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
@@ -490,7 +598,12 @@ class WorkspaceStore(SampleRows):
         dataset_hash: str,
         device: str,
     ) -> RunRecord:
-        """Create a run in status 'created' with a fresh 8-hex-digit id."""
+        """Create a run in status 'created' with a fresh 8-hex-digit id, owned by this process.
+
+        The process (pid, host, start ticks) is recorded at once: a run whose process is
+        killed before it starts training is found by `reconcile` like a running one.
+        """
+        pid = os.getpid()
         rec = RunRecord(
             id=secrets.token_hex(4),
             name=name,
@@ -499,6 +612,9 @@ class WorkspaceStore(SampleRows):
             dataset=dataset,
             dataset_hash=dataset_hash,
             device=device,
+            pid=pid,
+            host=socket.gethostname(),
+            proc_start=process_start_ticks(pid),
         )
         with self._connect(write=True) as con:
             _insert(con, "runs", rec, _RUN_JSON)
@@ -680,17 +796,24 @@ class WorkspaceStore(SampleRows):
         return rec.proc_start is None or ticks is None or ticks == rec.proc_start
 
     def reconcile(self) -> list[str]:
-        """Mark runs whose process on this host has died as 'interrupted'; return their ids."""
+        """Mark runs whose process on this host has died as 'interrupted'; return their ids.
+
+        A run belongs to the process that created it (a CLI, a notebook, a server's training
+        worker) and then to the one that trains it: both are recorded on the run. A
+        `created` run without a process was made by an older lernwerk, which recorded it
+        only when training began; one older than a minute is taken as orphaned.
+        """
         cutoff = (datetime.now(UTC) - timedelta(minutes=1)).isoformat(timespec="microseconds")
         with self._connect() as con:
             rows = con.execute(
-                "SELECT * FROM runs WHERE status = 'running'"
-                " OR (status = 'created' AND pid IS NOT NULL AND created_at < ?)",
-                (cutoff,),
+                "SELECT * FROM runs WHERE status IN ('running', 'created')"
             ).fetchall()
         changed = []
         for rec in (_decode(RunRecord, r, _RUN_JSON) for r in rows):
-            if rec.host != socket.gethostname() or self.is_alive(rec):
+            if rec.pid is None:
+                if rec.status == "running" or rec.created_at >= cutoff:
+                    continue
+            elif rec.host != socket.gethostname() or self.is_alive(rec):
                 continue
             now = _now()
             with self._connect(write=True) as con:

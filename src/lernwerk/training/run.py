@@ -108,29 +108,20 @@ def execute(
         RunFailed: the loss became NaN, or the training broke; the run is `failed`.
         KeyboardInterrupt: after the run is stored as `stopped`.
     """
-    run_dir = store.run_dir(rec.id)
-    cfg, device, network, task = plan.config, plan.device, plan.network, plan.task
-    network.to(device)
-    data = plan.training_data(ds, device)
-    all_listeners: list[Listener] = [StoreWriter(store, rec.id)]
-    if cfg.early_stopping:
-        all_listeners.append(EarlyStopping(cfg.early_stopping, cfg.monitor))
-    trainer = Trainer(
-        network,
-        task,
-        cfg,
-        run_id=rec.id,
-        device=device,
-        listeners=[*all_listeners, *listeners],
-        checkpoint_path=run_dir / CHECKPOINT_FILE,
-        stop_signal=stop_signal,
-        augmenter=plan.augmenter,
-    )
-    checkpoint = run_dir / CHECKPOINT_FILE
-    if resume and checkpoint.is_file():
-        trainer.resume_from(checkpoint)
-    store.delete_epochs_after(rec.id, trainer.state.epoch)
-    store.mark_running(rec.id)
+    try:
+        trainer, data = _prepare(store, rec, ds, plan, listeners, stop_signal, resume=resume)
+    except BaseException as exc:  # a fresh run must not stay `created` in a live process
+        if not resume:
+            interrupted = isinstance(exc, KeyboardInterrupt)
+            store.update_run(
+                rec.id,
+                status="stopped" if interrupted else "failed",
+                finished_at=_now(),
+                error="interrupted by the user"
+                if interrupted
+                else f"before training: {type(exc).__name__}: {exc}",
+            )
+        raise
     store.update_run(rec.id, status="running", error=None, finished_at=None)
     try:
         state = trainer.fit(data)
@@ -154,6 +145,44 @@ def execute(
         epochs_done=state.epoch,
     )
     return store.get_run(rec.id)
+
+
+def _prepare(
+    store: WorkspaceStore,
+    rec: RunRecord,
+    ds: Dataset,
+    plan: RunPlan,
+    listeners: Iterable[Listener],
+    stop_signal: StopSignal | None,
+    *,
+    resume: bool,
+) -> tuple[Trainer, TrainingData]:
+    """The trainer for a run and its data, at its checkpoint when resumed; the run marked
+    running."""
+    run_dir = store.run_dir(rec.id)
+    cfg, device, network, task = plan.config, plan.device, plan.network, plan.task
+    network.to(device)
+    data = plan.training_data(ds, device)
+    all_listeners: list[Listener] = [StoreWriter(store, rec.id)]
+    if cfg.early_stopping:
+        all_listeners.append(EarlyStopping(cfg.early_stopping, cfg.monitor))
+    trainer = Trainer(
+        network,
+        task,
+        cfg,
+        run_id=rec.id,
+        device=device,
+        listeners=[*all_listeners, *listeners],
+        checkpoint_path=run_dir / CHECKPOINT_FILE,
+        stop_signal=stop_signal,
+        augmenter=plan.augmenter,
+    )
+    checkpoint = run_dir / CHECKPOINT_FILE
+    if resume and checkpoint.is_file():
+        trainer.resume_from(checkpoint)
+    store.delete_epochs_after(rec.id, trainer.state.epoch)
+    store.mark_running(rec.id)
+    return trainer, data
 
 
 def _finish(
@@ -345,9 +374,18 @@ def check_every_class_has_samples(ds: Dataset) -> None:
     """A class without samples would be an output the network never sees; a learner who
     added a class and has not drawn it yet is told so before training, not after.
 
+    A dataset may hold any number of classes (a canvas starts with one, an import may
+    bring one); a classifier needs two to tell apart.
+
     Raises:
-        DataError: names the empty classes.
+        DataError: fewer than two classes, or names the empty classes.
     """
+    if len(ds.classes) < 2:
+        raise DataError(
+            f"dataset '{ds.name}' has one class ('{ds.classes[0]}'); training a classifier "
+            "needs at least two classes with samples: add another class and its samples",
+            where="dataset",
+        )
     counts = torch.bincount(ds.y, minlength=len(ds.classes)).tolist()
     empty = [name for name, n in zip(ds.classes, counts, strict=False) if n == 0]
     if empty:

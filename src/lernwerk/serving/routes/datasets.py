@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -84,13 +83,15 @@ async def import_dataset(
 ) -> dict[str, Any]:
     """Import an uploaded file as a stored dataset; all or nothing."""
     settings = parse_options(options)
-    with tempfile.TemporaryDirectory(prefix="lernwerk-import-") as folder:
-        path = Path(folder) / _file_name(file.filename)
+    # in the workspace's tmp/, which is cleaned when it opens: a killed server leaves nothing
+    with ws.store.staging("upload") as staged:
+        folder = str(staged)
+        path = staged / _file_name(file.filename)
         with path.open("wb") as out:
             while chunk := await file.read(1 << 20):
                 out.write(chunk)
         try:
-            _, report = await run_in_threadpool(ws.import_dataset, name, path, **settings)
+            _, report = await run_in_threadpool(ws.import_dataset_report, name, path, **settings)
         except LernwerkError as exc:
             raise _without_folder(exc, folder) from None
     for item in report.get("skipped", []):
@@ -158,7 +159,8 @@ def sample_png(
 async def add_samples(
     name: str, request: Request, ws: Workspace = Depends(get_workspace)
 ) -> dict[str, Any]:
-    """Add images under a label: JSON pixels or a data URL, or uploaded files (or a zip)."""
+    """Add images under a label: JSON pixels or a data URL, or uploaded files (or a zip);
+    `skipped` names the zip entries passed over, and why."""
     if is_multipart(request):
         form = await request.form()
         label = form.get("label")
@@ -168,13 +170,11 @@ async def add_samples(
             f for f in (*form.getlist("files"), *form.getlist("file")) if not isinstance(f, str)
         ]
         files = [(_file_name(f.filename), await f.read()) for f in uploads]
-        ids = await run_in_threadpool(ws.add_image_samples, name, label, files=files)
-    else:
-        sample = await json_body(request, AddSample)
-        ids = await run_in_threadpool(
-            ws.add_image_samples, name, sample.label, pixels=sample.pixels, data_url=sample.image
-        )
-    return {"ids": ids}
+        return await run_in_threadpool(ws.add_image_samples, name, label, files=files)
+    sample = await json_body(request, AddSample)
+    return await run_in_threadpool(
+        ws.add_image_samples, name, sample.label, pixels=sample.pixels, data_url=sample.image
+    )
 
 
 @router.delete("/{name}/samples/{sample_id}", status_code=204)

@@ -126,8 +126,10 @@ export function render(root, initial, { onChange }) {
           const res = await api.upload(`${base}/samples`, data);
           drop.reset();
           await reload(select.value);
+          const skipped = (res?.skipped ?? []).map((s) => `${s.path} (${t(`dataset.skip.${s.code}`)})`);
           note.show(t("dataset.added", { n: res?.ids?.length ?? files.length, cls: select.value,
-            total: int(info.class_counts?.[select.value] ?? 0) }));
+            total: int(info.class_counts?.[select.value] ?? 0) })
+            + (skipped.length ? " " + t("dataset.skipped", { n: skipped.length, list: skipped.join("; ") }) : ""));
         } catch (err) {
           error.show(err);
         } finally {
