@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from lernwerk.cli.main import JsonOption, _print_json, _table, _ws, datasets_app, err, out
+from lernwerk.cli.common import JsonOption, _print_json, _table, _ws, datasets_app, err, out
 from lernwerk.config import STANDARD_AUGMENT, AugmentConfig
 from lernwerk.errors import SpecError
 
