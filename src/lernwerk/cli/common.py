@@ -6,13 +6,14 @@ import json
 import math
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from lernwerk import api
+if TYPE_CHECKING:
+    from lernwerk.api import Workspace
 
 EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 
@@ -32,7 +33,7 @@ app.add_typer(runs_app, name="runs")
 
 out = Console()
 err = Console(stderr=True)
-_state: dict[str, Any] = {"workspace": None}
+state: dict[str, Any] = {"workspace": None}
 
 JsonOption = typer.Option(False, "--json", help="Print one JSON document on stdout.")
 
@@ -46,30 +47,36 @@ def _root(
         help="Workspace directory (default $LERNWERK_HOME or ./lernwerk-workspace).",
     ),
 ) -> None:
-    _state["workspace"] = workspace
+    state["workspace"] = workspace
 
 
-def _ws() -> api.Workspace:
-    return api.Workspace(_state["workspace"])
+def open_workspace() -> Workspace:
+    """The workspace the command works on (--workspace, else the default); loads PyTorch."""
+    from lernwerk.api import Workspace
+
+    return Workspace(state["workspace"])
 
 
-def _print_json(obj: Any) -> None:
+def print_json(obj: Any) -> None:
+    """One JSON document on stdout."""
     sys.stdout.write(json.dumps(obj, indent=2, default=str, allow_nan=False) + "\n")
 
 
-def _fmt(value: Any) -> str:
+def format_value(value: Any) -> str:
+    """A table cell: 4 significant digits for floats, blank for None."""
     if isinstance(value, float):
         return f"{value:.4g}" if math.isfinite(value) else str(value)
     return "" if value is None else str(value)
 
 
-def _table(
+def rows_table(
     rows: list[dict[str, Any]], title: str | None = None, columns: list[str] | None = None
 ) -> Table:
+    """A Rich table of dicts, one row each; columns default to every key in order."""
     columns = columns or list(dict.fromkeys(k for r in rows for k in r))
     table = Table(title=title, show_lines=False)
     for c in columns:
         table.add_column(c, overflow="fold")
     for r in rows:
-        table.add_row(*(_fmt(r.get(c)) for c in columns))
+        table.add_row(*(format_value(r.get(c)) for c in columns))
     return table

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lernwerk.cli.common import JsonOption, _print_json, _table, _ws, app, err, out
+from lernwerk.cli.common import JsonOption, app, err, open_workspace, out, print_json, rows_table
 
 
 @app.command()
@@ -12,7 +12,7 @@ def demo(as_json: bool = JsonOption) -> None:
     Idempotent: runs that exist already are kept. (`make run` starts the web workbench,
     `lernwerk serve --demo`.)
     """
-    ws = _ws()
+    ws = open_workspace()
     have = {r.name for r in ws.runs()}
     for model in ("perceptron", "mlp"):
         name = f"demo: {model} on xor"
@@ -21,10 +21,10 @@ def demo(as_json: bool = JsonOption) -> None:
             ws.fit("xor", model, name=name)
     runs = [r for r in ws.runs() if r.name.startswith("demo: ")]
     if as_json:
-        _print_json([r.row() for r in runs])
+        print_json([r.row() for r in runs])
         return
     out.print(
-        _table(
+        rows_table(
             [r.row() for r in runs],
             f"Demo runs in {ws.path}",
             ["id", "name", "status", "epochs", "test_accuracy", "seconds"],

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 from rich.table import Table
 
 from lernwerk import api
-from lernwerk.cli.common import JsonOption, _print_json, _state, _table, models_app, out
+from lernwerk.cli.common import JsonOption, models_app, out, print_json, rows_table, state
 from lernwerk.errors import SpecError
-from lernwerk.models import ModelSummary, list_presets
+from lernwerk.models.presets import list_presets
+
+if TYPE_CHECKING:
+    from lernwerk.models import ModelSummary
 
 # -- models -------------------------------------------------------------------------------
 
@@ -18,9 +23,9 @@ def models_list(as_json: bool = JsonOption) -> None:
     """The shipped model presets."""
     presets = list_presets()
     if as_json:
-        _print_json(presets)
+        print_json(presets)
     else:
-        out.print(_table(presets, "Model presets"))
+        out.print(rows_table(presets, "Model presets"))
 
 
 def _parse_shape(text: str) -> tuple[int, ...]:
@@ -86,9 +91,9 @@ def models_summary(
         dataset=dataset,
         input_shape=shape,
         outputs=outputs if outputs or dataset else 10,
-        workspace=_state["workspace"],
+        workspace=state["workspace"],
     )
     if as_json:
-        _print_json(summary.to_dict())
+        print_json(summary.to_dict())
     else:
         out.print(render_summary(summary))

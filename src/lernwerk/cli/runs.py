@@ -7,7 +7,17 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from lernwerk.cli.common import JsonOption, _fmt, _print_json, _table, _ws, err, out, runs_app
+from lernwerk.cli.common import (
+    JsonOption,
+    err,
+    format_value,
+    open_workspace,
+    out,
+    print_json,
+    rows_table,
+    runs_app,
+    state,
+)
 
 # -- runs ---------------------------------------------------------------------------------
 
@@ -32,20 +42,22 @@ def runs_list(
     as_json: bool = JsonOption,
 ) -> None:
     """Every run in the workspace, newest first."""
-    rows = [r.row() for r in _ws().runs(status)]
+    from lernwerk.api.listing import open_store, run_row  # no PyTorch: this answers at once
+
+    rows = [run_row(r) for r in open_store(state["workspace"]).list_runs(status)]
     if as_json:
-        _print_json(rows)
+        print_json(rows)
         return
     present = [c for c in RUN_COLUMNS if any(c in r for r in rows)]
-    out.print(_table(rows, "Runs", present or RUN_COLUMNS))
+    out.print(rows_table(rows, "Runs", present or RUN_COLUMNS))
 
 
 @runs_app.command("show")
 def runs_show(run: str = typer.Argument(...), as_json: bool = JsonOption) -> None:
     """One run: settings, final metrics and history."""
-    r = _ws().run(run)
+    r = open_workspace().run(run)
     if as_json:
-        _print_json(r.to_dict())
+        print_json(r.to_dict())
         return
     train = r.config.get("train", {})
     settings: dict[str, Any] = {}
@@ -56,12 +68,12 @@ def runs_show(run: str = typer.Argument(...), as_json: bool = JsonOption) -> Non
             settings["device"] = r.record.device
             settings["precision"] = train.get("precision", "float32")
             settings["threads"] = train.get("threads") or "auto"
-    out.print(_table([{"setting": k, "value": v} for k, v in settings.items()], f"run {r.id}"))
+    out.print(rows_table([{"setting": k, "value": v} for k, v in settings.items()], f"run {r.id}"))
     if r.record.error:
         err.print(f"[red]error:[/] {r.record.error}")
     history = r.workspace.store.epochs(r.id)
     if history:
-        out.print(_table(history[-10:], "History (last 10 epochs)"))
+        out.print(rows_table(history[-10:], "History (last 10 epochs)"))
 
 
 @runs_app.command("compare")
@@ -69,26 +81,26 @@ def runs_compare(
     runs: list[str] = typer.Argument(..., help="Two or more runs."), as_json: bool = JsonOption
 ) -> None:
     """Runs side by side: settings and final metrics."""
-    frame = _ws().compare(runs)
+    frame = open_workspace().compare(runs)
     if as_json:
-        _print_json(frame.to_dict())
+        print_json(frame.to_dict())
         return
     table = Table(title="Runs compared")
     table.add_column("")
     for c in frame.columns:
         table.add_column(str(c))
     for key, row in frame.iterrows():
-        table.add_row(str(key), *(_fmt(v) for v in row.tolist()))
+        table.add_row(str(key), *(format_value(v) for v in row.tolist()))
     out.print(table)
 
 
 @runs_app.command("delete")
 def runs_delete(run: str = typer.Argument(...), as_json: bool = JsonOption) -> None:
     """Delete a run with its files."""
-    ws = _ws()
+    ws = open_workspace()
     r = ws.run(run)
     ws.delete_run(r.id)
     if as_json:
-        _print_json({"deleted": r.id})
+        print_json({"deleted": r.id})
     else:
         out.print(f"deleted run {r.id} ({r.name})")

@@ -4,89 +4,28 @@ from __future__ import annotations
 
 import signal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from lernwerk import api
 from lernwerk.cli.common import (
     EXIT_INTERRUPTED,
     JsonOption,
-    _print_json,
-    _table,
-    _ws,
     app,
     err,
+    open_workspace,
     out,
+    print_json,
+    rows_table,
 )
 from lernwerk.config import RunConfig, TrainConfig, read_spec_file
 from lernwerk.errors import SpecError
-from lernwerk.evaluation.metrics import headline
-from lernwerk.events import BatchEnded, EpochEnded, RunStarted
-from lernwerk.training import Listener, StopSignal
+
+if TYPE_CHECKING:  # PyTorch loads when a run starts, not when the command line is read
+    from lernwerk.api import Run
+    from lernwerk.training import Listener, StopSignal
 
 # -- train --------------------------------------------------------------------------------
-
-
-class ProgressBar(Listener):
-    """A Rich progress bar on stderr: epoch, step, loss, validation metric, elapsed, ETA."""
-
-    def __init__(self, console: Console) -> None:
-        self.progress = Progress(
-            TextColumn("[bold]epoch {task.fields[epoch]}"),
-            BarColumn(),
-            TextColumn("step {task.fields[step]}"),
-            TextColumn("loss {task.fields[loss]}"),
-            TextColumn("{task.fields[metric]}"),
-            TimeElapsedColumn(),
-            TextColumn("ETA"),
-            TimeRemainingColumn(),
-            console=console,
-            transient=False,
-        )
-        self.task_id: Any = None
-        self.steps = 1
-
-    def on_run_start(self, event: RunStarted) -> None:
-        self.steps = event.steps_per_epoch
-        self.progress.start()
-        self.task_id = self.progress.add_task(
-            "train",
-            total=event.epochs * event.steps_per_epoch,
-            completed=event.start_epoch * event.steps_per_epoch,
-            epoch=f"{event.start_epoch}/{event.epochs}",
-            step=f"0/{event.steps_per_epoch}",
-            loss="-",
-            metric="",
-        )
-
-    def on_batch_end(self, event: BatchEnded) -> None:
-        self.progress.update(
-            self.task_id,
-            completed=(event.epoch - 1) * event.steps_per_epoch + event.step,
-            epoch=f"{event.epoch}",
-            step=f"{event.step}/{event.steps_per_epoch}",
-            loss=f"{event.loss:.4f}",
-        )
-
-    def on_epoch_end(self, event: EpochEnded) -> None:
-        m = event.metrics
-        metric = " ".join(
-            f"{k} {m[k]:.4f}" for k in ("val_loss", "val_accuracy", "val_mae") if k in m
-        )
-        self.progress.update(
-            self.task_id,
-            completed=event.epoch * self.steps,
-            epoch=f"{event.epoch}/{event.epochs}",
-            step=f"{self.steps}/{self.steps}",
-            loss=f"{m['train_loss']:.4f}",
-            metric=metric,
-        )
-
-    def on_run_end(self, event: Any) -> None:
-        self.progress.stop()
 
 
 def _install_sigint(stop: StopSignal) -> None:
@@ -99,7 +38,9 @@ def _install_sigint(stop: StopSignal) -> None:
     signal.signal(signal.SIGINT, handler)
 
 
-def _run_result(run: api.Run) -> dict[str, Any]:
+def _run_result(run: Run) -> dict[str, Any]:
+    from lernwerk.evaluation.metrics import headline
+
     return {
         "run_id": run.id,
         "name": run.name,
@@ -117,7 +58,7 @@ def _render_result(result: dict[str, Any]) -> None:
     rows = [{"split": split, **m} for split, m in result["metrics"].items()]
     title = f"run {result['run_id']} ({result['name']}): {result['status']} after {result['epochs']} epochs, {result['seconds']:.1f} s"
     if rows:
-        out.print(_table(rows, title))
+        out.print(rows_table(rows, title))
     else:
         out.print(title)
 
@@ -219,9 +160,12 @@ def train(
         from lernwerk.cli.datasets import augment_option
 
         flags["augment"] = augment_option(augment, augment_with).to_dict()
+    from lernwerk.cli.progress import ProgressBar
+    from lernwerk.training import StopSignal
+
     stop = StopSignal()
     listeners: list[Listener] = [] if as_json else [ProgressBar(err)]
-    ws = _ws()
+    ws = open_workspace()
     _install_sigint(stop)
     try:
         if resume:
@@ -263,7 +207,7 @@ def train(
         signal.signal(signal.SIGINT, signal.default_int_handler)
     result = _run_result(run)
     if as_json:
-        _print_json(result)
+        print_json(result)
     else:
         _render_result(result)
     if run.status == "stopped":

@@ -7,8 +7,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from lernwerk.cli.common import JsonOption, _print_json, _table, _ws, app, out
-from lernwerk.evaluation.metrics import headline
+from lernwerk.cli.common import JsonOption, app, open_workspace, out, print_json, rows_table
 
 # -- evaluate, predict, export ------------------------------------------------------------
 
@@ -20,15 +19,17 @@ def evaluate(
     as_json: bool = JsonOption,
 ) -> None:
     """Metrics of a trained run on a split: accuracy, per-class precision/recall/F1, confusion matrix."""
-    r = _ws().run(run)
+    from lernwerk.evaluation.metrics import headline
+
+    r = open_workspace().run(run)
     metrics = r.evaluate(split)
     if as_json:
-        _print_json({"run_id": r.id, "split": split, "metrics": metrics})
+        print_json({"run_id": r.id, "split": split, "metrics": metrics})
         return
-    out.print(_table([headline(metrics)], f"run {r.id} on the {split} split"))
+    out.print(rows_table([headline(metrics)], f"run {r.id} on the {split} split"))
     if "per_class" in metrics:
         rows = [{"class": c, **v} for c, v in metrics["per_class"].items()]
-        out.print(_table(rows, "Per class"))
+        out.print(rows_table(rows, "Per class"))
         classes = metrics["classes"]
         cm = Table(title="Confusion matrix (rows: true, columns: predicted)")
         cm.add_column("")
@@ -48,12 +49,12 @@ def predict(
     as_json: bool = JsonOption,
 ) -> None:
     """Predict with a trained run: the class and its probability per input."""
-    results = _ws().run(run).predict_files(inputs)
+    results = open_workspace().run(run).predict_files(inputs)
     if as_json:
-        _print_json(results)
+        print_json(results)
         return
     rows = [{k: v for k, v in r.items() if k != "probabilities"} for r in results]
-    out.print(_table(rows, "Predictions"))
+    out.print(rows_table(rows, "Predictions"))
 
 
 @app.command()
@@ -66,9 +67,9 @@ def export(
     as_json: bool = JsonOption,
 ) -> None:
     """Write a trained model to a directory: weights as safetensors and a JSON description."""
-    files = _ws().run(run).export(out_dir, format)
+    files = open_workspace().run(run).export(out_dir, format)
     if as_json:
-        _print_json({"files": [str(f) for f in files]})
+        print_json({"files": [str(f) for f in files]})
     else:
         for f in files:
             out.print(f"wrote {f}")
