@@ -131,17 +131,8 @@ class Network(nn.Module):
         return self.layer_table[-1][2].out_shape
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        # Each module call costs a few microseconds of Python (hook checks, two frames),
-        # which a small network at a small batch feels (bench/RESULTS.md, log). With no
-        # hook anywhere, no tracing and nothing compiled, the parts' `forward`s are called
-        # directly: what `Module.__call__` does then as well, without its frames.
-        parts = self._parts()
-        if _hookless(parts):
-            for part in parts:
-                x = part.forward(x)
-        else:
-            for part in parts:
-                x = part(x)
+        for part in self._parts():
+            x = part(x)
         return x
 
     def _parts(self) -> list[nn.Module]:
@@ -152,29 +143,6 @@ class Network(nn.Module):
         for layer in self.layers:
             parts.extend(layer if type(layer) is nn.Sequential else [layer])
         return parts
-
-
-def _hookless(parts: list[nn.Module]) -> bool:
-    """Whether calling these modules' `forward` directly does all that calling them would."""
-    from torch.nn.modules import module as m
-
-    if (
-        m._global_forward_hooks
-        or m._global_forward_pre_hooks
-        or m._global_backward_hooks
-        or m._global_backward_pre_hooks
-        or torch._C._get_tracing_state()
-        or torch.fx._symbolic_trace.is_fx_tracing()  # FX records modules through __call__
-    ):
-        return False
-    return not any(
-        p._forward_hooks
-        or p._forward_pre_hooks
-        or p._backward_hooks
-        or p._backward_pre_hooks
-        or p._compiled_call_impl is not None
-        for p in parts
-    )
 
 
 BYTES_PER_TRAINED_PARAMETER = 16  # float32 weight, gradient and Adam's two moments
