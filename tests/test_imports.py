@@ -8,6 +8,7 @@ Imports inside functions and under TYPE_CHECKING count as well.
 """
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -201,3 +202,88 @@ def test_the_checker_allows_the_right_arrows(tmp_path: Path) -> None:
         },
     )
     assert violations(root) == []
+
+
+# -- public PyTorch only (issue 12) -------------------------------------------------------------
+
+# `torch._x` attributes and modules, private names imported from torch, and nn.Module's and
+# torch.optim's hook dictionaries and compiled-call slot (on any object): a PyTorch upgrade
+# may change any of them without notice. Found with `ast`, so comments and strings do not count.
+TORCH_INTERNALS = re.compile(
+    r"_(global_)?(forward|backward)(_pre)?_hooks|_optimizer_step_(pre|post)_hooks"
+    r"|_global_optimizer_(pre|post)_hooks|_compiled_call_impl"
+)
+# (file name, the expression, why it is allowed): none at present
+PRIVATE_TORCH_ALLOWED: list[tuple[str, str, str]] = []
+
+
+def _dotted(node: ast.expr) -> str | None:
+    """'torch._C._get_tracing_state' for that attribute chain; None if it is not one."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    return ".".join([node.id, *reversed(parts)])
+
+
+def _private(dotted: str) -> bool:
+    return any(p.startswith("_") and not p.startswith("__") for p in dotted.split(".")[1:])
+
+
+def private_torch_uses(root: Path) -> list[str]:
+    """'path:line: expression' for each use of PyTorch's private API in the code under root."""
+    allowed = {(f, what) for f, what, _ in PRIVATE_TORCH_ALLOWED}
+    found: dict[str, str] = {}  # 'path:line' -> the longest expression found on it
+    for path in sorted(root.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            what = None
+            if isinstance(node, ast.Attribute):
+                dotted = _dotted(node)
+                if TORCH_INTERNALS.fullmatch(node.attr):
+                    what = dotted or node.attr
+                elif dotted and dotted.split(".")[0] == "torch" and _private(dotted):
+                    what = dotted
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names if a.name.split(".")[0] == "torch"]
+                what = next((n for n in names if _private(n)), None)
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("torch"):
+                names = [f"{node.module}.{a.name}" for a in node.names]
+                what = next((n for n in names if _private(n)), None)
+            if what and (path.name, what) not in allowed:
+                where = f"{path.relative_to(root.parent)}:{node.lineno}"
+                found[where] = max(found.get(where, ""), what, key=len)
+    return [f"{where}: {what}" for where, what in sorted(found.items())]
+
+
+def test_the_source_uses_public_pytorch_only() -> None:
+    assert private_torch_uses(SOURCE) == []
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "fused = torch._fused_adam_",
+        "torch._foreach_add_(steps, 1)",
+        "tracing = torch._C._get_tracing_state()",
+        "from torch.optim.optimizer import Optimizer, _global_optimizer_pre_hooks",
+        "hooked = module._forward_hooks or m._global_backward_pre_hooks",
+        "busy = p._compiled_call_impl is not None",
+        "x = torch.nn.functional._canonical_mask(x)",
+    ],
+)
+def test_the_private_torch_check_finds(line: str, tmp_path: Path) -> None:
+    root = tmp_path / "lernwerk"
+    root.mkdir()
+    (root / "a.py").write_text(f'import torch\n{line}\n# torch._fused_adam_\n"torch._C"\n')
+    assert [use.split(": ")[0] for use in private_torch_uses(root)] == ["lernwerk/a.py:2"]
+
+
+def test_the_private_torch_check_allows_public_names(tmp_path: Path) -> None:
+    root = tmp_path / "lernwerk"
+    root.mkdir()
+    public = "opt = torch.optim.Adam(p, fused=True)\ny = torch.nn.functional.relu(x)\n"
+    (root / "a.py").write_text("import torch\nfrom torch import nn\n" + public)
+    assert private_torch_uses(root) == []

@@ -5,24 +5,31 @@ run = lw.fit("xor", "mlp", epochs=50)
 run.history            # a pandas DataFrame, one row per epoch
 run.evaluate("test")   # accuracy, per-class precision/recall/F1, confusion matrix ...
 run.predict(x)         # probabilities per class
+
+The names load on first use (PEP 562): a command that lists runs need not load PyTorch.
 """
 
 from __future__ import annotations
 
+import sys
+import types
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from lernwerk.api.datasets import DatasetsNamespace
-from lernwerk.api.run import Run
-from lernwerk.api.workspace import Workspace
-from lernwerk.config import ModelSpec
-from lernwerk.data import Dataset
-from lernwerk.models import ModelSummary, build_network, resolve_model, summarize
+if TYPE_CHECKING:
+    from lernwerk.api.datasets import DatasetsNamespace
+    from lernwerk.api.run import Run
+    from lernwerk.api.workspace import Workspace
+    from lernwerk.config import ModelSpec
+    from lernwerk.data import Dataset
+    from lernwerk.models import ModelSummary
 
 # -- module-level conveniences --------------------------------------------------------------
 
 
 def _workspace(workspace: Workspace | str | Path | None) -> Workspace:
+    from lernwerk.api.workspace import Workspace
+
     return workspace if isinstance(workspace, Workspace) else Workspace(workspace)
 
 
@@ -58,12 +65,51 @@ def model_summary(
         SpecError: the model does not fit the input; the message names the layer.
     """
     if dataset is None and workspace is None:  # no workspace needed (nor created)
+        from lernwerk.models import build_network, resolve_model, summarize
+
         return summarize(build_network(resolve_model(model), input_shape, outputs))
     return _workspace(workspace).model_summary(
         model, dataset=dataset, input_shape=input_shape, outputs=outputs
     )
 
 
-datasets = DatasetsNamespace(Workspace)
+def __getattr__(name: str) -> Any:
+    """`Run` and `Workspace` load with their modules (and PyTorch) on first use."""
+    if name == "Run":
+        from lernwerk.api.run import Run
+
+        return Run
+    if name == "Workspace":
+        from lernwerk.api.workspace import Workspace
+
+        return Workspace
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+class _Api(types.ModuleType):
+    """This module, with `datasets` the notebook namespace built on first use.
+
+    Importing the submodule `lernwerk.api.datasets` sets the package's attribute `datasets`
+    to that module; the setter keeps the public name meaning the namespace.
+    """
+
+    _namespace: DatasetsNamespace | None = None
+
+    @property
+    def datasets(self) -> DatasetsNamespace:
+        if _Api._namespace is None:
+            from lernwerk.api.datasets import DatasetsNamespace
+            from lernwerk.api.workspace import Workspace
+
+            _Api._namespace = DatasetsNamespace(Workspace)
+        return _Api._namespace
+
+    @datasets.setter
+    def datasets(self, value: Any) -> None:
+        if not isinstance(value, types.ModuleType):
+            raise AttributeError("lernwerk.api.datasets is read-only")
+
+
+sys.modules[__name__].__class__ = _Api
 
 __all__ = ["Run", "Workspace", "datasets", "fit", "load_run", "model_summary"]

@@ -15,6 +15,7 @@ import pandas as pd
 import torch
 
 from lernwerk.api.evaluation_view import evaluation_view
+from lernwerk.api.listing import run_row
 from lernwerk.config import ModelSpec
 from lernwerk.data import Dataset
 from lernwerk.data.dataset import Splits
@@ -324,25 +325,7 @@ class Run:
 
     def row(self) -> dict[str, Any]:
         """Key facts in one flat dict, for tables."""
-        r, train = self.record, self.record.config.get("train", {})
-        row: dict[str, Any] = {
-            "id": r.id,
-            "name": r.name,
-            "status": r.status,
-            "dataset": r.dataset,
-            "model": r.model,
-            "epochs": f"{r.epoch}/{train.get('epochs')}",
-            "task": train.get("task"),  # None: the dataset's own
-            "optimizer": train.get("optimizer"),
-            "lr": train.get("lr"),
-            "batch_size": train.get("batch_size"),
-            "seconds": round(r.seconds or 0.0, 2),
-            "created": r.created_at[:16].replace("T", " "),
-        }
-        for split in ("val", "test"):
-            for key, value in _scalars(r.metrics.get(split, {})).items():
-                row[f"{split}_{key}"] = value
-        return row
+        return run_row(self.record)
 
     def to_dict(self) -> dict[str, Any]:
         return {**self.record.to_dict(), "history": self.workspace.store.epochs(self.id)}
@@ -354,11 +337,6 @@ class Run:
         from lernwerk.evaluation.report import run_html
 
         return run_html(self.row(), self.workspace.store.epochs(self.id), self.metrics)
-
-
-def _scalars(metrics: dict[str, Any]) -> dict[str, float]:
-    keys = ("accuracy", "f1_macro", "log_loss", "mse", "mae", "r2", "roc_auc")
-    return {k: metrics[k] for k in keys if isinstance(metrics.get(k), int | float)}
 
 
 def _results(

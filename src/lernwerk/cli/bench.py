@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from lernwerk.bench import SUITES
-from lernwerk.cli.main import app, out
+from lernwerk.cli.common import app, out
 
 Suite = Enum("Suite", {name: name for name in (*SUITES, "all")}, type=str)  # type: ignore[misc]
 

@@ -11,7 +11,15 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from lernwerk.cli.main import JsonOption, _print_json, _table, _ws, datasets_app, err, out
+from lernwerk.cli.common import (
+    JsonOption,
+    datasets_app,
+    err,
+    open_workspace,
+    out,
+    print_json,
+    rows_table,
+)
 from lernwerk.config import STANDARD_AUGMENT, AugmentConfig
 from lernwerk.errors import SpecError
 
@@ -50,9 +58,9 @@ def _names(text: str | None) -> list[str]:
 @datasets_app.command("list")
 def datasets_list(as_json: bool = JsonOption) -> None:
     """Built-in datasets (with their parameters) and datasets stored in the workspace."""
-    items = _ws().list_datasets()
+    items = open_workspace().list_datasets()
     if as_json:
-        _print_json(items)
+        print_json(items)
         return
     rows = []
     for d in items:
@@ -68,7 +76,7 @@ def datasets_list(as_json: bool = JsonOption) -> None:
                 "description": d.get("description", ""),
             }
         )
-    out.print(_table(rows, "Datasets"))
+    out.print(rows_table(rows, "Datasets"))
     out.print("Parameters go after a colon: [bold]--dataset tabular:rows=50000,features=20[/]")
 
 
@@ -103,7 +111,7 @@ def datasets_create(
     as_json: bool = JsonOption,
 ) -> None:
     """Store a generated dataset (or an empty image dataset) under NAME."""
-    ws = _ws()
+    ws = open_workspace()
     if empty:
         if source:
             raise SpecError("give either --from or --empty, not both", where="--empty")
@@ -171,14 +179,14 @@ def datasets_import(
         "categorical": _names(categorical) or None,
         "drop": _names(drop) or None,
     }
-    ws = _ws()
+    ws = open_workspace()
     with _import_progress(err, show=not as_json) as progress:
         ds, report = ws.import_dataset_report(
             name, path, kind=kind, replace=replace, progress=progress, **options
         )
     info = ws.dataset_info(ds.name)
     if as_json:
-        _print_json({**info, "report": report})
+        print_json({**info, "report": report})
         return
     _show(info, as_json=False)
     for skipped in report.get("skipped", []):
@@ -226,7 +234,7 @@ def datasets_show(
     as_json: bool = JsonOption,
 ) -> None:
     """Counts per class and split, the sample shape and the content hash."""
-    info = _ws().dataset_info(
+    info = open_workspace().dataset_info(
         name, val_split=val_split, test_split=test_split, split_seed=split_seed
     )
     _show(info, as_json)
@@ -248,12 +256,12 @@ def datasets_preview(
 ) -> None:
     """Write a PNG grid of samples per class, or of augmented copies with --augment."""
     cfg = augment_option(augment, augment_with)
-    png = _ws().preview_dataset(name, augment=cfg, per_class=per_class, seed=seed)
+    png = open_workspace().preview_dataset(name, augment=cfg, per_class=per_class, seed=seed)
     out_file.parent.mkdir(parents=True, exist_ok=True)
     out_file.write_bytes(png)
     result = {"path": str(out_file), "bytes": len(png), "augment": cfg.to_dict() if cfg else None}
     if as_json:
-        _print_json(result)
+        print_json(result)
     else:
         out.print(f"wrote {out_file} ({len(png)} bytes)", highlight=False)
 
@@ -267,7 +275,7 @@ def datasets_add_sample(
 ) -> None:
     """Add image files (or zips of images) to a class of an image dataset (converted to its
     size and channels)."""
-    result = _ws().add_image_samples(name, label, paths=list(files))
+    result = open_workspace().add_image_samples(name, label, paths=list(files))
     ids, skipped = result["ids"], result["skipped"]
     _done(
         {"dataset": name, "label": label, "added": ids, "skipped": skipped},
@@ -288,7 +296,7 @@ def datasets_delete_sample(
     as_json: bool = JsonOption,
 ) -> None:
     """Delete samples by id."""
-    _ws().delete_samples(name, list(ids))
+    open_workspace().delete_samples(name, list(ids))
     _done({"dataset": name, "deleted": list(ids)}, as_json, f"deleted {len(ids)} samples")
 
 
@@ -297,7 +305,7 @@ def datasets_add_class(
     name: str = NameArg, cls: str = typer.Argument(...), as_json: bool = JsonOption
 ) -> None:
     """Add an empty class."""
-    _ws().add_class(name, cls)
+    open_workspace().add_class(name, cls)
     _done({"dataset": name, "added_class": cls}, as_json, f"added class {cls}")
 
 
@@ -309,7 +317,7 @@ def datasets_rename_class(
     as_json: bool = JsonOption,
 ) -> None:
     """Rename a class; its samples stay."""
-    _ws().rename_class(name, old, new)
+    open_workspace().rename_class(name, old, new)
     _done({"dataset": name, "renamed": {old: new}}, as_json, f"renamed {old} to {new}")
 
 
@@ -318,7 +326,7 @@ def datasets_delete_class(
     name: str = NameArg, cls: str = typer.Argument(...), as_json: bool = JsonOption
 ) -> None:
     """Delete a class and its samples."""
-    _ws().delete_class(name, cls)
+    open_workspace().delete_class(name, cls)
     _done({"dataset": name, "deleted_class": cls}, as_json, f"deleted class {cls}")
 
 
@@ -329,14 +337,14 @@ def datasets_export(
     as_json: bool = JsonOption,
 ) -> None:
     """Write the dataset out: image class folders, a CSV table, or UCR .ts files."""
-    result = _ws().export_dataset(name, out_dir)
+    result = open_workspace().export_dataset(name, out_dir)
     _done(result, as_json, f"wrote {result['files']} files to {out_dir}")
 
 
 @datasets_app.command("delete")
 def datasets_delete(name: str = NameArg, as_json: bool = JsonOption) -> None:
     """Delete a stored dataset (runs trained on it are kept)."""
-    _ws().delete_dataset(name)
+    open_workspace().delete_dataset(name)
     _done({"deleted": name}, as_json, f"deleted dataset {name}")
 
 
@@ -356,14 +364,14 @@ def _size_param(source: str) -> str:
 
 def _done(result: dict[str, Any], as_json: bool, text: str) -> None:
     if as_json:
-        _print_json(result)
+        print_json(result)
     else:
         out.print(text, highlight=False)
 
 
 def _show(info: dict[str, Any], as_json: bool) -> None:
     if as_json:
-        _print_json(info)
+        print_json(info)
         return
     shape = "×".join(str(s) for s in info["input_shape"])
     out.print(
@@ -381,7 +389,7 @@ def _show(info: dict[str, Any], as_json: bool) -> None:
             for part in ("train", "val", "test"):
                 row[part] = splits[part].get("class_counts", {}).get(cls, 0)
             rows.append(row)
-        out.print(_table(rows, "Samples per class and split"))
+        out.print(rows_table(rows, "Samples per class and split"))
     else:
         out.print(
             ", ".join(f"{part} {splits[part]['samples']}" for part in ("train", "val", "test")),

@@ -12,7 +12,8 @@ from pathlib import Path
 import typer
 
 from lernwerk import api
-from lernwerk.cli.main import _state, app, err
+from lernwerk.cli.common import app, err
+from lernwerk.cli.common import state as _state
 from lernwerk.errors import SpecError
 
 # The built-in datasets `--demo` stores in the workspace, for the page to start from.

@@ -7,7 +7,6 @@ from typing import Any
 
 import torch
 from torch import nn
-from torch.fx import _symbolic_trace as _fx
 
 from lernwerk.config import ModelSpec
 from lernwerk.errors import SpecError
@@ -132,17 +131,8 @@ class Network(nn.Module):
         return self.layer_table[-1][2].out_shape
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        # Each module call costs a few microseconds of Python (hook checks, two frames),
-        # which a small network at a small batch feels (bench/RESULTS.md, log). With no
-        # hook anywhere, no tracing and nothing compiled, the parts' `forward`s are called
-        # directly: what `Module.__call__` does then as well, without its frames.
-        parts = self._parts()
-        if _hookless(parts):
-            for part in parts:
-                x = part.forward(x)
-        else:
-            for part in parts:
-                x = part(x)
+        for part in self._parts():
+            x = part(x)
         return x
 
     def _parts(self) -> list[nn.Module]:
@@ -154,34 +144,6 @@ class Network(nn.Module):
             parts.extend(layer if type(layer) is nn.Sequential else [layer])
         return parts
 
-
-def _hookless(parts: list[nn.Module]) -> bool:
-    """Whether calling these modules' `forward` directly does all that calling them would."""
-    from torch.nn.modules import module as m
-
-    if (
-        m._global_forward_hooks
-        or m._global_forward_pre_hooks
-        or m._global_backward_hooks
-        or m._global_backward_pre_hooks
-        or torch._C._get_tracing_state()
-        or _FX_SYMBOLIC_TRACING()  # FX records modules through __call__
-    ):
-        return False
-    return not any(
-        p._forward_hooks
-        or p._forward_pre_hooks
-        or p._backward_hooks
-        or p._backward_pre_hooks
-        or p._compiled_call_impl is not None
-        for p in parts
-    )
-
-
-# Whether torch.fx.symbolic_trace is tracing now. `is_fx_tracing`, older torch's only way to
-# ask, logs a deprecation warning on stderr the first time in each process (so in every
-# training); torch 2.5+ answers `is_fx_symbolic_tracing` without a word.
-_FX_SYMBOLIC_TRACING = getattr(_fx, "is_fx_symbolic_tracing", None) or _fx.is_fx_tracing
 
 BYTES_PER_TRAINED_PARAMETER = 16  # float32 weight, gradient and Adam's two moments
 

@@ -8,7 +8,6 @@ from collections.abc import Callable, Iterable
 import torch
 
 from lernwerk.config import TrainConfig
-from lernwerk.training import adam
 
 DEFAULT_LR = {"sgd": 0.01, "adam": 1e-3, "adamw": 1e-3, "rmsprop": 1e-3, "adagrad": 0.01}
 
@@ -39,8 +38,12 @@ OPTIMIZERS: dict[str, OptimizerFactory] = {
         nesterov=c.nesterov and c.momentum > 0,
         weight_decay=c.weight_decay,
     ),
-    "adam": lambda p, c, lr: adam.Adam(p, lr=lr, weight_decay=c.weight_decay, fused=_fused(p)),
-    "adamw": lambda p, c, lr: adam.AdamW(p, lr=lr, weight_decay=c.weight_decay, fused=_fused(p)),
+    "adam": lambda p, c, lr: torch.optim.Adam(
+        p, lr=lr, weight_decay=c.weight_decay, fused=_fused(p)
+    ),
+    "adamw": lambda p, c, lr: torch.optim.AdamW(
+        p, lr=lr, weight_decay=c.weight_decay, fused=_fused(p)
+    ),
     "rmsprop": lambda p, c, lr: torch.optim.RMSprop(
         p, lr=lr, momentum=c.momentum, weight_decay=c.weight_decay
     ),

@@ -1,0 +1,220 @@
+"""`lernwerk train`: train a model with a live progress bar and store the run."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from lernwerk.cli.common import (
+    EXIT_INTERRUPTED,
+    JsonOption,
+    app,
+    err,
+    open_workspace,
+    out,
+    print_json,
+    rows_table,
+)
+from lernwerk.config import RunConfig, TrainConfig, read_spec_file
+from lernwerk.errors import SpecError
+
+if TYPE_CHECKING:  # PyTorch loads when a run starts, not when the command line is read
+    from lernwerk.api import Run
+    from lernwerk.training import Listener, StopSignal
+
+# -- train --------------------------------------------------------------------------------
+
+
+def _install_sigint(stop: StopSignal) -> None:
+    def handler(signum: int, frame: Any) -> None:
+        if stop.is_set():  # a second Ctrl-C: stop now
+            raise KeyboardInterrupt
+        stop.set("stopped by Ctrl-C")
+        err.print("[yellow]stopping after the current step (Ctrl-C again to abort)…[/]")
+
+    signal.signal(signal.SIGINT, handler)
+
+
+def _run_result(run: Run) -> dict[str, Any]:
+    from lernwerk.evaluation.metrics import headline
+
+    return {
+        "run_id": run.id,
+        "name": run.name,
+        "status": run.status,
+        "dataset": run.record.dataset,
+        "model": run.record.model,
+        "epochs": run.record.epoch,
+        "seconds": round(run.record.seconds or 0.0, 3),
+        "metrics": {split: headline(m) for split, m in run.metrics.items()},
+        "config": run.config["train"],
+    }
+
+
+def _render_result(result: dict[str, Any]) -> None:
+    rows = [{"split": split, **m} for split, m in result["metrics"].items()]
+    title = f"run {result['run_id']} ({result['name']}): {result['status']} after {result['epochs']} epochs, {result['seconds']:.1f} s"
+    if rows:
+        out.print(rows_table(rows, title))
+    else:
+        out.print(title)
+
+
+@app.command()
+def train(
+    dataset: str | None = typer.Option(
+        None, "--dataset", "-d", help="Dataset reference, e.g. xor or tabular:rows=50000."
+    ),
+    model: str | None = typer.Option(None, "--model", "-m", help="Preset name or spec file."),
+    task: str | None = typer.Option(
+        None,
+        "--task",
+        help="classification, regression, forecasting or anomaly (default: the dataset's).",
+    ),
+    normal_class: str | None = typer.Option(
+        None, "--normal-class", help="anomaly: the class of normal samples (default: ok)."
+    ),
+    epochs: int | None = typer.Option(
+        None,
+        "--epochs",
+        help="Passes over the training data (default: about 2000 steps). With --resume: the "
+        "total number of epochs the run will have (not how many more), at least its own.",
+    ),
+    batch_size: int | None = typer.Option(
+        None, "--batch-size", help="Samples per step (default: from the data size)."
+    ),
+    lr: float | None = typer.Option(None, "--lr", help="Learning rate (default: the optimizer's)."),
+    optimizer: str | None = typer.Option(
+        None, "--optimizer", help="sgd, adam, adamw, rmsprop, adagrad."
+    ),
+    loss: str | None = typer.Option(
+        None, "--loss", help="cross_entropy, binary_cross_entropy, mse, mae."
+    ),
+    weight_decay: float | None = typer.Option(None, "--weight-decay"),
+    schedule: str | None = typer.Option(
+        None, "--schedule", help="constant, step, cosine, onecycle."
+    ),
+    seed: int | None = typer.Option(None, "--seed"),
+    device: str | None = typer.Option(None, "--device", help="cpu, cuda or auto."),
+    precision: str | None = typer.Option(
+        None,
+        "--precision",
+        help="float32 (default) or bfloat16: faster convolutions, at some cost in accuracy.",
+    ),
+    threads: int | None = typer.Option(
+        None,
+        "--threads",
+        help="CPU threads for training (default: 1 for small steps, else the idle cores); "
+        "a number makes runs repeat to the last digit on a busy machine.",
+    ),
+    val_split: float | None = typer.Option(None, "--val-split"),
+    test_split: float | None = typer.Option(None, "--test-split"),
+    early_stopping: int | None = typer.Option(
+        None,
+        "--early-stopping",
+        help="Patience in epochs; 0: off (default: on for sequences, and 3 with 5 000+ "
+        "validation samples).",
+    ),
+    balanced: bool | None = typer.Option(
+        None,
+        "--balanced/--no-balanced",
+        help="Draw every class equally often (default: when classes are skewed).",
+    ),
+    augment: bool = typer.Option(
+        False, "--augment", help="Augment image batches with the standard set (see the guide)."
+    ),
+    augment_with: str | None = typer.Option(
+        None, "--augment-with", help="Augmentation settings: 'rotation_deg=20,flip_horizontal=1'."
+    ),
+    name: str | None = typer.Option(None, "--name", help="A name for the run."),
+    resume: str | None = typer.Option(
+        None,
+        "--resume",
+        help="Continue this run from its last checkpoint up to its number of epochs; "
+        "--epochs N raises that to N in all.",
+    ),
+    config: Path | None = typer.Option(
+        None, "--config", help="A YAML/JSON run config (dataset, model, train)."
+    ),
+    as_json: bool = JsonOption,
+) -> None:
+    """Train a model on a dataset, with a live progress bar, and store the run."""
+    flags = {
+        "task": task,
+        "normal_class": normal_class,
+        "balanced_sampling": balanced,
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "lr": lr,
+        "optimizer": optimizer,
+        "loss": loss,
+        "weight_decay": weight_decay,
+        "schedule": schedule,
+        "seed": seed,
+        "device": device,
+        "precision": precision,
+        "threads": threads,
+        "val_split": val_split,
+        "test_split": test_split,
+        "early_stopping": early_stopping,
+    }
+    flags = {k: v for k, v in flags.items() if v is not None}
+    if augment or augment_with:
+        from lernwerk.cli.datasets import augment_option
+
+        flags["augment"] = augment_option(augment, augment_with).to_dict()
+    from lernwerk.cli.progress import ProgressBar
+    from lernwerk.training import StopSignal
+
+    stop = StopSignal()
+    listeners: list[Listener] = [] if as_json else [ProgressBar(err)]
+    ws = open_workspace()
+    _install_sigint(stop)
+    try:
+        if resume:
+            given = {"dataset": dataset, "model": model, "name": name, "config": config}
+            extra = (set(flags) - {"epochs"}) | {k for k, v in given.items() if v is not None}
+            if extra:
+                raise SpecError(
+                    f"--resume takes the run's own settings; only --epochs may be given (received: {', '.join(sorted(extra))})"
+                )
+            run = ws.resume(resume, epochs=epochs, listeners=listeners, stop_signal=stop)
+        else:
+            TrainConfig.from_dict(flags)  # name the bad flag before merging with a file
+            base: dict[str, Any] = read_spec_file(config) if config else {}
+            if not isinstance(base.get("train", {}), dict):
+                raise SpecError(
+                    f"{config}: train: expected a mapping of settings such as 'epochs: 20'; "
+                    f"received: {type(base['train']).__name__}",
+                    where="train",
+                )
+            run_config = RunConfig.from_dict(
+                {
+                    **base,
+                    **({"dataset": dataset} if dataset else {}),
+                    **({"model": model} if model else {}),
+                    **({"name": name} if name else {}),
+                    "train": {**base.get("train", {}), **flags},
+                },
+                what=str(config) if config else "options",
+            )
+            run = ws.fit(
+                run_config.dataset,
+                run_config.model,
+                name=run_config.name,
+                config=TrainConfig.from_dict(run_config.train.to_dict()),
+                listeners=listeners,
+                stop_signal=stop,
+            )
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    result = _run_result(run)
+    if as_json:
+        print_json(result)
+    else:
+        _render_result(result)
+    if run.status == "stopped":
+        raise typer.Exit(EXIT_INTERRUPTED)
