@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from lernwerk.data.images import ImageFormat
+from lernwerk.data.images.formats import ImageFormat
 
 GREY = ImageFormat(size=8)
 

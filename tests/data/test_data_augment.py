@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from lernwerk.config import AugmentConfig, TrainConfig
-from lernwerk.data.augment import Augmenter, affine_theta, preview_grid, preview_png
+from lernwerk.data.images.augment import Augmenter, affine_theta, preview_grid, preview_png
 from lernwerk.errors import DataError, SpecError
 
 ALL_ON = AugmentConfig(

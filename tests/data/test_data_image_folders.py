@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 from tests.data.image_helpers import GREY, _flat, _png, _tree
 
-from lernwerk.data import image_folders, images
-from lernwerk.data.image_folders import read_image_tree, write_image_tree
-from lernwerk.data.images import ImageFormat
+from lernwerk.data.images import folders as image_folders
+from lernwerk.data.images import formats as images
+from lernwerk.data.images.folders import read_image_tree, write_image_tree
+from lernwerk.data.images.formats import ImageFormat
 from lernwerk.errors import DataError, NotFound
 
 

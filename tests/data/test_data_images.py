@@ -14,8 +14,8 @@ import pytest
 from PIL import Image
 from tests.data.image_helpers import GREY, _flat, _png, _tree
 
-from lernwerk.data import images
-from lernwerk.data.images import (
+from lernwerk.data.images import formats as images
+from lernwerk.data.images.formats import (
     ImageFormat,
     decode_image,
     encode_png,
@@ -199,10 +199,11 @@ def test_pixel_bombs_keep_the_process_small(tmp_path: Path) -> None:
         "            if line.startswith('VmHWM:'):\n"
         "                return int(line.split()[1])\n"
         "    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
-        "for name, folder in (('lernwerk', sys.argv[1]), ('lernwerk.data', sys.argv[1] + '/data')):\n"
+        "for name, folder in (('lernwerk', sys.argv[1]), ('lernwerk.data', sys.argv[1] + '/data'),\n"
+        "                     ('lernwerk.data.images', sys.argv[1] + '/data/images')):\n"
         "    sys.modules[name] = types.ModuleType(name)\n"
         "    sys.modules[name].__path__ = [folder]\n"
-        "from lernwerk.data.images import ImageFormat, decode_image\n"
+        "from lernwerk.data.images.formats import ImageFormat, decode_image\n"
         "from lernwerk.errors import DataError\n"
         "print(peak())\n"
         "for name in sys.argv[2:]:\n"
@@ -212,7 +213,7 @@ def test_pixel_bombs_keep_the_process_small(tmp_path: Path) -> None:
         "        print('refused')\n"
         "print(peak())\n"
     )
-    package = str(Path(images.__file__).parents[1])
+    package = str(Path(images.__file__).parents[2])
     bombs = [str(tmp_path / "30000.png"), str(tmp_path / "8000.png")]
     done = subprocess.run(
         [sys.executable, "-c", script, package, *bombs], capture_output=True, text=True, timeout=60

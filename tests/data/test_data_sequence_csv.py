@@ -6,8 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lernwerk.data.sequence_csv import read_sequence_csv
-from lernwerk.data.sequences import to_array
+from lernwerk.data.sequences.csv_reader import read_sequence_csv
+from lernwerk.data.sequences.series import to_array
 from lernwerk.errors import DataError
 
 

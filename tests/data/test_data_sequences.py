@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from lernwerk.data.sequences import SequenceSet, to_array
+from lernwerk.data.sequences.series import SequenceSet, to_array
 from lernwerk.errors import DataError, SpecError
 
 

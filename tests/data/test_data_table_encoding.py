@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lernwerk.data import table_encoding
-from lernwerk.data.table_encoding import TableEncoding
-from lernwerk.data.tables import read_table, read_table_inputs
+from lernwerk.data.tables import encoding as table_encoding
+from lernwerk.data.tables.encoding import TableEncoding
+from lernwerk.data.tables.reader import read_table, read_table_inputs
 from lernwerk.errors import DataError
 
 # A German Excel export ("CSV UTF-8"): BOM, ";" between cells, decimal commas, umlauts.

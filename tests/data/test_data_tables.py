@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lernwerk.data import _cells, tables
-from lernwerk.data.tables import read_table, read_table_file, read_table_inputs
+from lernwerk.data.tables import cells as _cells
+from lernwerk.data.tables import reader as tables
+from lernwerk.data.tables.reader import read_table, read_table_file, read_table_inputs
 from lernwerk.errors import DataError, NotFound, SpecError
 
 # A German Excel export ("CSV UTF-8"): BOM, ";" between cells, decimal commas, umlauts.

@@ -6,8 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lernwerk.data.sequences import to_array
-from lernwerk.data.ts_format import read_ts, read_ts_pair
+from lernwerk.data.sequences.series import to_array
+from lernwerk.data.sequences.ts_format import read_ts, read_ts_pair
 from lernwerk.errors import DataError, NotFound
 
 HEADER = """# a comment

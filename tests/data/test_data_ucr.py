@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from lernwerk.data.builtin import load_dataset_ref
-from lernwerk.data.sequences import to_array
-from lernwerk.data.ucr import UCR_SETS, load_ucr
+from lernwerk.data.sequences.series import to_array
+from lernwerk.data.sequences.ucr import UCR_SETS, load_ucr
 from lernwerk.errors import DataError, NotFound
 
 
@@ -29,7 +29,7 @@ def test_every_vendored_set_loads_with_its_known_shape(name):
 
 
 def test_vendored_files_and_readme_ship_as_package_data():
-    folder = resources.files("lernwerk.data").joinpath("ucr")
+    folder = resources.files("lernwerk.data.sequences").joinpath("ucr")
     readme = folder.joinpath("README.md").read_text(encoding="utf-8")
     for name in UCR_SETS:
         assert name in readme

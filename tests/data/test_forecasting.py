@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from lernwerk.data.forecasting import (
+from lernwerk.data.sequences.forecasting import (
     SeasonalParams,
     generate_seasonal,
     load_seasonal,

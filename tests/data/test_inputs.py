@@ -9,7 +9,7 @@ import pytest
 import torch
 from PIL import Image
 
-from lernwerk.data import images
+from lernwerk.data.images import formats as images
 from lernwerk.data.inputs import read_inputs
 from lernwerk.errors import DataError, NotFound
 

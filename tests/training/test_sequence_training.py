@@ -10,9 +10,9 @@ import torch
 import lernwerk
 from lernwerk.cli import main
 from lernwerk.config import TrainConfig
-from lernwerk.data.forecasting import load_seasonal
 from lernwerk.data.importing import sequences_dataset
-from lernwerk.data.ucr import load_ucr
+from lernwerk.data.sequences.forecasting import load_seasonal
+from lernwerk.data.sequences.ucr import load_ucr
 from lernwerk.errors import DataError, SpecError
 from lernwerk.models import load_preset
 from lernwerk.training.run import RunPlan as _Plan

@@ -190,7 +190,7 @@ class DatasetMethods:
             DataError: the dataset holds no images, or an input is not a readable image.
             NotFound: no such dataset, class or file.
         """
-        from lernwerk.api import inputs
+        from lernwerk.data import sample_values as inputs
 
         rec = self.store.get_dataset(name)
         if rec.kind != "images":
@@ -288,7 +288,7 @@ class DatasetMethods:
         replace: bool = False,
     ) -> Dataset:
         """An image dataset with classes and no samples yet: the canvas draws into it."""
-        from lernwerk.data.images import ImageFormat
+        from lernwerk.data.images.formats import ImageFormat
 
         self._check_new_name(name, replace)
         fmt = ImageFormat(size=image_size, channels=channels, resize=resize)  # type: ignore[arg-type]
@@ -396,7 +396,7 @@ class DatasetMethods:
     def sample_image(self, ref: str, sample_id: int, scale: int = 1) -> bytes:
         """One image sample as PNG bytes (nearest-neighbour upscaled by `scale`); a stored
         dataset reads just that sample."""
-        from lernwerk.data.images import encode_png
+        from lernwerk.data.images.formats import encode_png
 
         if ":" not in ref and self.store.has_dataset(ref):
             rec = self.store.get_dataset(ref)

@@ -19,7 +19,7 @@ from lernwerk.api.listing import run_row
 from lernwerk.config import ModelSpec
 from lernwerk.data import Dataset
 from lernwerk.data.dataset import Splits
-from lernwerk.data.images import IMAGE_SUFFIXES
+from lernwerk.data.images.formats import IMAGE_SUFFIXES
 from lernwerk.data.inputs import read_inputs
 from lernwerk.errors import Conflict, DataError, LernwerkError, NotFound, SpecError
 from lernwerk.export import Predictor, export_safetensors
@@ -169,7 +169,7 @@ class Run:
         Raises:
             DataError: the input does not suit the model (kind, shape, range, format).
         """
-        from lernwerk.api import inputs
+        from lernwerk.data import sample_values as inputs
 
         p = self.predictor
         kind, shape, meta = p.meta.get("kind"), p.input_shape, p.meta.get("data_meta") or {}

@@ -17,10 +17,10 @@ import numpy as np
 import torch
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from lernwerk.data import forecasting
 from lernwerk.data.dataset import Dataset, Kind, Task
+from lernwerk.data.sequences import forecasting
+from lernwerk.data.sequences.ucr import UCR_SETS, load_ucr
 from lernwerk.data.synth import process, smileys, solder
-from lernwerk.data.ucr import UCR_SETS, load_ucr
 from lernwerk.errors import NotFound, SpecError
 
 _MAX_SEED = 2**32 - 1  # scikit-learn's random_state limit

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from lernwerk.data.images import MAX_CLASSES, validate_class_name
+from lernwerk.data.images.formats import MAX_CLASSES, validate_class_name
 from lernwerk.errors import Conflict, DataError, NotFound
 
 __all__ = [

@@ -34,7 +34,7 @@ def export_dataset(ds: Dataset, out_dir: Path) -> dict[str, Any]:
     parts = _parts(ds)
     written = 0
     if ds.kind == "images":
-        from lernwerk.data.image_folders import write_image_tree
+        from lernwerk.data.images.folders import write_image_tree
 
         for part, index in parts:
             target = out_dir / part if part else out_dir
@@ -60,7 +60,7 @@ def preview_png(
     augmented copies when `augment` is given)."""
     augmenting = augment is not None and augment.enabled
     if ds.kind == "images" and augmenting:
-        from lernwerk.data.augment import preview_png as augmented
+        from lernwerk.data.images.augment import preview_png as augmented
 
         # one row per sample, about 8 rows spread over the classes, `per_class` copies each
         rows_per_class = max(1, 8 // max(ds.num_classes, 1))
@@ -69,7 +69,7 @@ def preview_png(
     picks, labels = _pick(ds, per_class, seed)
     if ds.kind == "images":
         x = ds.x[picks]  # (n, C, H, W)
-        from lernwerk.data.images import image_grid
+        from lernwerk.data.images.formats import image_grid
 
         scale = max(1, 64 // max(ds.input_shape[1:]))
         return image_grid(x.numpy(), cols=per_class, scale=scale, labels=labels)

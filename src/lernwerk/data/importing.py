@@ -98,8 +98,8 @@ def _images(
     skip_bad: bool = False,
     progress: Progress | None = None,
 ) -> tuple[Dataset, dict[str, Any]]:
-    from lernwerk.data.image_folders import read_image_tree
-    from lernwerk.data.images import ImageFormat
+    from lernwerk.data.images.folders import read_image_tree
+    from lernwerk.data.images.formats import ImageFormat
 
     fmt = ImageFormat(size=image_size, channels=channels, resize=resize)  # type: ignore[arg-type]
     result = read_image_tree(path, fmt, skip_bad=skip_bad, progress=progress)
@@ -129,7 +129,7 @@ def _images(
 
 
 def _table(name: str, path: Path, **options: Any) -> tuple[Dataset, dict[str, Any]]:
-    from lernwerk.data.tables import read_table
+    from lernwerk.data.tables.reader import read_table
 
     data = read_table(path, **options)
     ds = Dataset(
@@ -166,8 +166,8 @@ def _sequences(
     length: str = "error",
     length_steps: int | None = None,
 ) -> tuple[Dataset, dict[str, Any]]:
-    from lernwerk.data.sequence_csv import read_sequence_csv
-    from lernwerk.data.ts_format import read_ts_pair
+    from lernwerk.data.sequences.csv_reader import read_sequence_csv
+    from lernwerk.data.sequences.ts_format import read_ts_pair
 
     if path.name.lower().endswith((".ts", ".ts.gz")):
         if target or delimiter or decimal or layout:
@@ -212,7 +212,7 @@ def sequences_dataset(
     length_steps: int | None = None,
 ) -> Dataset:
     """One Dataset from a train SequenceSet and an optional fixed test SequenceSet."""
-    from lernwerk.data.sequences import to_array
+    from lernwerk.data.sequences.series import to_array
 
     if length not in ("error", "pad", "resample"):
         raise SpecError(

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from lernwerk.data.images import IMAGE_SUFFIXES
+from lernwerk.data.images.formats import IMAGE_SUFFIXES
 from lernwerk.errors import DataError, NotFound
 
 __all__ = ["read_inputs"]
@@ -108,8 +108,8 @@ def _read_one(
 
 
 def _read_encoded_table(path: Path, encoding: dict) -> tuple[np.ndarray, list[str]]:
-    from lernwerk.data.table_encoding import TableEncoding
-    from lernwerk.data.tables import read_table_file
+    from lernwerk.data.tables.encoding import TableEncoding
+    from lernwerk.data.tables.reader import read_table_file
 
     frame = read_table_file(path)  # NotFound, DataError name the file
     x = TableEncoding.from_dict(encoding).transform(frame, str(path))  # (N, F)
@@ -265,7 +265,7 @@ def _is_number(cell: str) -> bool:
 def _read_image(
     path: Path, input_shape: tuple[int, ...], resize: str
 ) -> tuple[np.ndarray, list[str]]:
-    from lernwerk.data.images import ImageFormat, decode_image
+    from lernwerk.data.images.formats import ImageFormat, decode_image
 
     if len(input_shape) != 3 or input_shape[0] not in (1, 3):
         raise DataError(

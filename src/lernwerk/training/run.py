@@ -18,7 +18,7 @@ import torch
 from lernwerk import __version__
 from lernwerk.config import ModelSpec, TrainConfig
 from lernwerk.data import Dataset, Splits, Standardizer
-from lernwerk.data.augment import Augmenter
+from lernwerk.data.images.augment import Augmenter
 from lernwerk.data.rows import in_chunks
 from lernwerk.errors import DataError, SpecError
 from lernwerk.errors import RunFailed as RunFailedError
@@ -237,7 +237,7 @@ def resolve_task_name(cfg: TrainConfig, ds: Dataset) -> str:
         raise SpecError(
             f"dataset '{ds.name}' holds no forecast windows; forecasting needs windows cut "
             "from one long series (the seasonal built-in, or "
-            "lernwerk.data.forecasting.windows_dataset)",
+            "lernwerk.data.sequences.forecasting.windows_dataset)",
             where="task",
         )
     return name

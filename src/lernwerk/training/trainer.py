@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 
 from lernwerk.config import TrainConfig
-from lernwerk.data.augment import Augmenter
+from lernwerk.data.images.augment import Augmenter
 from lernwerk.errors import RunFailed as RunFailedError
 from lernwerk.events import (
     BatchEnded,

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lernwerk.data.images import (
+from lernwerk.data.images.formats import (
     IMAGE_SUFFIXES,
     MAX_CLASSES,
     MAX_FILE_BYTES,

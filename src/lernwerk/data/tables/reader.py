@@ -23,9 +23,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lernwerk.data._cells import MAX_TABLE_COLUMNS, _check_names, _parse_text, _unknown_column
 from lernwerk.data.dataset import Task
-from lernwerk.data.table_encoding import TableEncoding, _check_impute, _encode_target
+from lernwerk.data.tables.cells import MAX_TABLE_COLUMNS, _check_names, _parse_text, _unknown_column
+from lernwerk.data.tables.encoding import TableEncoding, _check_impute, _encode_target
 from lernwerk.errors import DataError, NotFound, SpecError
 
 __all__ = [

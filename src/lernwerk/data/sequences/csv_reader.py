@@ -19,7 +19,7 @@ from typing import Any, Literal
 import numpy as np
 
 from lernwerk.data.dataset import Task
-from lernwerk.data.sequences import (
+from lernwerk.data.sequences.series import (
     SequenceSet,
     _clip,
     _decode,

@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from lernwerk.data.image_folders import MAX_ZIP_ENTRIES, MAX_ZIP_RATIO, UNPACK_ERRORS
-from lernwerk.data.images import (
+from lernwerk.data.images.folders import MAX_ZIP_ENTRIES, MAX_ZIP_RATIO, UNPACK_ERRORS
+from lernwerk.data.images.formats import (
     IMAGE_SUFFIXES,
     MAX_FILE_BYTES,
     MAX_FILES,
@@ -135,7 +135,7 @@ def row_from_values(
     """
     columns = feature_names
     if encoding is not None:
-        from lernwerk.data.table_encoding import TableEncoding
+        from lernwerk.data.tables.encoding import TableEncoding
 
         table_encoding = TableEncoding.from_dict(encoding)
         columns = table_encoding.input_columns
@@ -190,7 +190,7 @@ def images_in_zip(
     data: bytes, where: str = "zip"
 ) -> tuple[list[tuple[str, bytes]], list[dict[str, str]]]:
     """(name, bytes) of every image in a zip archive, in name order, within the limits of
-    `lernwerk.data.images`, and the entries passed over: `{"path", "reason", "code"}` for
+    `lernwerk.data.images.formats`, and the entries passed over: `{"path", "reason", "code"}` for
     a path that leads out of the archive (`unsafe`: '..' or absolute), a hidden file or
     macOS folder (`hidden`) or a file that is not an image (`not_image`). Folders are
     passed over without a word.

@@ -20,7 +20,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from lernwerk.data._cells import (
+from lernwerk.data.dataset import Task
+from lernwerk.data.tables.cells import (
     _SHOWN,
     _category_keys,
     _check_names,
@@ -31,7 +32,6 @@ from lernwerk.data._cells import (
     _unknown_column,
     _where,
 )
-from lernwerk.data.dataset import Task
 from lernwerk.errors import DataError, SpecError
 
 __all__ = ["IMPUTE_STRATEGIES", "MAX_CATEGORIES", "ColumnEncoding", "TableEncoding"]

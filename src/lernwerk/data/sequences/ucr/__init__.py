@@ -9,8 +9,8 @@ from __future__ import annotations
 from importlib import resources
 from typing import Any
 
-from lernwerk.data.sequences import SequenceSet, _decode, _match_pair
-from lernwerk.data.ts_format import _parse_ts
+from lernwerk.data.sequences.series import SequenceSet, _decode, _match_pair
+from lernwerk.data.sequences.ts_format import _parse_ts
 from lernwerk.errors import NotFound
 
 _UCR = "Dau et al. (2019), The UCR Time Series Archive, IEEE/CAA J. Autom. Sinica 6(6)"

@@ -15,7 +15,13 @@ from typing import Any
 
 import numpy as np
 
-from lernwerk.data.sequences import SequenceSet, _clip, _decode, _match_pair, _trim_missing_end
+from lernwerk.data.sequences.series import (
+    SequenceSet,
+    _clip,
+    _decode,
+    _match_pair,
+    _trim_missing_end,
+)
 from lernwerk.errors import DataError, NotFound
 
 
