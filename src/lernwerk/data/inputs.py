@@ -7,14 +7,13 @@ count as a spreadsheet shows them: the header is row 1.
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from lernwerk.data.csv_text import detect_dialect, parse_number, read_records
 from lernwerk.data.images.formats import IMAGE_SUFFIXES
 from lernwerk.errors import DataError, NotFound
 
@@ -158,18 +157,20 @@ def _read_npy(path: Path, kind: str, input_shape: tuple[int, ...]) -> tuple[np.n
 def _read_csv(
     path: Path, kind: str, input_shape: tuple[int, ...], feature_names: list[str]
 ) -> tuple[np.ndarray, list[str]]:
-    rows = _csv_rows(path)  # [(spreadsheet row number, cells)]
+    dialect = detect_dialect(path)  # the one CSV reader: what imports also predicts
+    rows = list(read_records(path, dialect))  # [(spreadsheet row number, cells)]
     if not rows:
         raise DataError(f"{path} is empty", where=str(path))
+    decimal = dialect.decimal
     if kind == "table":
         header_row, header = rows[0]
-        columns = _table_columns(path, header, rows[1:], feature_names)
+        columns = _table_columns(path, header, rows[1:], feature_names, decimal)
         data = rows[1:]
         names = [header[c] for c in columns]
     else:
         width = math.prod(input_shape)
         # An optional header row of names (t0, t1, …) is recognised by holding no numbers.
-        has_header = not any(_is_number(cell) for cell in rows[0][1])
+        has_header = not any(_is_number(cell, decimal) for cell in rows[0][1])
         data = rows[1:] if has_header else rows
         for number, cells in data:
             if len(cells) != width:
@@ -186,7 +187,7 @@ def _read_csv(
     for i, (number, cells) in enumerate(data):
         for j, c in enumerate(columns):
             cell = cells[c] if c < len(cells) else ""
-            value = _parse_number(cell)
+            value = parse_number(cell, decimal)
             if value is None:
                 shown = repr(cell) if cell.strip() else "an empty cell"
                 raise DataError(
@@ -200,13 +201,17 @@ def _read_csv(
 
 
 def _table_columns(
-    path: Path, header: list[str], data: list[tuple[int, list[str]]], feature_names: list[str]
+    path: Path,
+    header: list[str],
+    data: list[tuple[int, list[str]]],
+    feature_names: list[str],
+    decimal: str,
 ) -> list[int]:
     """The column indices holding the run's features, by name or else by position."""
     names = [name.strip() for name in header]
     if all(feature in names for feature in feature_names):
         return [names.index(feature) for feature in feature_names]
-    if names and all(_is_number(name) for name in names):
+    if names and all(_is_number(name, decimal) for name in names):
         raise DataError(
             f"{path}: row 1 holds numbers, not column names; add a header row naming "
             f"the columns ({', '.join(feature_names)})",
@@ -216,7 +221,7 @@ def _table_columns(
     numeric = [
         c
         for c in range(len(names))
-        if any(c < len(cells) and _is_number(cells[c]) for _, cells in data)
+        if any(c < len(cells) and _is_number(cells[c], decimal) for _, cells in data)
     ]
     if len(numeric) == len(feature_names):
         return numeric
@@ -230,36 +235,8 @@ def _table_columns(
     )
 
 
-def _csv_rows(path: Path) -> list[tuple[int, list[str]]]:
-    """Non-blank records with their spreadsheet row numbers (1-based)."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise DataError(f"{path} is not a UTF-8 text file", where=str(path)) from None
-    # Spreadsheets in many locales write ";" (or tabs); the header line tells which.
-    first_line = text.split("\n", 1)[0]
-    delimiter = max(",;\t", key=first_line.count)
-    try:
-        records = list(csv.reader(io.StringIO(text), delimiter=delimiter))
-    except csv.Error as error:
-        raise DataError(f"{path} is not a readable CSV file: {error}", where=str(path)) from None
-    return [
-        (number, cells)
-        for number, cells in enumerate(records, start=1)
-        if any(cell.strip() for cell in cells)
-    ]
-
-
-def _parse_number(cell: str) -> float | None:
-    try:
-        value = float(cell.strip())
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None
-
-
-def _is_number(cell: str) -> bool:
-    return _parse_number(cell) is not None
+def _is_number(cell: str, decimal: str) -> bool:
+    return parse_number(cell, decimal) is not None
 
 
 def _read_image(

@@ -7,10 +7,7 @@ file and line ("motion.csv:5") and the column.
 
 from __future__ import annotations
 
-import csv
-import io
 import math
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -18,11 +15,11 @@ from typing import Any, Literal
 
 import numpy as np
 
+from lernwerk.data.csv_text import detect_dialect, read_records
 from lernwerk.data.dataset import Task
 from lernwerk.data.sequences.series import (
     SequenceSet,
     _clip,
-    _decode,
     _natural_key,
     _trim_missing_end,
 )
@@ -143,17 +140,11 @@ class _CsvTable:
 
     @classmethod
     def read(cls, path: Path, delimiter: str | None, decimal: str | None) -> _CsvTable:
-        text = _decode(path.read_bytes(), path.name)
-        first = next((line for line in text.splitlines() if line.strip()), "")
-        if delimiter is None:
-            delimiter = max((";", "\t", ","), key=lambda d: (first.count(d), d == ","))
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        dialect = detect_dialect(path, delimiter, decimal)  # the one CSV reader's
         header: list[str] | None = None
         rows: list[tuple[int, dict[str, str]]] = []
-        for cells in reader:
-            if not any(cell.strip() for cell in cells):
-                continue
-            cells = [cell.strip() for cell in cells]
+        for line, raw in read_records(path, dialect):
+            cells = [cell.strip() for cell in raw]
             if header is None:
                 while cells and not cells[-1]:  # a trailing delimiter names no column
                     cells.pop()
@@ -162,24 +153,19 @@ class _CsvTable:
                 if repeated:
                     raise DataError(
                         f"Expected unique, non-empty column names; received {sorted(repeated)}",
-                        f"{path.name}:{reader.line_num}",
+                        f"{path.name}:{line}",
                     )
                 continue
             if len(cells) > len(header) and any(cells[len(header) :]):
                 raise DataError(
                     f"Expected at most {len(header)} cells like the header; received {len(cells)}",
-                    f"{path.name}:{reader.line_num}",
+                    f"{path.name}:{line}",
                 )
             cells += [""] * (len(header) - len(cells))
-            rows.append((reader.line_num, dict(zip(header, cells, strict=False))))
+            rows.append((line, dict(zip(header, cells, strict=False))))
         if header is None or not rows:
             raise DataError("Expected a header line and at least one row; received none", path.name)
-        if decimal is None:
-            comma = re.compile(r"[+-]?\d*,\d+(?:[eE][+-]?\d+)?")
-            decimal = "."
-            if delimiter == ";" and any(comma.fullmatch(v) for _, r in rows for v in r.values()):
-                decimal = ","
-        return cls(path.name, header, rows, delimiter, decimal)
+        return cls(path.name, header, rows, dialect.delimiter, dialect.decimal)
 
     def find(self, given: str | None, defaults: tuple[str, ...], role: str | None, arg: str) -> Any:
         """The column `given`, else the first of `defaults`; None when optional (no role)."""

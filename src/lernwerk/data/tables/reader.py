@@ -12,9 +12,6 @@ the table were written out with a header. Errors carry the file and row in `wher
 
 from __future__ import annotations
 
-import codecs
-import csv
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -23,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from lernwerk.data.csv_text import detect_dialect, empty_message, read_records
 from lernwerk.data.dataset import Task
 from lernwerk.data.tables.cells import MAX_TABLE_COLUMNS, _check_names, _parse_text, _unknown_column
 from lernwerk.data.tables.encoding import TableEncoding, _check_impute, _encode_target
@@ -41,12 +39,6 @@ MAX_TABLE_BYTES = 2_000_000_000  # 2 GB: larger files are refused before reading
 
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 PARQUET_SUFFIXES = (".parquet", ".pq")
-DELIMITERS = (",", ";", "\t", "|")
-
-_SNIFF_BYTES = 1024 * 1024  # delimiter and decimal mark are detected from the first MiB …
-_SNIFF_LINES = 1000  # … from its first lines at most
-_COMMA_DECIMAL = re.compile(r"[+-]?\d*,\d+")
-_DOT_DECIMAL = re.compile(r"[+-]?\d*\.\d+")
 _CHUNK_ROWS = 50_000  # CSV rows parsed per batch, so memory stays near the parsed size
 
 
@@ -110,7 +102,7 @@ def read_table_file(
             where,
         )
     if size == 0:
-        raise DataError(_empty_message(path), where)
+        raise DataError(empty_message(path), where)
     if suffix in PARQUET_SUFFIXES:
         return _read_parquet(path)
     return _read_csv(path, delimiter, decimal, encoding)
@@ -119,143 +111,44 @@ def read_table_file(
 def _read_csv(
     path: Path, delimiter: str | None, decimal: str | None, encoding: str | None
 ) -> pd.DataFrame:
-    notes: list[str] = []
-    if encoding is None:
-        encoding = _detect_encoding(path)
-        if encoding in ("cp1252", "latin-1"):
-            notes.append(f"{path} is not UTF-8; read it as {encoding}")
-    else:
-        try:
-            codecs.lookup(encoding)
-        except LookupError:
-            raise SpecError(f"unknown text encoding {encoding!r}", "encoding") from None
-    with path.open("rb") as handle:
-        sample = handle.read(_SNIFF_BYTES).decode(encoding, errors="replace")
-    if path.stat().st_size > _SNIFF_BYTES and "\n" in sample:
-        sample = sample[: sample.rfind("\n") + 1]  # whole lines only
-    if not sample.strip():
-        raise DataError(_empty_message(path), str(path))
-    # Excel reads, and some tools write, a first line "sep=;" that names the delimiter.
-    directive = re.match(r"\ufeff?sep=([^\r\n])\r?\n", sample)
-    if directive and delimiter is None:
-        delimiter = directive.group(1)
-    delimiter = _sniff_delimiter(sample) if delimiter is None else _check_delimiter(delimiter)
-    if decimal is None:
-        decimal = _sniff_decimal(sample, delimiter)
-        if decimal == ",":
-            notes.append(f"{path} writes decimals with a comma (1,5); read them so")
-    elif decimal not in (".", ","):
-        raise SpecError(f"decimal must be '.' or ','; received: {decimal!r}", "decimal")
-    if decimal == delimiter:
-        raise SpecError(f"decimal and delimiter cannot both be {decimal!r}", "decimal")
-    try:
-        with path.open(encoding=encoding, newline="") as handle:
-            frame = _parse_csv(handle, path, delimiter, decimal)
-    except UnicodeDecodeError:
-        raise DataError(
-            f"{path} is not valid {encoding} text; pass the file's encoding, e.g. "
-            "encoding='cp1252' for a Windows export",
-            str(path),
-        ) from None
+    dialect = detect_dialect(path, delimiter, decimal, encoding)
+    frame = _parse_csv(read_records(path, dialect), path, dialect.delimiter, dialect.decimal)
     frame.attrs = {
         "format": "csv",
-        "delimiter": delimiter,
-        "decimal": decimal,
-        "encoding": encoding,
-        "notes": notes,
+        "delimiter": dialect.delimiter,
+        "decimal": dialect.decimal,
+        "encoding": dialect.encoding,
+        "notes": list(dialect.notes),
     }
     return frame
 
 
-def _detect_encoding(path: Path) -> str:
-    with path.open("rb") as handle:
-        start = handle.read(4)
-    if start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"  # Excel's "Unicode text" export
-    for encoding in ("utf-8-sig", "cp1252"):
-        decoder = codecs.getincrementaldecoder(encoding)()
-        try:
-            with path.open("rb") as handle:
-                while chunk := handle.read(_SNIFF_BYTES):
-                    decoder.decode(chunk)
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            continue
-        return encoding
-    return "latin-1"  # decodes any bytes
-
-
-def _sniff_delimiter(sample: str) -> str:
-    """The candidate that splits the header into most columns and most rows alike."""
-    best, best_score = ",", (0.0, 1)
-    for candidate in DELIMITERS:
-        records = csv.reader(sample.splitlines()[:_SNIFF_LINES], delimiter=candidate)
-        counts = [len(cells) for cells in records if cells]
-        if not counts or counts[0] < 2:
-            continue
-        data = counts[1:] or counts
-        score = (sum(count == counts[0] for count in data) / len(data), counts[0])
-        if score > best_score:
-            best, best_score = candidate, score
-    return best
-
-
-def _check_delimiter(delimiter: str) -> str:
-    delimiter = {"\\t": "\t", "tab": "\t"}.get(delimiter, delimiter)
-    if len(delimiter) != 1 or delimiter in '"\r\n':
-        raise SpecError(
-            f"delimiter must be one character such as , ; | or a tab; received: {delimiter!r}",
-            "delimiter",
-        )
-    return delimiter
-
-
-def _sniff_decimal(sample: str, delimiter: str) -> str:
-    if delimiter == ",":
-        return "."
-    rows = list(csv.reader(sample.splitlines()[:_SNIFF_LINES], delimiter=delimiter))[1:]
-    cells = [cell.strip() for row in rows for cell in row]
-    comma = sum(bool(_COMMA_DECIMAL.fullmatch(cell)) for cell in cells)
-    dot = sum(bool(_DOT_DECIMAL.fullmatch(cell)) for cell in cells)
-    return "," if comma > dot else "."
-
-
-def _parse_csv(handle: Iterable[str], path: Path, delimiter: str, decimal: str) -> pd.DataFrame:
-    reader = csv.reader(handle, delimiter=delimiter)
+def _parse_csv(
+    records: Iterable[tuple[int, list[str]]], path: Path, delimiter: str, decimal: str
+) -> pd.DataFrame:
     header: list[str] | None = None
     rows: list[list[str]] = []
     lines: list[int] = []
     frames: list[pd.DataFrame] = []
-    previous = 0  # the reader's line count after the previous record
-    try:
-        for cells in reader:
-            line, previous = previous + 1, reader.line_num
-            if not any(cell.strip() for cell in cells):
-                continue  # blank lines, and Excel's rows of empty cells
-            if header is None and delimiter.join(cells).lower() == f"sep={delimiter}":
-                continue
-            if header is None:
-                header = _check_header(cells, path, line, decimal)
-                continue
-            if len(cells) > len(header):
-                if any(cell.strip() for cell in cells[len(header) :]):
-                    raise DataError(
-                        f"the row has {len(cells)} values but the header names "
-                        f"{len(header)} columns; quote cells that contain {delimiter!r}",
-                        f"{path}:{line}",
-                    )
-                cells = cells[: len(header)]
-            rows.append(cells + [""] * (len(header) - len(cells)))
-            lines.append(line)
-            if len(rows) == _CHUNK_ROWS:
-                frames.append(_parse_rows(rows, len(header), decimal))
-                rows = []
-    except csv.Error as error:
-        raise DataError(
-            f"{path} is not a readable CSV file: {error}", f"{path}:{reader.line_num}"
-        ) from None
+    for line, cells in records:
+        if header is None:
+            header = _check_header(cells, path, line, decimal)
+            continue
+        if len(cells) > len(header):
+            if any(cell.strip() for cell in cells[len(header) :]):
+                raise DataError(
+                    f"the row has {len(cells)} values but the header names "
+                    f"{len(header)} columns; quote cells that contain {delimiter!r}",
+                    f"{path}:{line}",
+                )
+            cells = cells[: len(header)]
+        rows.append(cells + [""] * (len(header) - len(cells)))
+        lines.append(line)
+        if len(rows) == _CHUNK_ROWS:
+            frames.append(_parse_rows(rows, len(header), decimal))
+            rows = []
     if header is None:
-        raise DataError(_empty_message(path), str(path))
+        raise DataError(empty_message(path), str(path))
     if not lines:
         raise DataError(f"{path} has a header but no data rows", str(path))
     if rows:
@@ -346,10 +239,6 @@ def _parse_objects(column: pd.Series, path: Path) -> pd.Series:
     if not any(isinstance(value, str) for value in values):
         return pd.Series(values.astype(np.float64), index=column.index)
     return pd.Series(values, index=column.index, dtype=object)
-
-
-def _empty_message(path: Path) -> str:
-    return f"{path} is empty; expected a header line naming the columns, then one line per sample"
 
 
 # --- training and prediction ----------------------------------------------------------
