@@ -23,7 +23,7 @@ _EXPORTS = {
 }
 
 if TYPE_CHECKING:
-    from lernwerk.models.layers import LAYERS
+    from lernwerk.models.catalog import LAYERS
     from lernwerk.models.network import Network, build_network
     from lernwerk.models.presets import list_presets, load_preset, preset_names, resolve_model
     from lernwerk.models.summary import LayerRow, ModelSummary, summarize

@@ -40,7 +40,8 @@ class Sequential(LayerType):
     description = "several layers in a row, as one layer (a branch of Parallel)"
 
     def build(self, p: SequentialParams, shape: Shape, ctx: BuildContext) -> Built:
-        from lernwerk.models.network import build_layers  # the block nests the builder
+        build_layers = ctx.build_layers  # the block nests the builder
+        assert build_layers is not None, "built through lernwerk.models.building"
 
         inner = build_layers(
             p.layers, shape, ctx.num_outputs, prefix=ctx.index, last_is_output=False
@@ -89,7 +90,8 @@ class Parallel(LayerType):
     description = "branches on the same input, concatenated on channels or added"
 
     def build(self, p: ParallelParams, shape: Shape, ctx: BuildContext) -> Built:
-        from lernwerk.models.network import build_layers  # the block nests the builder
+        build_layers = ctx.build_layers  # the block nests the builder
+        assert build_layers is not None, "built through lernwerk.models.building"
 
         branches: list[tuple[str, str, Built]] = []
         for i, raw in enumerate(p.layers):

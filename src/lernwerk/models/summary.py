@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from lernwerk.models.layers import Built, fmt_shape
+from lernwerk.models.registry import Built, fmt_shape
 from lernwerk.models.network import Network
 
 

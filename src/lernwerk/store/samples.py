@@ -28,7 +28,7 @@ from lernwerk.errors import NotFound
 from lernwerk.store.files import _fsync_dir
 
 if TYPE_CHECKING:
-    from lernwerk.store.workspace import DatasetRecord
+    from lernwerk.store.records import DatasetRecord
 
 # One pread/pwrite moves at most this much (Linux caps a call a little below 2 GiB).
 _MAX_IO_BYTES = 1 << 30
@@ -286,7 +286,7 @@ class SampleRows:
         y: np.ndarray,
         test: np.ndarray,
     ) -> None:
-        from lernwerk.store.workspace import _DATASET_JSON, _insert
+        from lernwerk.store.records import _DATASET_JSON, _insert
 
         rec.data_file = f"samples-{secrets.token_hex(4)}.bin"
         SampleFile(folder / rec.data_file, x.shape[1:], x.dtype).write_new(x)
@@ -309,7 +309,7 @@ class SampleRows:
 
     def sample_index(self, name: str) -> tuple[DatasetRecord, SampleIndex]:
         """A dataset's record and its sample rows, read in one transaction."""
-        from lernwerk.store.workspace import _DATASET_JSON, DatasetRecord, _decode
+        from lernwerk.store.records import _DATASET_JSON, DatasetRecord, _decode
 
         with self._connect(write=True) as con:  # one snapshot of record and rows
             row = con.execute("SELECT * FROM datasets WHERE name = ?", (name,)).fetchone()

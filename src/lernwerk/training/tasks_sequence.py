@@ -23,7 +23,7 @@ from lernwerk.evaluation.sequence_metrics import (
     best_threshold,
     forecast_metrics,
 )
-from lernwerk.models.layers import fmt_shape
+from lernwerk.models.registry import fmt_shape
 from lernwerk.models.network import batched_forward
 from lernwerk.training.tasks import RegressionTask, Task, _common, register_task
 
