@@ -58,8 +58,8 @@ def check_class_name(name: str) -> str:
     """`name` if it is a class name `CLASS_PATTERN` allows (ValueError naming the rule)."""
     try:
         validate_class_name(name)
-    except DataError as exc:
-        raise ValueError(exc.message) from None
+    except DataError as exc:  # the answer adds what it received
+        raise ValueError(exc.message.split("; received: ")[0]) from None
     if len(name) > MAX_CLASS_NAME:
         raise ValueError(f"class name has {len(name)} characters; at most {MAX_CLASS_NAME}")
     if not _CLASS.fullmatch(name):
@@ -96,8 +96,23 @@ def _json_int(value: Any) -> Any:
 JsonInt = Annotated[int, BeforeValidator(_json_int)]
 # A built-in dataset generator's name
 BuiltinName = Literal[tuple(sorted(BUILTINS))]  # type: ignore[valid-type]
-# A preset's or saved model's name, as a request gives it
-ModelName = Annotated[str, Field(pattern=NAME_PATTERN)]
+
+
+def _model_ref(value: Any) -> Any:
+    if isinstance(value, dict) or (isinstance(value, str) and _NAME.fullmatch(value)):
+        return value
+    raise ValueError(
+        "expected the name of a preset or a saved model (letters, digits, '.', '_' and '-'), "
+        "or a spec (an object)"
+    )
+
+
+# A preset's or saved model's name, or a model spec, as a request gives it
+ModelRef = Annotated[
+    Any,
+    AfterValidator(_model_ref),
+    WithJsonSchema({"anyOf": [{"type": "string", "pattern": NAME_PATTERN}, {"type": "object"}]}),
+]
 
 
 class _Body(BaseModel):
@@ -157,9 +172,7 @@ class SaveModel(_Body):
 
 
 class SummaryRequest(_Body):
-    spec: dict[str, Any] | ModelName = Field(
-        description="a spec, or a preset's or saved model's name"
-    )
+    spec: ModelRef = Field(description="a spec, or a preset's or saved model's name")
     dataset: str | None = None
     input_shape: list[JsonInt] | None = Field(None, min_length=1, max_length=4)
     outputs: Annotated[int, Field(ge=1, le=100_000), BeforeValidator(_json_int)] | None = None
@@ -167,9 +180,7 @@ class SummaryRequest(_Body):
 
 class StartRun(_Body):
     dataset: str = Field(max_length=300)
-    model: ModelName | dict[str, Any] = Field(
-        description="a preset's or saved model's name, or a spec"
-    )
+    model: ModelRef = Field(description="a preset's or saved model's name, or a spec")
     name: str | None = Field(None, max_length=200)
     train: dict[str, Any] = Field(default_factory=dict, description="a TrainConfig")
 
@@ -285,7 +296,7 @@ class JobView(_Answer):
     name: str | None
     dataset: str
     model: str
-    error: str | None
+    error: dict[str, Any] | None = Field(description="why it failed: an error body")
     queue_position: int | None
 
 
