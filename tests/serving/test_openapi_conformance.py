@@ -134,3 +134,15 @@ def test_every_route_declares_its_answers(tmp_path: Path) -> None:
             assert "413" in responses, f"{where}: a body over the limit is answered 413"
     # the Allow header and the document agree
     assert allowed_methods(app, "/api/datasets/a/classes/b") == ["DELETE", "PATCH"]
+
+
+def test_what_schemathesis_found_in_the_server(client: httpx.Client) -> None:
+    # a forecasting dataset's preview (its targets are horizons, not single values): was a 500
+    r = client.get("/api/datasets/seasonal/preview.png", params={"per_class": 2})
+    assert r.status_code == 200 and r.content.startswith(b"\x89PNG"), r.text
+    # a seed beyond what the generator takes: was a 500
+    r = client.get("/api/datasets/digits/preview.png", params={"seed": 2**70})
+    assert r.status_code == 422 and r.json()["where"] == "seed", r.text
+    # a request with no body where one is required: named as such
+    r = client.post("/api/models/summary")
+    assert r.status_code == 422 and r.json()["error"] == "RequestError", r.text
