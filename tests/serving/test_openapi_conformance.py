@@ -146,3 +146,14 @@ def test_what_schemathesis_found_in_the_server(client: httpx.Client) -> None:
     # a request with no body where one is required: named as such
     r = client.post("/api/models/summary")
     assert r.status_code == 422 and r.json()["error"] == "RequestError", r.text
+
+
+def test_an_event_id_beyond_sqlite_is_refused_before_the_stream(own_server: ThreadServer) -> None:
+    with httpx.Client(base_url=own_server.url, timeout=30) as c:
+        run_id = next(r["id"] for r in c.get("/api/runs").json() if r["id"])
+        r = c.get(f"/api/runs/{run_id}/events", params={"after": 2**70})
+        assert r.status_code == 422 and r.json()["where"] == "after", r.text  # was a broken stream
+        headers = {"Last-Event-ID": str(2**70)}
+        with c.stream("GET", f"/api/runs/{run_id}/events", headers=headers) as stream:
+            assert stream.status_code == 200
+            assert "".join(stream.iter_text())  # a whole stream: the run is finished, it ends

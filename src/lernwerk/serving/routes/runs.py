@@ -36,6 +36,7 @@ router = APIRouter(tags=["runs"], responses=error_responses(401))
 _READ = error_responses(404, 422)  # a run that is not there; a bad parameter
 
 _RUN_ID_WAIT_S = 5.0  # how long starting a run waits to answer with the run's id
+_MAX_EVENT_ID = 2**63 - 1  # event ids are SQLite integers
 
 
 class RunCache:
@@ -147,7 +148,7 @@ def show_run(
 )
 async def run_events_stream(
     run_id: str,
-    after: int = Query(0, ge=0, description="relay events after this id"),
+    after: int = Query(0, ge=0, le=_MAX_EVENT_ID, description="relay events after this id"),
     last_event_id: str | None = Header(None),
     ws: Workspace = Depends(get_workspace),
     jobs: JobManager = Depends(get_jobs),
@@ -155,7 +156,7 @@ async def run_events_stream(
     """Server-Sent Events of the run's progress; ends after a terminal event."""
     run = await run_in_threadpool(ws.run, run_id)  # 404 before the stream starts
     if last_event_id is not None and last_event_id.strip().isdigit():
-        after = max(after, int(last_event_id))
+        after = max(after, min(int(last_event_id), _MAX_EVENT_ID))
 
     def is_active() -> bool:
         return jobs.job_for_run(run.id) is not None
