@@ -217,7 +217,11 @@ def delete_run(
     return Response(status_code=204)
 
 
-@router.get("/runs/{run_id}/evaluation", response_model=EvaluationView, responses=_READ)
+@router.get(
+    "/runs/{run_id}/evaluation",
+    response_model=EvaluationView,
+    responses=error_responses(404, 409, 422),
+)
 def evaluation(
     run_id: str,
     split: Literal["train", "val", "test"] = Query("test", description="the split"),
