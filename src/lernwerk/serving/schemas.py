@@ -63,7 +63,7 @@ def check_class_name(name: str) -> str:
     if len(name) > MAX_CLASS_NAME:
         raise ValueError(f"class name has {len(name)} characters; at most {MAX_CLASS_NAME}")
     if not _CLASS.fullmatch(name):
-        raise ValueError(f"class name has a space at its start or end; received: {name!r}")
+        raise ValueError("class name has a space at its start or end")
     return name
 
 
