@@ -97,12 +97,18 @@ def _parts(ds: Dataset) -> list[tuple[str, torch.Tensor]]:
     return [("train", everything[~ds.is_test]), ("test", ds.test_index)]
 
 
+def _caption(target: torch.Tensor) -> str:
+    """A regression target under its sample: the value, or a forecast's first values."""
+    values = target.flatten().tolist()  # one value, or (H,) of a horizon
+    return ", ".join(f"{v:.3g}" for v in values[:3]) + (", …" if len(values) > 3 else "")
+
+
 def _pick(ds: Dataset, per_class: int, seed: int) -> tuple[torch.Tensor, list[str]]:
     """Up to `per_class` random samples of each class (of the whole set for regression)."""
     gen = torch.Generator().manual_seed(seed)
     if ds.task != "classification":
         order = torch.randperm(len(ds), generator=gen)[: per_class * 4]
-        return order, [f"{float(v):.3g}" for v in ds.y[order]]
+        return order, [_caption(v) for v in ds.y[order]]
     picks: list[torch.Tensor] = []
     labels: list[str] = []
     for k, name in enumerate(ds.classes):

@@ -99,10 +99,12 @@ def image_from_pixels(
         )
     if max(array.shape[:2]) > MAX_SIDE:
         raise DataError(f"at most {MAX_SIDE}×{MAX_SIDE} pixels; received {array.shape[:2]}", where)
-    if not np.isfinite(array).all() or array.min() < 0 or array.max() > 1:
+    if not np.isfinite(array).all():
+        raise DataError("pixel values must be numbers in [0, 1]; received NaN or infinity", where)
+    if array.min() < 0 or array.max() > 1:
         raise DataError(
-            f"pixel values must lie in [0, 1]; received values from {np.nanmin(array):g} to "
-            f"{np.nanmax(array):g}",
+            f"pixel values must lie in [0, 1]; received values from {array.min():g} to "
+            f"{array.max():g}",
             where,
         )
     channels, height, width = shape

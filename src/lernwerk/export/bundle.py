@@ -22,8 +22,8 @@ import torch
 from lernwerk.config import ModelSpec
 from lernwerk.data.preprocessing import Standardizer
 from lernwerk.errors import DataError, NotFound
-from lernwerk.models.registry import fmt_shape
 from lernwerk.models.network import Network, batched_forward, build_network
+from lernwerk.models.registry import fmt_shape
 from lernwerk.store import atomic_write_json, load_tensors, save_tensors
 from lernwerk.training.tasks import ClassificationTask, Task, task_from_dict
 

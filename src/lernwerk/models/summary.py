@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from lernwerk.models.registry import Built, fmt_shape
 from lernwerk.models.network import Network
+from lernwerk.models.registry import Built, fmt_shape
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,12 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from lernwerk import __version__
 from lernwerk.api import Workspace
 from lernwerk.errors import NotFound
-from lernwerk.serving.errors import install_error_handlers
+from lernwerk.serving.errors import allowed_methods, install_error_handlers
 from lernwerk.serving.jobs import JobManager
 from lernwerk.serving.middleware import BodyLimitMiddleware, TokenMiddleware
 from lernwerk.serving.responses import SafeJSONResponse
@@ -32,7 +33,7 @@ _PLACEHOLDER = """<!doctype html>
 # Swagger UI for /docs ships in the package (static/vendor/swagger-ui/VERSION says whence):
 # FastAPI's default loads it from a CDN, and the workbench works without a network
 SWAGGER_DIR = STATIC_DIR / "vendor" / "swagger-ui"
-_ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+_ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE"]
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -89,6 +90,9 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.api_route("/api/{path:path}", methods=_ALL_METHODS, include_in_schema=False)
     async def unknown_api_path(path: str, request: Request) -> None:
+        allow = allowed_methods(app, request.scope["path"])
+        if allow:  # the path exists, with other methods: 405 naming them
+            raise StarletteHTTPException(405, headers={"Allow": ", ".join(allow)})
         raise NotFound(f"no API endpoint {request.method} /api/{path}")
 
     static = settings.static_dir

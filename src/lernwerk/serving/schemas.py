@@ -1,8 +1,11 @@
-"""Request bodies of the web API, apart from the internal specs they are turned into.
+"""Request and response bodies of the web API, apart from the internal specs and records.
 
-Unknown fields are errors (422 naming the field), as in every lernwerk spec. Training
-settings (`train`) and model specs (`spec`) are passed on as dicts and validated by
-`TrainConfig` and `ModelSpec` themselves, so their messages are the CLI's.
+Requests: unknown fields are errors (422 naming the field), as in every lernwerk spec.
+Training settings (`train`) and model specs (`spec`) are passed on as dicts and validated
+by `TrainConfig` and `ModelSpec` themselves, so their messages are the CLI's.
+
+Responses: the fields every answer has, for `/openapi.json` and `/docs`; answers may carry
+more (per task, per dataset kind), so response models allow extra fields.
 """
 
 from __future__ import annotations
@@ -10,12 +13,39 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+from lernwerk.data.builtin import BUILTINS
+from lernwerk.data.images.formats import MAX_CLASS_NAME, validate_class_name
+from lernwerk.errors import DataError
+
+# What `/openapi.json` says of a name is what the validators below enforce: the same
+# patterns, in a form that means the same in Python and in JSON Schema (ECMA-262).
+NAME_PATTERN = "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+_NAME = re.compile(NAME_PATTERN)
+
+# A class name: no space at either end, no control character, '/', '\\' or '..', not
+# starting with a dot, at most MAX_CLASS_NAME characters (the core's rules, stripping aside).
+_NO = "\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029/\\\\"  # never in a class name
+_SPACE = " \\u00a0\\u1680\\u2000-\\u200a\\u202f\\u205f\\u3000\\ufeff"
+_N = f"[^.{_NO}]"  # any but a dot
+_E = f"[^.{_NO}{_SPACE}]"  # nor a space: first and last
+# E, then characters with each dot followed by a non-dot, ending in a non-space or a dot
+CLASS_PATTERN = f"^{_E}(?:(?:{_N}|\\.{_N})*(?:\\.|\\.?{_E}))?$"
+_CLASS = re.compile(CLASS_PATTERN)
 
 
-def _check_name(name: str) -> str:
+def check_name(name: str) -> str:
+    """`name` if `NAME_PATTERN` allows it as a stored name (ValueError saying the rule)."""
     if not _NAME.fullmatch(name):
         raise ValueError(
             "use letters, digits, '.', '_' and '-', starting with a letter or digit "
@@ -24,28 +54,98 @@ def _check_name(name: str) -> str:
     return name
 
 
+def check_class_name(name: str) -> str:
+    """`name` if it is a class name `CLASS_PATTERN` allows (ValueError naming the rule)."""
+    try:
+        validate_class_name(name)
+    except DataError as exc:  # the answer adds what it received
+        raise ValueError(exc.message.split("; received: ")[0]) from None
+    if len(name) > MAX_CLASS_NAME:
+        raise ValueError(f"class name has {len(name)} characters; at most {MAX_CLASS_NAME}")
+    if not _CLASS.fullmatch(name):
+        raise ValueError("class name has a space at its start or end")
+    return name
+
+
 # A dataset's or model's name: it becomes a folder or file name in the workspace.
-StoredName = Annotated[str, AfterValidator(_check_name)]
+StoredName = Annotated[
+    str,
+    AfterValidator(check_name),
+    WithJsonSchema({"type": "string", "pattern": NAME_PATTERN, "maxLength": 128}),
+]
+# A class name: it becomes a folder name when the dataset is exported.
+ClassLabel = Annotated[
+    str,
+    AfterValidator(check_class_name),
+    WithJsonSchema(
+        {"type": "string", "pattern": CLASS_PATTERN, "minLength": 1, "maxLength": MAX_CLASS_NAME}
+    ),
+]
+
+
+def _json_int(value: Any) -> Any:
+    """An integer as JSON Schema has it: 3 and 3.0, not true nor "3"."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("expected an integer")
+    return value
+
+
+# An integer in a request body
+JsonInt = Annotated[int, BeforeValidator(_json_int)]
+# A built-in dataset generator's name
+BuiltinName = Literal[tuple(sorted(BUILTINS))]  # type: ignore[valid-type]
+
+
+def _model_ref(value: Any) -> Any:
+    if isinstance(value, dict) or (isinstance(value, str) and _NAME.fullmatch(value)):
+        return value
+    raise ValueError(
+        "expected the name of a preset or a saved model (letters, digits, '.', '_' and '-'), "
+        "or a spec (an object)"
+    )
+
+
+# A preset's or saved model's name, or a model spec, as a request gives it
+ModelRef = Annotated[
+    Any,
+    AfterValidator(_model_ref),
+    WithJsonSchema({"anyOf": [{"type": "string", "pattern": NAME_PATTERN}, {"type": "object"}]}),
+]
 
 
 class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    # strict: no true for 1 nor "1" for 1, as in JSON Schema
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, strict=True)
 
 
 class EmptyDataset(_Body):
-    classes: list[str] = Field(default_factory=list, max_length=200)
-    image_size: int = Field(28, ge=4, le=512)
+    classes: list[ClassLabel] = Field(default_factory=list, max_length=200)
+    image_size: JsonInt = Field(28, ge=4, le=512)
     channels: Literal[1, 3] = 1
     resize: Literal["fit", "crop"] = "fit"
 
+    @field_validator("channels", mode="before")
+    @classmethod
+    def _not_bool(cls, value: Any) -> Any:
+        if isinstance(value, bool):  # True == 1 in Python, not in JSON
+            raise ValueError("expected 1 or 3")
+        return value
+
 
 class CreateDataset(_Body):
-    """A stored dataset from a built-in generator, or an empty image dataset to draw into."""
+    """A stored dataset from a built-in generator, or an empty image dataset to draw into:
+    exactly one of `from` and `empty`."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"oneOf": [{"required": ["from"]}, {"required": ["empty"]}]}
+    )
 
     name: StoredName = Field(description="letters, digits, '.', '_' and '-'")
-    source: str | None = Field(None, alias="from", description="a built-in, e.g. smileys")
+    source: BuiltinName = Field(None, alias="from", description="a built-in, e.g. smileys")  # type: ignore[assignment]
     params: dict[str, Any] = Field(default_factory=dict, description="the built-in's parameters")
-    empty: EmptyDataset | None = None
+    empty: EmptyDataset = Field(None)  # type: ignore[assignment]
 
     @model_validator(mode="after")
     def _one_way(self) -> CreateDataset:
@@ -57,13 +157,13 @@ class CreateDataset(_Body):
 class AddSample(_Body):
     """One drawn or photographed image for a class."""
 
-    label: str = Field(max_length=200)
+    label: ClassLabel
     pixels: list[Any] | None = Field(None, description="H×W or H×W×C values in [0, 1]")
     image: str | None = Field(None, description="a data URL: data:image/png;base64,…")
 
 
 class ClassName(_Body):
-    name: str = Field(max_length=200)
+    name: ClassLabel
 
 
 class SaveModel(_Body):
@@ -72,15 +172,15 @@ class SaveModel(_Body):
 
 
 class SummaryRequest(_Body):
-    spec: dict[str, Any] | str = Field(description="a spec, or a preset's or saved model's name")
+    spec: ModelRef = Field(description="a spec, or a preset's or saved model's name")
     dataset: str | None = None
-    input_shape: list[int] | None = Field(None, min_length=1, max_length=4)
-    outputs: int | None = Field(None, ge=1, le=100_000)
+    input_shape: list[JsonInt] | None = Field(None, min_length=1, max_length=4)
+    outputs: Annotated[int, Field(ge=1, le=100_000), BeforeValidator(_json_int)] | None = None
 
 
 class StartRun(_Body):
     dataset: str = Field(max_length=300)
-    model: str | dict[str, Any] = Field(description="a preset's or saved model's name, or a spec")
+    model: ModelRef = Field(description="a preset's or saved model's name, or a spec")
     name: str | None = Field(None, max_length=200)
     train: dict[str, Any] = Field(default_factory=dict, description="a TrainConfig")
 
@@ -90,7 +190,172 @@ class PredictRequest(_Body):
     image: str | None = None
     values: dict[str, Any] | None = None
     series: list[Any] | None = None
-    sample: int | None = Field(None, description="the id of a sample of the run's dataset")
+    sample: JsonInt | None = Field(None, description="the id of a sample of the run's dataset")
+
+
+# -- responses ------------------------------------------------------------------------------
+
+
+class _Answer(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class Health(_Answer):
+    status: Literal["ok"]
+    version: str
+    workspace: str = Field(description="the workspace folder")
+
+
+class DatasetItem(_Answer):
+    """A built-in (with its parameters) or a dataset stored in the workspace."""
+
+    name: str
+    source: Literal["builtin", "workspace"]
+    kind: str | None = None
+    task: str | None = None
+    description: str | None = None
+
+
+class DatasetView(_Answer):
+    """A dataset's counts per class and split, shape and hash; a table's first rows."""
+
+    name: str
+    kind: str
+    task: str | None
+    num_samples: int
+    input_shape: list[int]
+    classes: list[str]
+    content_hash: str
+    stored: bool
+    splits: dict[str, Any]
+
+
+class ImportedDataset(DatasetView):
+    report: dict[str, Any] = Field(description="skipped files, detected settings")
+
+
+class SampleRef(_Answer):
+    id: int
+    label: Any = Field(description="a class name, or a target value")
+    test: bool = Field(description="in the test split")
+
+
+class SamplePage(_Answer):
+    total: int
+    samples: list[SampleRef]
+
+
+class SkippedEntry(_Answer):
+    path: str = Field(description="the zip entry")
+    reason: str
+    code: str = Field(description="unsafe, hidden or not_image")
+
+
+class SampleIds(_Answer):
+    ids: list[int]
+    skipped: list[SkippedEntry] = Field(
+        default_factory=list, description="zip entries passed over, with the reason"
+    )
+
+
+class ClassList(_Answer):
+    classes: list[str]
+
+
+class ModelItem(_Answer):
+    name: str
+    description: str | None
+    source: Literal["preset", "workspace"]
+    spec: dict[str, Any] | None = Field(description="null: a saved file that is not valid")
+
+
+class SummaryLayer(_Answer):
+    index: int
+    name: str
+    type: str
+    output_shape: list[int]
+    params: int
+    flops: int
+    depth: int
+
+
+class ModelSummaryView(_Answer):
+    name: str
+    input_shape: list[int]
+    layers: list[SummaryLayer]
+    total_params: int
+    trainable_params: int
+    total_flops: int
+    output_shape: list[int]
+    output_activation: str | None
+
+
+class LayerType(_Answer):
+    type: str
+    description: str
+    params: list[dict[str, Any]]
+
+
+class JobView(_Answer):
+    """A training job: queued, running or ended; its run once started."""
+
+    job_id: str
+    status: str
+    run_id: str | None
+    name: str | None
+    dataset: str
+    model: str
+    error: dict[str, Any] | None = Field(description="why it failed: an error body")
+    queue_position: int | None
+
+
+class RunRow(_Answer):
+    """A run's key facts (or a job that has no run yet: `id` null)."""
+
+    id: str | None
+    name: str | None
+    status: str
+    dataset: str
+    model: str
+    job_id: str | None
+
+
+class RunView(_Answer):
+    """A run's record, its history per epoch and what its prediction takes."""
+
+    id: str
+    name: str
+    status: str
+    config: dict[str, Any]
+    model: str
+    dataset: str
+    epoch: int
+    metrics: dict[str, Any]
+    error: str | None
+    history: list[dict[str, Any]]
+    input: dict[str, Any] | None
+    job_id: str | None
+
+
+class StopAnswer(_Answer):
+    job_id: str
+    run_id: str | None
+    status: Literal["stopped", "stopping"]
+
+
+class EvaluationView(_Answer):
+    split: str
+    task: str
+    num_samples: int
+    metrics: dict[str, Any]
+    samples: list[dict[str, Any]] = Field(description="each sample's prediction")
+
+
+class Prediction(_Answer):
+    """`{predicted, confidence, probabilities}`, `{value}` or an anomaly score; `results`
+    for an upload of several samples; `ms` the time it took."""
+
+    ms: float
 
 
 class TrainDefaults(BaseModel):

@@ -23,8 +23,8 @@ from lernwerk.evaluation.sequence_metrics import (
     best_threshold,
     forecast_metrics,
 )
-from lernwerk.models.registry import fmt_shape
 from lernwerk.models.network import batched_forward
+from lernwerk.models.registry import fmt_shape
 from lernwerk.training.tasks import RegressionTask, Task, _common, register_task
 
 DEFAULT_NORMAL_CLASS = "ok"

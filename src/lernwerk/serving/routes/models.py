@@ -9,12 +9,19 @@ from fastapi import APIRouter, Depends, Response
 from lernwerk.api import Workspace
 from lernwerk.api.models import layer_catalog
 from lernwerk.serving.deps import get_workspace
-from lernwerk.serving.schemas import SaveModel, SummaryRequest
+from lernwerk.serving.errors import error_responses
+from lernwerk.serving.schemas import (
+    LayerType,
+    ModelItem,
+    ModelSummaryView,
+    SaveModel,
+    SummaryRequest,
+)
 
 if TYPE_CHECKING:
     from lernwerk.models import ModelSummary
 
-router = APIRouter(tags=["models"])
+router = APIRouter(tags=["models"], responses=error_responses(401))
 
 DEFAULT_OUTPUTS = 10  # what 'units: auto' means with neither a dataset nor `outputs`, as in the CLI
 
@@ -46,13 +53,17 @@ def summary_json(summary: ModelSummary) -> dict[str, Any]:
     }
 
 
-@router.get("/models")
+@router.get("/models", response_model=list[ModelItem])
 def list_models(ws: Workspace = Depends(get_workspace)) -> list[dict[str, Any]]:
     """The shipped presets and the models saved in this workspace, with their specs."""
     return ws.list_models()
 
 
-@router.post("/models/summary")
+@router.post(
+    "/models/summary",
+    response_model=ModelSummaryView,
+    responses=error_responses(400, 404, 413, 422),
+)
 def model_summary(body: SummaryRequest, ws: Workspace = Depends(get_workspace)) -> dict[str, Any]:
     """Layers, output shapes, parameters and FLOPs; a layer that does not fit is a 422
     whose `layer` is its (1-based) index."""
@@ -65,7 +76,12 @@ def model_summary(body: SummaryRequest, ws: Workspace = Depends(get_workspace)) 
     return summary_json(summary)
 
 
-@router.post("/models", status_code=201)
+@router.post(
+    "/models",
+    status_code=201,
+    response_model=ModelItem,
+    responses=error_responses(400, 409, 413, 422),
+)
 def save_model(body: SaveModel, ws: Workspace = Depends(get_workspace)) -> dict[str, Any]:
     """Save a spec as `models/NAME.yaml` in the workspace; it is then found by its name."""
     spec = ws.save_model(body.name, body.spec)
@@ -77,14 +93,16 @@ def save_model(body: SaveModel, ws: Workspace = Depends(get_workspace)) -> dict[
     }
 
 
-@router.delete("/models/{name}", status_code=204)
+@router.delete(
+    "/models/{name}", status_code=204, response_class=Response, responses=error_responses(404, 422)
+)
 def delete_model(name: str, ws: Workspace = Depends(get_workspace)) -> Response:
     """Delete a saved model (runs trained with it keep their copy of the spec)."""
     ws.delete_model(name)
     return Response(status_code=204)
 
 
-@router.get("/layers")
+@router.get("/layers", response_model=list[LayerType])
 def layers() -> list[dict[str, Any]]:
     """The layer registry: each type with its parameters, types, defaults and choices."""
     return layer_catalog()

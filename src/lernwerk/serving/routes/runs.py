@@ -7,7 +7,7 @@ import asyncio
 import threading
 import time
 from collections import OrderedDict
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from sse_starlette import EventSourceResponse
@@ -17,13 +17,26 @@ from lernwerk.api import Run, Workspace
 from lernwerk.config import TrainConfig
 from lernwerk.errors import Conflict
 from lernwerk.serving.deps import get_jobs, get_workspace, is_multipart, json_body, request_error
+from lernwerk.serving.errors import error_responses
 from lernwerk.serving.events import run_events
 from lernwerk.serving.jobs import Job, JobManager, JobRequest
-from lernwerk.serving.schemas import PredictRequest, StartRun
+from lernwerk.serving.schemas import (
+    EvaluationView,
+    JobView,
+    Prediction,
+    PredictRequest,
+    RunRow,
+    RunView,
+    StartRun,
+    StopAnswer,
+)
 
-router = APIRouter(tags=["runs"])
+router = APIRouter(tags=["runs"], responses=error_responses(401))
+
+_READ = error_responses(404, 422)  # a run that is not there; a bad parameter
 
 _RUN_ID_WAIT_S = 5.0  # how long starting a run waits to answer with the run's id
+_MAX_EVENT_ID = 2**63 - 1  # event ids are SQLite integers
 
 
 class RunCache:
@@ -60,7 +73,12 @@ def _job_json(jobs: JobManager, job: Job) -> dict[str, Any]:
     return {**job.to_dict(), "queue_position": jobs.queue_position(job)}
 
 
-@router.post("/runs", status_code=202)
+@router.post(
+    "/runs",
+    status_code=202,
+    response_model=JobView,
+    responses=error_responses(400, 404, 409, 413, 422),
+)
 async def start_run(
     body: StartRun,
     ws: Workspace = Depends(get_workspace),
@@ -87,7 +105,7 @@ async def start_run(
     return _job_json(jobs, job)
 
 
-@router.get("/runs")
+@router.get("/runs", response_model=list[RunRow])
 def list_runs(
     ws: Workspace = Depends(get_workspace), jobs: JobManager = Depends(get_jobs)
 ) -> list[dict[str, Any]]:
@@ -103,13 +121,13 @@ def list_runs(
     return pending + rows
 
 
-@router.get("/jobs/{job_id}")
+@router.get("/jobs/{job_id}", response_model=JobView, responses=_READ)
 def show_job(job_id: str, jobs: JobManager = Depends(get_jobs)) -> dict[str, Any]:
     """A job's status and, once its run has started, the run's id."""
     return _job_json(jobs, jobs.get(job_id))
 
 
-@router.get("/runs/{run_id}")
+@router.get("/runs/{run_id}", response_model=RunView, responses=_READ)
 def show_run(
     run_id: str, ws: Workspace = Depends(get_workspace), jobs: JobManager = Depends(get_jobs)
 ) -> dict[str, Any]:
@@ -120,10 +138,17 @@ def show_run(
     return {**run.to_dict(), "input": run.input_spec(), "job_id": job.id if job else None}
 
 
-@router.get("/runs/{run_id}/events", response_class=EventSourceResponse)
+@router.get(
+    "/runs/{run_id}/events",
+    response_class=EventSourceResponse,
+    responses={
+        200: {"content": {"text/event-stream": {}}, "description": "Server-Sent Events"},
+        **_READ,
+    },
+)
 async def run_events_stream(
     run_id: str,
-    after: int = Query(0, ge=0, description="relay events after this id"),
+    after: int = Query(0, ge=0, le=_MAX_EVENT_ID, description="relay events after this id"),
     last_event_id: str | None = Header(None),
     ws: Workspace = Depends(get_workspace),
     jobs: JobManager = Depends(get_jobs),
@@ -131,7 +156,7 @@ async def run_events_stream(
     """Server-Sent Events of the run's progress; ends after a terminal event."""
     run = await run_in_threadpool(ws.run, run_id)  # 404 before the stream starts
     if last_event_id is not None and last_event_id.strip().isdigit():
-        after = max(after, int(last_event_id))
+        after = max(after, min(int(last_event_id), _MAX_EVENT_ID))
 
     def is_active() -> bool:
         return jobs.job_for_run(run.id) is not None
@@ -140,7 +165,12 @@ async def run_events_stream(
     return EventSourceResponse(stream, ping=15, headers={"Cache-Control": "no-store"})
 
 
-@router.post("/runs/{ref}/stop", status_code=202)
+@router.post(
+    "/runs/{ref}/stop",
+    status_code=202,
+    response_model=StopAnswer,
+    responses=error_responses(404, 409, 422),
+)
 def stop_run(
     ref: str, ws: Workspace = Depends(get_workspace), jobs: JobManager = Depends(get_jobs)
 ) -> dict[str, Any]:
@@ -164,7 +194,12 @@ def stop_run(
     return {"job_id": job.id, "run_id": job.run_id, "status": status}
 
 
-@router.delete("/runs/{run_id}", status_code=204)
+@router.delete(
+    "/runs/{run_id}",
+    status_code=204,
+    response_class=Response,
+    responses=error_responses(404, 409, 422),
+)
 def delete_run(
     run_id: str,
     ws: Workspace = Depends(get_workspace),
@@ -182,10 +217,14 @@ def delete_run(
     return Response(status_code=204)
 
 
-@router.get("/runs/{run_id}/evaluation")
+@router.get(
+    "/runs/{run_id}/evaluation",
+    response_model=EvaluationView,
+    responses=error_responses(404, 409, 422),
+)
 def evaluation(
     run_id: str,
-    split: str = Query("test", description="train, val or test"),
+    split: Literal["train", "val", "test"] = Query("test", description="the split"),
     limit: int = Query(1000, ge=0, le=20_000, description="at most this many samples"),
     ws: Workspace = Depends(get_workspace),
     cache: RunCache = Depends(get_run_cache),
@@ -197,6 +236,7 @@ def evaluation(
 
 _PREDICT_BODY = {
     "requestBody": {
+        "required": True,
         "content": {
             "application/json": {"schema": PredictRequest.model_json_schema()},
             "multipart/form-data": {
@@ -206,12 +246,17 @@ _PREDICT_BODY = {
                     "required": ["file"],
                 }
             },
-        }
+        },
     }
 }
 
 
-@router.post("/runs/{run_id}/predict", openapi_extra=_PREDICT_BODY)
+@router.post(
+    "/runs/{run_id}/predict",
+    openapi_extra=_PREDICT_BODY,
+    response_model=Prediction,
+    responses=error_responses(400, 404, 409, 413, 422),
+)
 async def predict(
     run_id: str,
     request: Request,
@@ -238,7 +283,14 @@ async def predict(
     return {**result, "ms": (time.perf_counter() - started) * 1000}
 
 
-@router.get("/runs/{run_id}/weights", response_class=Response)
+@router.get(
+    "/runs/{run_id}/weights",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/zip": {}}, "description": "model.zip"},
+        **_READ,
+    },
+)
 def weights(run_id: str, ws: Workspace = Depends(get_workspace)) -> Response:
     """The trained model as `model.zip`: `model.safetensors` and `model.json`."""
     run = ws.run(run_id)
