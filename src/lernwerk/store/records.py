@@ -14,6 +14,8 @@ from typing import Any
 
 from lernwerk.store.files import json_default
 
+RUN_STATUSES = ("created", "running", "finished", "stopped", "failed", "interrupted")
+
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
