@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from lernwerk.api.dataset_views import DatasetViews
 from lernwerk.api.datasets import DatasetMethods
 from lernwerk.api.models import ModelMethods
 from lernwerk.api.run import Run
@@ -19,7 +20,7 @@ from lernwerk.training import Listener, StopSignal
 from lernwerk.training.run import RunPlan, execute
 
 
-class Workspace(DatasetMethods, ModelMethods):
+class Workspace(DatasetMethods, DatasetViews, ModelMethods):
     """A workspace directory: its datasets and runs. Pass it around; it holds no global state.
 
     Args:
