@@ -1,4 +1,4 @@
-"""Blocks for networks that are not a single chain: `Sequential` and `Parallel`.
+"""Blocks for networks that are not a single chain: `Sequential`, `Parallel`, `Residual`.
 
 `Parallel` feeds one input to several branches and joins their outputs, concatenated on
 the channel axis (InceptionTime's modules, LSTM-FCN's two paths) or added. A branch is
@@ -15,12 +15,14 @@ import torch
 from pydantic import Field
 from torch import nn
 
-from lernwerk.models.layers import (
+from lernwerk.models.activations import ActivationName, make_activation
+from lernwerk.models.registry import (
     BuildContext,
     Built,
     LayerMisfit,
     LayerType,
     Shape,
+    _count,
     _Params,
     fmt_shape,
     register,
@@ -137,3 +139,91 @@ class Parallel(LayerType):
         if merge == "add":
             return first
         return (sum(out[0] for _, out in shapes), *first[1:])
+
+
+class ResidualParams(_Params):
+    layers: list[dict[str, Any]] = Field(min_length=1, description="the block's main path")
+    activation: ActivationName = Field("relu", description="applied after the addition")
+    shortcut: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="layers on the shortcut, after the projection when the shape changes "
+        "(e.g. BatchNormalization, as Wang et al. 2017's time-series ResNet)",
+    )
+
+
+class _ResidualBlock(nn.Module):
+    def __init__(
+        self, body: nn.Sequential, shortcut: nn.Module, activation: nn.Module | None
+    ) -> None:
+        super().__init__()
+        self.body, self.shortcut = body, shortcut
+        self.activation = activation if activation is not None else nn.Identity()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.activation(self.body(x) + self.shortcut(x))
+
+
+@register
+class Residual(LayerType):
+    """A block whose output is its layers' output plus its input (He et al. 2016).
+
+    When the layers change the shape, the shortcut is a 1×1 convolution (or a Dense
+    layer for flat input) with the stride that matches, as in ResNet's projection.
+    """
+
+    name = "Residual"
+    Params = ResidualParams
+    description = "layers plus a shortcut connection"
+
+    def build(self, p: ResidualParams, shape: Shape, ctx: BuildContext) -> Built:
+        build_layers = ctx.build_layers  # the block nests the builder
+        assert build_layers is not None, "built through lernwerk.models.building"
+
+        inner = build_layers(
+            p.layers, shape, ctx.num_outputs, prefix=ctx.index, last_is_output=False
+        )
+        out_shape = inner[-1][2].out_shape if inner else shape
+        shortcut, flops = self._shortcut(shape, out_shape)
+        if p.shortcut:
+            side = build_layers(
+                p.shortcut,
+                out_shape,
+                ctx.num_outputs,
+                prefix=f"{ctx.index}.shortcut",
+                last_is_output=False,
+            )
+            if side[-1][2].out_shape != out_shape:
+                raise LayerMisfit(
+                    f"the shortcut's layers turn {fmt_shape(out_shape)} into "
+                    f"{fmt_shape(side[-1][2].out_shape)}; they must keep the block's output shape"
+                )
+            shortcut = nn.Sequential(shortcut, *(b.module for _, _, b in side))
+            flops += sum(b.flops for _, _, b in side)
+        act = make_activation(p.activation)
+        module = _ResidualBlock(nn.Sequential(*(b.module for _, _, b in inner)), shortcut, act)
+        flops += sum(b.flops for _, _, b in inner) + _count(out_shape)
+        return Built(module, out_shape, flops, children=inner)
+
+    @staticmethod
+    def _shortcut(shape: Shape, out_shape: Shape) -> tuple[nn.Module, int]:
+        if shape == out_shape:
+            return nn.Identity(), 0
+        if len(shape) != len(out_shape):
+            raise LayerMisfit(
+                f"the block turns {fmt_shape(shape)} into {fmt_shape(out_shape)}; "
+                "a shortcut can only change channels and size, not the number of axes"
+            )
+        if len(shape) == 1:
+            return nn.Linear(shape[0], out_shape[0]), 2 * shape[0] * out_shape[0]
+        strides = []
+        for size, out in zip(shape[1:], out_shape[1:], strict=True):
+            stride = max(1, round(size / out))
+            if (size - 1) // stride + 1 != out:
+                raise LayerMisfit(
+                    f"the block turns {fmt_shape(shape)} into {fmt_shape(out_shape)}; "
+                    "the shortcut needs the size divided by a whole stride (use padding='same')"
+                )
+            strides.append(stride)
+        conv_class = nn.Conv2d if len(shape) == 3 else nn.Conv1d
+        conv = conv_class(shape[0], out_shape[0], 1, tuple(strides), bias=False)
+        return conv, 2 * shape[0] * _count(out_shape)
