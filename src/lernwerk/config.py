@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -21,7 +21,11 @@ SCHEMA_VERSION = 1
 OptimizerName = Literal["sgd", "adam", "adamw", "rmsprop", "adagrad"]
 LossName = Literal["cross_entropy", "binary_cross_entropy", "mse", "mae"]
 ScheduleName = Literal["constant", "step", "cosine", "onecycle"]
-TaskName = Literal["classification", "regression", "forecasting", "anomaly"]
+# A run's task: any name registered in `lernwerk.training.tasks` (the four built in, or one
+# a user registers), checked against the registry when the run is planned (`make_task`),
+# since the registry lives above this layer.
+BUILTIN_TASKS = ("classification", "regression", "forecasting", "anomaly")
+TaskName = Annotated[str, Field(min_length=1, max_length=100, examples=list(BUILTIN_TASKS))]
 DeviceName = Literal["cpu", "cuda", "auto"]
 PrecisionName = Literal["float32", "bfloat16"]
 
@@ -266,7 +270,11 @@ class TrainConfig(_Spec):
 
     what_name: ClassVar[str] = "training config"
 
-    task: TaskName | None = Field(None, description="taken from the dataset when omitted")
+    task: TaskName | None = Field(
+        None,
+        description="classification, regression, forecasting, anomaly or another registered "
+        "task; taken from the dataset when omitted",
+    )
     epochs: int | None = Field(
         None, ge=1, le=100_000, description="passes over the training split; auto when omitted"
     )

@@ -28,7 +28,7 @@ from lernwerk.store import RunRecord
 from lernwerk.training import (
     make_task,
 )
-from lernwerk.training.tasks import task_from_dict
+from lernwerk.training.tasks_registry import task_from_dict
 
 if TYPE_CHECKING:
     from lernwerk.api.workspace import Workspace
@@ -342,52 +342,11 @@ class Run:
 def _results(
     p: Predictor, x: torch.Tensor | np.ndarray, *, with_series: bool = False
 ) -> list[dict[str, Any]]:
-    """Each sample's prediction: class, confidence and probabilities; the value(s); or an
-    anomaly score against the threshold. `with_series` adds the input series (and the
-    reconstruction, or the past a forecast continues) for plots."""
+    """Each sample's prediction as the run's task gives it (`Task.prediction_rows`): class,
+    confidence and probabilities; the value(s); or an anomaly score against the threshold.
+    `with_series` adds the input series (and the reconstruction, or the channel a forecast
+    continues) for plots."""
     xt = torch.as_tensor(np.asarray(x) if not torch.is_tensor(x) else x, dtype=torch.float32)
     if tuple(xt.shape) == p.input_shape:
         xt = xt.unsqueeze(0)  # one sample
-    task = p.task.name
-    if task == "anomaly":
-        d = p.predict_details(xt)
-        results = [
-            {
-                "score": float(d["score"][i]),
-                "threshold": _finite(d["threshold"][i]),
-                "is_anomaly": bool(d["is_anomaly"][i]),
-                "normal_class": p.task.normal_class,  # type: ignore[attr-defined]
-            }
-            for i in range(len(xt))
-        ]
-        if with_series:
-            for i, r in enumerate(results):
-                r["series"] = xt[i].tolist()
-                r["reconstruction"] = d["reconstruction"][i].tolist()
-        return results
-    out = p.predict(xt)
-    results = [_one(p, row) for row in out]
-    if with_series:
-        channel = getattr(p.task, "target_channel", 0)
-        for i, r in enumerate(results):
-            r["series"] = xt[i].tolist()
-            if task == "forecasting":
-                r["target_channel"] = channel
-    return results
-
-
-def _one(p: Predictor, row: np.ndarray) -> dict[str, Any]:
-    if p.classes:
-        best = int(row.argmax())
-        return {
-            "predicted": p.classes[best],
-            "confidence": float(row[best]),
-            "probabilities": {c: float(v) for c, v in zip(p.classes, row, strict=True)},
-        }
-    if len(row) == 1:
-        return {"value": float(row[0])}
-    return {"values": [float(v) for v in row]}
-
-
-def _finite(v: float) -> float | None:
-    return float(v) if np.isfinite(v) else None
+    return p.task.prediction_rows(p, xt, with_series=with_series)

@@ -25,7 +25,8 @@ from lernwerk.errors import DataError, NotFound
 from lernwerk.models.network import Network, batched_forward, build_network
 from lernwerk.models.registry import fmt_shape
 from lernwerk.store import atomic_write_json, load_tensors, save_tensors
-from lernwerk.training.tasks import ClassificationTask, Task, task_from_dict
+from lernwerk.training.tasks import ClassificationTask, Task
+from lernwerk.training.tasks_registry import task_from_dict
 
 # Batches up to this size run on one intra-op thread: measured in bench/RESULTS.md
 # (predict), one Smiley CNN sample takes p99 0.62 ms on 1 thread and 64 ms on 2.

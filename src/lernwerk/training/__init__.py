@@ -4,13 +4,8 @@ from lernwerk.training.callbacks import EarlyStopping, History, Listener, Thrott
 from lernwerk.training.checkpoint import TrainerState
 from lernwerk.training.defaults import resolve_device, resolve_train_config
 from lernwerk.training.optim import OPTIMIZERS, SCHEDULES
-from lernwerk.training.tasks import (
-    ClassificationTask,
-    RegressionTask,
-    Task,
-    make_task,
-    task_from_dict,
-)
+from lernwerk.training.tasks import ClassificationTask, RegressionTask, Task
+from lernwerk.training.tasks_registry import make_task, task_from_dict
 from lernwerk.training.trainer import StopSignal, Trainer, TrainingData
 
 __all__ = [

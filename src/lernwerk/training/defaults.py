@@ -35,6 +35,7 @@ from lernwerk.config import TrainConfig
 from lernwerk.errors import SpecError
 from lernwerk.training.optim import DEFAULT_LR
 from lernwerk.training.sampling import is_skewed
+from lernwerk.training.tasks_registry import TASKS
 
 TARGET_STEPS = 2000
 MIN_EPOCHS, MAX_EPOCHS = 10, 200
@@ -138,15 +139,19 @@ def resolve_device(name: str) -> torch.device:
 def default_model(
     kind: str | None, input_shape: list[int] | tuple[int, ...], task: str = ""
 ) -> str:
-    """The preset a dataset starts with, by one rule on its kind and input shape.
+    """The preset a dataset starts with, by one rule on its kind and input shape, unless
+    the registered task named `task` prefers its own (`Task.default_model`: anomaly
+    detection on sequences takes `autoencoder1d`).
 
     Images: `smiley-cnn` (three 3×3 convolutions, two poolings) when the smaller side is at
-    least 28 pixels, else `lenet`; tables: `mlp`; sequences: `autoencoder1d` for anomaly
-    detection, else `fcn1d`.
+    least 28 pixels, else `lenet`; tables: `mlp`; sequences: `fcn1d`.
     """
+    preferred = TASKS[task].default_model(kind) if task in TASKS else None
+    if preferred:
+        return preferred
     if kind == "images":
         side = min(input_shape[-2:]) if len(input_shape) >= 2 else 0
         return "smiley-cnn" if side >= 28 else "lenet"
     if kind == "sequences":
-        return "autoencoder1d" if task == "anomaly" else "fcn1d"
+        return "fcn1d"
     return "mlp"

@@ -32,7 +32,8 @@ from lernwerk.training.defaults import resolve_device, resolve_train_config
 from lernwerk.training.precision import to_training_layout, uses_channels_last
 from lernwerk.training.sampling import balanced_weights
 from lernwerk.training.streaming import StreamedRows
-from lernwerk.training.tasks import Task, make_task
+from lernwerk.training.tasks import Task
+from lernwerk.training.tasks_registry import resolve_task
 from lernwerk.training.trainer import StopSignal, Trainer, TrainingData
 
 CHECKPOINT_FILE = "checkpoint.safetensors"
@@ -225,24 +226,6 @@ def _finish(
     )
 
 
-def resolve_task_name(cfg: TrainConfig, ds: Dataset) -> str:
-    """The task a run trains: the config's, else forecasting for forecast windows, else the
-    dataset's own."""
-    name = cfg.task or ("forecasting" if ds.meta.get("forecast") else ds.task)
-    if name == "classification" and ds.task == "regression":
-        raise SpecError(
-            f"dataset '{ds.name}' has numeric targets; use task regression", where="task"
-        )
-    if name == "forecasting" and not ds.meta.get("forecast"):
-        raise SpecError(
-            f"dataset '{ds.name}' holds no forecast windows; forecasting needs windows cut "
-            "from one long series (the seasonal built-in, or "
-            "lernwerk.data.sequences.forecasting.windows_dataset)",
-            where="task",
-        )
-    return name
-
-
 def evaluate_split(predictor: Predictor, ds: Dataset, idx: torch.Tensor) -> dict[str, Any]:
     """Metrics on some samples; the raw inputs go along (a forecast's naive baseline).
     Samples on disk are predicted a chunk at a time."""
@@ -264,9 +247,7 @@ class RunPlan:
     """
 
     def __init__(self, ds: Dataset, spec: ModelSpec, cfg: TrainConfig) -> None:
-        task_name = resolve_task_name(cfg, ds)
-        if task_name == "classification" and ds.classes:
-            check_every_class_has_samples(ds)
+        task_class = resolve_task(cfg.task, ds)
         self.splits: Splits = ds.split(cfg.val_split, cfg.test_split, cfg.split_seed)
         if cfg.early_stopping and len(self.splits.val) == 0:
             raise SpecError(
@@ -275,8 +256,7 @@ class RunPlan:
         if cfg.monitor != "val_loss" and len(self.splits.val) == 0:
             raise SpecError(f"monitor {cfg.monitor} needs a validation split", where="monitor")
         forecast = ds.meta.get("forecast") or {}
-        self.task: Task = make_task(
-            task_name,
+        self.task: Task = task_class.create(
             cfg.loss,
             classes=ds.classes,
             y_train=ds.y[self.splits.train],
@@ -289,7 +269,7 @@ class RunPlan:
         self.val_index = self.splits.val[self.task.select(ds.y[self.splits.val])]
         if ds.on_disk and self.task.targets_are_inputs:
             raise DataError(
-                f"dataset '{ds.name}' is too large to hold in memory, and task {task_name} "
+                f"dataset '{ds.name}' is too large to hold in memory, and task {self.task.name} "
                 "learns to rebuild its inputs, which needs them in memory; train on a "
                 "smaller dataset",
                 where="dataset",
@@ -297,7 +277,7 @@ class RunPlan:
         y_train = ds.y[self.train_index]
         # samples on disk stay there: statistics stream over them, batches are read per step
         x_train = ds.x.take(self.train_index) if ds.on_disk else ds.x[self.train_index]
-        classes = len(ds.classes) if task_name == "classification" else 0
+        classes = self.task.num_classes
         self.config = resolve_train_config(
             cfg,
             n_train=len(y_train),
@@ -368,32 +348,3 @@ class RunPlan:
             "dataset_hash": ds.content_hash,
             "lernwerk_version": __version__,
         }
-
-
-def check_every_class_has_samples(ds: Dataset) -> None:
-    """A class without samples would be an output the network never sees; a learner who
-    added a class and has not drawn it yet is told so before training, not after.
-
-    A dataset may hold any number of classes (a canvas starts with one, an import may
-    bring one); a classifier needs two to tell apart.
-
-    Raises:
-        DataError: fewer than two classes, or names the empty classes.
-    """
-    if len(ds.classes) < 2:
-        raise DataError(
-            f"dataset '{ds.name}' has one class ('{ds.classes[0]}'); training a classifier "
-            "needs at least two classes with samples: add another class and its samples",
-            where="dataset",
-        )
-    counts = torch.bincount(ds.y, minlength=len(ds.classes)).tolist()
-    empty = [name for name, n in zip(ds.classes, counts, strict=False) if n == 0]
-    if empty:
-        names = ", ".join(f"'{name}'" for name in empty)
-        one = len(empty) == 1
-        raise DataError(
-            f"class{'' if one else 'es'} {names} of dataset '{ds.name}' "
-            f"{'has' if one else 'have'} no samples yet; add some or delete "
-            f"{'it' if one else 'them'} before training",
-            where="dataset",
-        )

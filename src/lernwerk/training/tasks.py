@@ -1,16 +1,19 @@
 """Tasks: what differs between classification, regression and the rest, kept out of the loop.
 
-The loop calls a task for its loss, its per-batch score and its predictions; a new task
-(forecasting, anomaly detection, a GAN's two steps) is a new class registered in `TASKS`
-under the name a user writes, not a new loop. Forecasting and anomaly detection live in
-`tasks_sequence`.
+A task decides which datasets it trains on (`claim`, `check_data`), its outputs, loss,
+training step and optimizers, its metrics, the preset it prefers, the results page's view
+of a split (`evaluation_view`) and the answer a prediction gives (`prediction_rows`); the
+run, the loop and the pages call it and never ask for its name. A new task (forecasting,
+anomaly detection, a GAN's two steps) is a new class registered in `TASKS` under the name
+a user writes (`register_task`), not a new loop. Forecasting and anomaly detection live in
+`tasks_sequence`, the pieces of the views in `tasks_views`.
 """
 
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import torch
@@ -18,9 +21,23 @@ import torch.nn.functional as F
 from torch.optim import Optimizer
 
 from lernwerk.config import TrainConfig
-from lernwerk.errors import SpecError
+from lernwerk.errors import DataError, SpecError
 from lernwerk.evaluation.metrics import classification_metrics, regression_metrics
 from lernwerk.training.optim import make_optimizer
+from lernwerk.training.tasks_views import (
+    SERIES_SHOWN,
+    Predicts,
+    SplitSamples,
+    class_answer,
+    classified_samples,
+    plain_values,
+    regressed_samples,
+    typical_series,
+    value_answer,
+)
+
+if TYPE_CHECKING:
+    from lernwerk.data import Dataset
 
 
 @dataclass
@@ -46,6 +63,28 @@ class Task:
     def from_dict(cls, d: dict[str, Any]) -> Task:
         """Rebuild a task saved with a model (`to_dict`)."""
         raise NotImplementedError
+
+    @classmethod
+    def claim(cls, ds: Dataset) -> int:
+        """How well the task suits a run on `ds` that names no task: 0 not at all; the
+        registered task with the highest claim trains (ties: the one registered first)."""
+        return 0
+
+    @classmethod
+    def check_data(cls, ds: Dataset) -> None:
+        """Raise `SpecError` or `DataError` when the task cannot train on `ds`."""
+
+    @classmethod
+    def default_model(cls, kind: str | None) -> str | None:
+        """The preset a dataset of `kind` starts with for this task; None: the general
+        rule of `training.defaults.default_model`."""
+        return None
+
+    @property
+    def num_classes(self) -> int:
+        """Classes the network tells apart (class-balanced sampling draws by them); 0 when
+        its targets are not classes."""
+        return 0
 
     @classmethod
     def _resolve_loss(cls, loss: str | None) -> str:
@@ -150,6 +189,35 @@ class Task:
     def check_output(self, output_shape: tuple[int, ...], input_shape: tuple[int, ...]) -> None:
         """Raise `SpecError` when a network's output does not suit the task."""
 
+    def evaluation_view(
+        self, predictor: Predicts, samples: SplitSamples, *, limit: int
+    ) -> dict[str, Any]:
+        """The results page's view of a split: `{"metrics", "classes", "samples", ...}`,
+        at most `limit` samples, the interesting ones first. By default each sample is
+        `{id, label, predicted}`, the largest errors first."""
+        out = predictor.predict(samples.x)  # (N, K) values
+        return {
+            "metrics": self.metrics(samples.y, out, samples.x.numpy()),
+            "classes": [],
+            "samples": regressed_samples(samples.y, out, samples.ids, limit),
+        }
+
+    def answer(self, row: np.ndarray) -> dict[str, Any]:
+        """One sample's answer from its row of `Predictor.predict`: `{"value"}` or
+        `{"values"}` by default."""
+        return value_answer(row)
+
+    def prediction_rows(
+        self, predictor: Predicts, x: torch.Tensor, *, with_series: bool = False
+    ) -> list[dict[str, Any]]:
+        """Each sample's answer for raw inputs `x` (N, ...); `with_series` adds the input
+        `series` as the model saw it, for plots."""
+        results = [self.answer(row) for row in predictor.predict(x)]
+        if with_series:
+            for i, r in enumerate(results):
+                r["series"] = x[i].tolist()
+        return results
+
     def calibrate(
         self,
         network: torch.nn.Module,
@@ -214,6 +282,23 @@ class ClassificationTask(Task):
     def from_dict(cls, d: dict[str, Any]) -> Task:
         return cls(**_common(d), classes=list(d["classes"]))
 
+    @classmethod
+    def claim(cls, ds: Dataset) -> int:
+        return 1 if ds.task == "classification" else 0  # the dataset's kind of labels
+
+    @classmethod
+    def check_data(cls, ds: Dataset) -> None:
+        if ds.task == "regression":
+            raise SpecError(
+                f"dataset '{ds.name}' has numeric targets; use task regression", where="task"
+            )
+        if ds.classes:
+            check_every_class_has_samples(ds)
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.classes)
+
     @property
     def binary_output(self) -> bool:
         return self.loss == "binary_cross_entropy"
@@ -253,6 +338,30 @@ class ClassificationTask(Task):
     ) -> dict[str, Any]:
         return classification_metrics(y_true, predictions, self.classes)
 
+    def evaluation_view(
+        self, predictor: Predicts, samples: SplitSamples, *, limit: int
+    ) -> dict[str, Any]:
+        """Each sample `{id, label, predicted, confidence, probabilities}`, the misclassified
+        first (most confident first); for sequences each class's typical shape (`typical`,
+        the mean of its training series) and the series of the first samples listed."""
+        if not self.classes:
+            return super().evaluation_view(predictor, samples, limit=limit)
+        out = predictor.predict(samples.x)  # (N, C) probabilities
+        view: dict[str, Any] = {
+            "metrics": self.metrics(samples.y, out, samples.x.numpy()),
+            "classes": list(self.classes),
+        }
+        listed = classified_samples(self.classes, samples.y, out, samples.ids, limit)
+        if samples.ds.kind == "sequences":
+            view["typical"] = typical_series(samples.ds, samples.train_idx)
+            for s in listed[:SERIES_SHOWN]:
+                s["series"] = plain_values(samples.x[samples.row(s["id"])])
+        view["samples"] = listed
+        return view
+
+    def answer(self, row: np.ndarray) -> dict[str, Any]:
+        return class_answer(self.classes, row) if self.classes else value_answer(row)
+
     def to_dict(self) -> dict[str, Any]:
         return {**super().to_dict(), "classes": list(self.classes)}
 
@@ -284,6 +393,10 @@ class RegressionTask(Task):
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Task:
         return cls(**_common(d), y_mean=d["y_mean"], y_std=d["y_std"])
+
+    @classmethod
+    def claim(cls, ds: Dataset) -> int:
+        return 1 if ds.task == "regression" else 0  # the dataset's kind of labels
 
     def targets(self, y: torch.Tensor) -> torch.Tensor:
         y = y.float()
@@ -323,36 +436,30 @@ CLASSIFICATION_LOSSES = ClassificationTask.losses
 REGRESSION_LOSSES = RegressionTask.losses
 
 
-def make_task(
-    task: str,
-    loss: str | None,
-    *,
-    classes: list[str],
-    y_train: torch.Tensor | None = None,
-    **options: Any,
-) -> Task:
-    """Resolve the loss for a task and the number of outputs it needs.
+def check_every_class_has_samples(ds: Dataset) -> None:
+    """A class without samples would be an output the network never sees; a learner who
+    added a class and has not drawn it yet is told so before training, not after.
 
-    `options` are what a task may take beyond the dataset's classes and training targets
-    (the anomaly task's `normal_class` and `input_shape`, …); a task ignores the ones
-    it does not use.
+    A dataset may hold any number of classes (a canvas starts with one, an import may
+    bring one); a classifier needs two to tell apart.
 
     Raises:
-        SpecError: an unknown task, or the loss does not suit the task (e.g. mse for
-            classification).
+        DataError: fewer than two classes, or names the empty classes.
     """
-    if task not in TASKS:
-        raise SpecError(f"unknown task '{task}'; expected one of: {', '.join(TASKS)}", where="task")
-    return TASKS[task].create(loss, classes=classes, y_train=y_train, **options)
-
-
-def task_from_dict(d: dict[str, Any]) -> Task:
-    """Rebuild a task saved with a model (`Task.to_dict`)."""
-    name = d.get("task", "regression")
-    if name not in TASKS:
-        raise SpecError(f"unknown task '{name}' in a saved model", where="task")
-    return TASKS[name].from_dict(d)
-
-
-# Tasks kept in modules of their own register themselves on import.
-from lernwerk.training import tasks_sequence  # noqa: E402, F401
+    if len(ds.classes) < 2:
+        raise DataError(
+            f"dataset '{ds.name}' has one class ('{ds.classes[0]}'); training a classifier "
+            "needs at least two classes with samples: add another class and its samples",
+            where="dataset",
+        )
+    counts = torch.bincount(ds.y, minlength=len(ds.classes)).tolist()
+    empty = [name for name, n in zip(ds.classes, counts, strict=False) if n == 0]
+    if empty:
+        names = ", ".join(f"'{name}'" for name in empty)
+        one = len(empty) == 1
+        raise DataError(
+            f"class{'' if one else 'es'} {names} of dataset '{ds.name}' "
+            f"{'has' if one else 'have'} no samples yet; add some or delete "
+            f"{'it' if one else 'them'} before training",
+            where="dataset",
+        )

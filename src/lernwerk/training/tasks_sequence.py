@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import torch
@@ -26,6 +26,17 @@ from lernwerk.evaluation.sequence_metrics import (
 from lernwerk.models.network import batched_forward
 from lernwerk.models.registry import fmt_shape
 from lernwerk.training.tasks import RegressionTask, Task, _common, register_task
+from lernwerk.training.tasks_views import (
+    SERIES_SHOWN,
+    Predicts,
+    SplitSamples,
+    finite,
+    plain_values,
+    samples_apart,
+)
+
+if TYPE_CHECKING:
+    from lernwerk.data import Dataset
 
 DEFAULT_NORMAL_CLASS = "ok"
 DEFAULT_QUANTILE = 0.99
@@ -62,6 +73,20 @@ class ForecastingTask(RegressionTask):
             **_common(d), y_mean=d["y_mean"], y_std=d["y_std"], target_channel=d["target_channel"]
         )
 
+    @classmethod
+    def claim(cls, ds: Dataset) -> int:
+        return 2 if ds.meta.get("forecast") else 0  # windows cut from one series: forecast
+
+    @classmethod
+    def check_data(cls, ds: Dataset) -> None:
+        if not ds.meta.get("forecast"):
+            raise SpecError(
+                f"dataset '{ds.name}' holds no forecast windows; forecasting needs windows cut "
+                "from one long series (the seasonal built-in, or "
+                "lernwerk.data.sequences.forecasting.windows_dataset)",
+                where="task",
+            )
+
     def metrics(
         self, y_true: np.ndarray, predictions: np.ndarray, inputs: np.ndarray | None = None
     ) -> dict[str, Any]:
@@ -70,6 +95,26 @@ class ForecastingTask(RegressionTask):
             last = np.asarray(inputs)[:, self.target_channel, -1:]  # (N, 1)
             naive = np.repeat(last, np.asarray(predictions).reshape(len(last), -1).shape[1], 1)
         return forecast_metrics(y_true, predictions, naive)
+
+    def evaluation_view(
+        self, predictor: Predicts, samples: SplitSamples, *, limit: int
+    ) -> dict[str, Any]:
+        """The largest errors first; the first of them lying a window apart carry the
+        `past` (the target channel's window) they were predicted from."""
+        view = super().evaluation_view(predictor, samples, limit=limit)
+        for s in samples_apart(view["samples"], spacing=int(samples.x.shape[-1])):
+            s["past"] = plain_values(samples.x[samples.row(s["id"]), self.target_channel])
+        return view
+
+    def prediction_rows(
+        self, predictor: Predicts, x: torch.Tensor, *, with_series: bool = False
+    ) -> list[dict[str, Any]]:
+        """The values; with the series, the channel the forecast continues."""
+        results = super().prediction_rows(predictor, x, with_series=with_series)
+        if with_series:
+            for r in results:
+                r["target_channel"] = self.target_channel
+        return results
 
     def to_dict(self) -> dict[str, Any]:
         return {**super().to_dict(), "target_channel": self.target_channel}
@@ -152,6 +197,10 @@ class AnomalyTask(Task):
             error_std=d.get("error_std"),
             error_window=d.get("error_window", 1),
         )
+
+    @classmethod
+    def default_model(cls, kind: str | None) -> str | None:
+        return "autoencoder1d" if kind == "sequences" else None
 
     @property
     def normal_index(self) -> int:
@@ -239,6 +288,65 @@ class AnomalyTask(Task):
         result["normal_class"] = self.normal_class
         result["threshold_rule"] = self.threshold_rule
         return result
+
+    def evaluation_view(
+        self, predictor: Predicts, samples: SplitSamples, *, limit: int
+    ) -> dict[str, Any]:
+        """Each sample `{id, label, anomaly, flagged, score}`: the wrong flags first
+        (missed anomalies and false alarms, furthest from the threshold first), then by
+        score; the first listed carry their series and its reconstruction."""
+        x, y = samples.x, samples.y
+        details = predictor.predict_details(x)
+        scores, flagged = details["score"], details["is_anomaly"]
+        metrics = self.metrics(y, scores[:, None])
+        truth = y != self.normal_index
+        threshold = metrics["threshold"]
+        distance = np.abs(scores - threshold) if threshold is not None else scores
+        wrong = np.flatnonzero(truth != flagged)
+        right = np.flatnonzero(truth == flagged)
+        order = [*wrong[np.argsort(-distance[wrong], kind="stable")].tolist()]
+        order += right[np.argsort(-scores[right], kind="stable")].tolist()
+        listed = []
+        for rank, i in enumerate(order[:limit]):
+            sample: dict[str, Any] = {
+                "id": samples.ids[i],
+                "label": self.classes[int(y[i])],
+                "anomaly": bool(truth[i]),
+                "flagged": bool(flagged[i]),
+                "score": float(scores[i]),
+            }
+            if rank < SERIES_SHOWN:
+                sample["series"] = plain_values(x[i])
+                sample["reconstruction"] = plain_values(details["reconstruction"][i])
+            listed.append(sample)
+        return {
+            "metrics": metrics,
+            "classes": [],
+            "normal_class": self.classes[self.normal_index],
+            "threshold": threshold,
+            "samples": listed,
+        }
+
+    def prediction_rows(
+        self, predictor: Predicts, x: torch.Tensor, *, with_series: bool = False
+    ) -> list[dict[str, Any]]:
+        """`{score, threshold, is_anomaly, normal_class}`; with the series, its
+        reconstruction too."""
+        d = predictor.predict_details(x)
+        results = [
+            {
+                "score": float(d["score"][i]),
+                "threshold": finite(d["threshold"][i]),
+                "is_anomaly": bool(d["is_anomaly"][i]),
+                "normal_class": self.normal_class,
+            }
+            for i in range(len(x))
+        ]
+        if with_series:
+            for i, r in enumerate(results):
+                r["series"] = x[i].tolist()
+                r["reconstruction"] = d["reconstruction"][i].tolist()
+        return results
 
     def calibrate(
         self,
