@@ -188,3 +188,20 @@ def test_storing_a_dataset_again_replaces_its_samples(workspace, tmp_path) -> No
     ds = workspace.load_dataset("drawn")
     assert len(ds) == 3 and ds.classes == ["x", "y", "z"]
     shutil.rmtree(tmp_path / "unused", ignore_errors=True)
+
+
+def test_a_preview_and_one_sample_read_only_what_they_show(workspace, monkeypatch) -> None:
+    workspace.save_dataset(images(400))
+    reads: list[int] = []
+    original = SampleFile.read
+
+    def counting(self, slots):
+        reads.append(len(slots))
+        return original(self, slots)
+
+    monkeypatch.setattr(SampleFile, "read", counting)
+    png = workspace.sample_image("drawn", 7, scale=4)
+    assert png.startswith(b"\x89PNG") and reads == [1]
+    reads.clear()
+    workspace.preview_dataset("drawn", per_class=3)
+    assert 0 < sum(reads) <= 2 * 3  # three a class, not the 400
