@@ -114,9 +114,11 @@ class Dataset:
                 "y_dtype": str(self.y.dtype),
             }
             digest.update(json.dumps(header, sort_keys=True).encode())
-            for chunk in in_chunks(self.x, 65536):
-                digest.update(chunk.detach().cpu().contiguous().numpy().tobytes())
-            digest.update(self.y.detach().cpu().contiguous().numpy().tobytes())
+            # a chunk of about 32 MiB at a time: the hash of a dataset on disk stays small
+            rows = max(1, (32 << 20) // (4 * max(1, math.prod(self.input_shape))))
+            for chunk in in_chunks(self.x, rows):
+                digest.update(chunk.detach().cpu().contiguous().numpy().data)
+            digest.update(self.y.detach().cpu().contiguous().numpy().data)
             if self.test_index is not None:
                 digest.update(b"test_index")
                 digest.update(self.test_index.detach().cpu().contiguous().numpy().tobytes())

@@ -18,7 +18,7 @@ import torch
 # Datasets up to this many bytes of float32 samples are loaded whole: indexing tensors in
 # memory is the fastest way to train. Larger ones stream from disk. LERNWERK_MEMORY_MB
 # changes it (a test streams a small dataset with a low value).
-_DEFAULT_IN_MEMORY_BYTES = 2 << 30
+_DEFAULT_IN_MEMORY_BYTES = 1 << 30
 
 
 def in_memory_limit() -> int:
