@@ -43,6 +43,7 @@ format: $(DEV_STAMP)
 	$(BIN)/ruff format src tests bench
 	$(BIN)/ruff check --fix src tests bench
 
+# the suites live in bench/ beside src/ (not installed): run from the checkout's root
 bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench.run
 

@@ -1,1 +1,16 @@
-"""This checkout's benchmark report: `python -m bench.run` runs the suites of `lernwerk.bench`."""
+"""Benchmarks: lernwerk against its peers, on the machine it runs on.
+
+A tool of the source checkout, not part of the installed package: `python -m bench.run`
+(or `make bench`, or `lernwerk bench` run from a checkout) runs the suites below and writes
+a markdown report with a section per suite plus the raw numbers as JSON. It stands beside
+the faces: it imports lernwerk's public API and below, never the CLI or the server (the
+server is measured through HTTP, in a subprocess).
+
+Suites: `tabular` (the lecture benchmark), `digits` (LeNet), `images` (CNNs, FLOP/s
+against the machine's matmul peak), `predict` (latency through the API and over HTTP),
+`ucr` (FCN and ResNet on two UCR time-series sets against published accuracies).
+"""
+
+SUITES = ("tabular", "digits", "images", "predict", "ucr")
+
+__all__ = ["SUITES"]

@@ -2,8 +2,10 @@
 
 Layers, top to bottom: faces (`cli`, `serving`) -> `api` -> verbs (`training`, `evaluation`,
 `export`) -> nouns (`models`, `data`) -> base (`store`, `config`, `events`, `errors`).
-Tools (`bench`) stand beside the faces: they use `api` and below, may print, and only the
-faces import them; they import no face and no face library (the server is measured over HTTP).
+Tools (`bench/`) lie beside `src/`, in the checkout, not in the installed package: they use
+lernwerk's public API and below, may print, and import no face and no face library (the
+server is measured over HTTP); nothing in the package imports them (the CLI's `lernwerk bench`
+loads them by importlib).
 Imports inside functions and under TYPE_CHECKING count as well.
 """
 
@@ -16,21 +18,21 @@ import pytest
 import lernwerk
 
 SOURCE = Path(lernwerk.__file__).parent
+CHECKOUT = Path(__file__).resolve().parents[1]
 
 FACE_LIBRARIES = ("typer", "rich", "fastapi", "uvicorn", "starlette", "sse_starlette")
 BASE = ("store", "config", "events", "errors")
 NOUNS = ("models", "data")
 VERBS = ("training", "evaluation", "export")
 FACES = ("cli", "serving")
-TOOLS = ("bench",)
+TOOLS = ("bench",)  # top-level packages of the checkout, outside the installed package
 
 # (who, what they must not import)
 RULES = [
-    (BASE, (*NOUNS, *VERBS, "api", *TOOLS, *FACES)),
-    (NOUNS, (*VERBS, "api", *TOOLS, *FACES)),
-    (VERBS, ("api", *TOOLS, *FACES)),
-    (("api",), (*TOOLS, *FACES)),
-    (TOOLS, FACES),
+    (BASE, (*NOUNS, *VERBS, "api", *FACES)),
+    (NOUNS, (*VERBS, "api", *FACES)),
+    (VERBS, ("api", *FACES)),
+    (("api",), FACES),
 ]
 
 
@@ -103,6 +105,10 @@ def violations(root: Path) -> list[str]:
         for line, module, name in imported_modules(path, root):
             top = module.split(".")[0]
             target = layer_of(module)
+            if top in TOOLS:
+                problems.append(
+                    f"{where}:{line}: imports {module}; the tools lie outside the package"
+                )
             if top in FACE_LIBRARIES and not is_face:
                 problems.append(f"{where}:{line}: imports {module}; only cli.py and serving/ may")
             if target == "cli" and not is_face:
@@ -119,10 +125,24 @@ def violations(root: Path) -> list[str]:
             ):
                 # the root re-exports the API: below it, only the version is safe to take
                 problems.append(f"{where}:{line}: takes {name} from the package root")
-        if not is_face and layer not in TOOLS:
+        if not is_face:
             problems += [
                 f"{where}:{line}: calls print() below the faces" for line in print_calls(path)
             ]
+    return problems
+
+
+def tool_violations(folder: Path) -> list[str]:
+    """Wrong arrows from a tool beside the package (`bench/`): lernwerk's API and below only."""
+    problems = []
+    for path in sorted(folder.rglob("*.py")):
+        where = path.relative_to(folder.parent)
+        for line, module, name in imported_modules(path, folder):
+            target = layer_of(module) or (name if module == "lernwerk" else None)
+            if module.split(".")[0] in FACE_LIBRARIES:
+                problems.append(f"{where}:{line}: imports {module}; a tool uses no face library")
+            if target in FACES:
+                problems.append(f"{where}:{line}: {folder.name} imports a face ({module})")
     return problems
 
 
@@ -131,8 +151,14 @@ def test_imports_point_down_only() -> None:
     assert violations(SOURCE) == []
 
 
+def test_the_tools_use_the_api_and_below() -> None:
+    for tool in TOOLS:
+        assert (CHECKOUT / tool / "__init__.py").is_file(), tool
+        assert tool_violations(CHECKOUT / tool) == []
+
+
 def test_every_subpackage_has_a_layer() -> None:
-    known = {*BASE, *NOUNS, *VERBS, "api", *TOOLS, *FACES}
+    known = {*BASE, *NOUNS, *VERBS, "api", *FACES}
     children = {
         p.stem
         for p in SOURCE.iterdir()
@@ -150,7 +176,7 @@ def test_every_subpackage_has_a_layer() -> None:
 def _tree(tmp_path: Path, files: dict[str, str]) -> Path:
     """A small fake source tree: a package root, a CLI, an API and a few layers."""
     root = tmp_path / "lernwerk"
-    for sub in ("store", "models", "training", "serving", "bench"):
+    for sub in ("store", "models", "training", "serving"):
         (root / sub).mkdir(parents=True)
         (root / sub / "__init__.py").touch()
     (root / "__init__.py").write_text("from lernwerk.api import fit\n__version__ = '0'\n")
@@ -176,9 +202,8 @@ def _tree(tmp_path: Path, files: dict[str, str]) -> Path:
         ({"__init__.py": "from lernwerk.cli import main\n"}, "only the faces may import the CLI"),
         ({"store/x.py": "from lernwerk import Workspace\n"}, "from the package root"),
         ({"training/log.py": "def log(x):\n    print(x)\n"}, "calls print() below the faces"),
-        ({"training/x.py": "from lernwerk.bench import run\n"}, "training imports lernwerk.bench"),
-        ({"bench/x.py": "from lernwerk.serving import app\n"}, "bench imports lernwerk.serving"),
-        ({"bench/y.py": "import typer\n"}, "imports typer"),
+        ({"training/x.py": "from bench import run\n"}, "the tools lie outside the package"),
+        ({"cli.py": "import bench.run\n"}, "the tools lie outside the package"),
     ],
 )
 def test_the_checker_finds_wrong_arrows(
@@ -192,16 +217,34 @@ def test_the_checker_allows_the_right_arrows(tmp_path: Path) -> None:
     root = _tree(
         tmp_path,
         {
-            "cli.py": "import typer\nfrom rich.console import Console\nfrom lernwerk import api\nfrom lernwerk.bench import run\nprint('ok')\n",
+            "cli.py": "import typer\nfrom rich.console import Console\nfrom lernwerk import api\nprint('ok')\n",
             "serving/app.py": "from fastapi import FastAPI\nfrom lernwerk.api import Workspace\n",
             "api.py": "from lernwerk.training import trainer\nfrom lernwerk import __version__\n",
             "training/loop.py": "from ..models import net\nfrom lernwerk.store import db\n",
             "models/net.py": "from lernwerk.config import X\nimport torch\n",
             "store/db.py": "import sqlite3\nfrom lernwerk.errors import E\n",
-            "bench/run.py": "from lernwerk.api import Workspace\nprint('42 s')\n",
         },
     )
     assert violations(root) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("from lernwerk.serving import app\n", "bench imports a face (lernwerk.serving)"),
+        ("def f():\n    from lernwerk import cli\n", "bench imports a face (lernwerk)"),
+        ("import typer\n", "imports typer; a tool uses no face library"),
+    ],
+)
+def test_the_checker_finds_a_tool_importing_a_face(
+    tmp_path: Path, text: str, expected: str
+) -> None:
+    (tmp_path / "bench").mkdir()
+    (tmp_path / "bench" / "run.py").write_text("from lernwerk.api import Workspace\nprint(1)\n")
+    assert tool_violations(tmp_path / "bench") == []
+    (tmp_path / "bench" / "x.py").write_text(text)
+    problems = tool_violations(tmp_path / "bench")
+    assert len(problems) == 1 and expected in problems[0], problems
 
 
 # -- public PyTorch only (issue 12) -------------------------------------------------------------

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from lernwerk.bench import SUITES, loops, report, tabular
-from lernwerk.bench import run as bench_run
-from lernwerk.bench.common import Result, measure_rounds, paired_ratio, percentile, rounds_note
+from bench import SUITES, loops, report, tabular
+from bench import run as bench_run
+from bench.common import Result, measure_rounds, paired_ratio, percentile, rounds_note
 from lernwerk.cli import main
 
 TINY = {

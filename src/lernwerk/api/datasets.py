@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
+from lernwerk.api.listing import dataset_items
 from lernwerk.data import Dataset, editing, list_builtins, load_dataset_ref
 from lernwerk.data.builtin import BUILTINS, parse_dataset_ref
 from lernwerk.data.packing import pack, stored_x, unpack
@@ -57,10 +58,7 @@ class DatasetMethods:
 
     def list_datasets(self) -> list[dict[str, Any]]:
         """Built-in datasets (with their parameters) and those stored in this workspace."""
-        items = [{**b, "source": "builtin"} for b in list_builtins()]
-        for rec in self.store.list_datasets():
-            items.append({**rec.to_dict(), "origin": rec.source, "source": "workspace"})
-        return items
+        return dataset_items(self.store)
 
     def load_dataset(self, ref: str | Dataset, **params: Any) -> Dataset:
         """A stored dataset by name, or a built-in by reference ('xor', 'tabular:rows=500')."""

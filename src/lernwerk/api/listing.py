@@ -1,6 +1,8 @@
-"""What a workspace lists without loading PyTorch: its store and its runs as table rows.
+"""What a workspace lists without loading PyTorch: its store, its runs as table rows, and
+the datasets (built-in and stored).
 
-`lernwerk runs list` uses this directly; `Workspace` and `Run` give the same answers.
+`lernwerk runs list` and `datasets list` use this directly; `Workspace` and `Run` give the
+same answers.
 """
 
 from __future__ import annotations
@@ -16,6 +18,16 @@ def open_store(path: str | Path | None = None) -> WorkspaceStore:
     store = WorkspaceStore(path)
     store.reconcile()
     return store
+
+
+def dataset_items(store: WorkspaceStore) -> list[dict[str, Any]]:
+    """Built-in datasets (with their parameters) and those stored in the workspace."""
+    from lernwerk.data.registry import list_builtins
+
+    items = [{**b, "source": "builtin"} for b in list_builtins()]
+    for rec in store.list_datasets():
+        items.append({**rec.to_dict(), "origin": rec.source, "source": "workspace"})
+    return items
 
 
 def run_row(record: RunRecord) -> dict[str, Any]:

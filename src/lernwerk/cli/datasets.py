@@ -19,6 +19,7 @@ from lernwerk.cli.common import (
     out,
     print_json,
     rows_table,
+    state,
 )
 from lernwerk.config import STANDARD_AUGMENT, AugmentConfig
 from lernwerk.errors import SpecError
@@ -58,7 +59,9 @@ def _names(text: str | None) -> list[str]:
 @datasets_app.command("list")
 def datasets_list(as_json: bool = JsonOption) -> None:
     """Built-in datasets (with their parameters) and datasets stored in the workspace."""
-    items = open_workspace().list_datasets()
+    from lernwerk.api.listing import dataset_items, open_store  # no PyTorch: answers at once
+
+    items = dataset_items(open_store(state["workspace"]))
     if as_json:
         print_json(items)
         return

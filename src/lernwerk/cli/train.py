@@ -54,6 +54,13 @@ def _run_result(run: Run) -> dict[str, Any]:
     }
 
 
+def _model_label(model: str | dict[str, Any]) -> str:
+    """A preset's name or a spec file's path as given; an inline spec's name, if it has one."""
+    if isinstance(model, str):
+        return model
+    return str(model.get("name") or "an inline network")
+
+
 def _render_result(result: dict[str, Any]) -> None:
     rows = [{"split": split, **m} for split, m in result["metrics"].items()]
     title = f"run {result['run_id']} ({result['name']}): {result['status']} after {result['epochs']} epochs, {result['seconds']:.1f} s"
@@ -166,6 +173,38 @@ def train(
         from lernwerk.cli.datasets import augment_option
 
         flags["augment"] = augment_option(augment, augment_with).to_dict()
+    # check the settings and say what starts before PyTorch loads (seconds on a busy machine)
+    if resume:
+        given = {"dataset": dataset, "model": model, "name": name, "config": config}
+        extra = (set(flags) - {"epochs"}) | {k for k, v in given.items() if v is not None}
+        if extra:
+            raise SpecError(
+                f"--resume takes the run's own settings; only --epochs may be given (received: {', '.join(sorted(extra))})"
+            )
+        first_line = f"resuming run {resume} …"
+    else:
+        TrainConfig.from_dict(flags)  # name the bad flag before merging with a file
+        base: dict[str, Any] = read_spec_file(config) if config else {}
+        if not isinstance(base.get("train", {}), dict):
+            raise SpecError(
+                f"{config}: train: expected a mapping of settings such as 'epochs: 20'; "
+                f"received: {type(base['train']).__name__}",
+                where="train",
+            )
+        run_config = RunConfig.from_dict(
+            {
+                **base,
+                **({"dataset": dataset} if dataset else {}),
+                **({"model": model} if model else {}),
+                **({"name": name} if name else {}),
+                "train": {**base.get("train", {}), **flags},
+            },
+            what=str(config) if config else "options",
+        )
+        first_line = f"training {_model_label(run_config.model)} on {run_config.dataset} …"
+    if not as_json:  # on stdout, before the result: stderr holds the progress bar or one error
+        out.print(first_line, markup=False, highlight=False, soft_wrap=True)
+
     from lernwerk.cli.progress import ProgressBar
     from lernwerk.training import StopSignal
 
@@ -175,32 +214,8 @@ def train(
     _install_sigint(stop)
     try:
         if resume:
-            given = {"dataset": dataset, "model": model, "name": name, "config": config}
-            extra = (set(flags) - {"epochs"}) | {k for k, v in given.items() if v is not None}
-            if extra:
-                raise SpecError(
-                    f"--resume takes the run's own settings; only --epochs may be given (received: {', '.join(sorted(extra))})"
-                )
             run = ws.resume(resume, epochs=epochs, listeners=listeners, stop_signal=stop)
         else:
-            TrainConfig.from_dict(flags)  # name the bad flag before merging with a file
-            base: dict[str, Any] = read_spec_file(config) if config else {}
-            if not isinstance(base.get("train", {}), dict):
-                raise SpecError(
-                    f"{config}: train: expected a mapping of settings such as 'epochs: 20'; "
-                    f"received: {type(base['train']).__name__}",
-                    where="train",
-                )
-            run_config = RunConfig.from_dict(
-                {
-                    **base,
-                    **({"dataset": dataset} if dataset else {}),
-                    **({"model": model} if model else {}),
-                    **({"name": name} if name else {}),
-                    "train": {**base.get("train", {}), **flags},
-                },
-                what=str(config) if config else "options",
-            )
             run = ws.fit(
                 run_config.dataset,
                 run_config.model,

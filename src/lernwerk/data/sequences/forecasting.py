@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 import torch
-from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from lernwerk.data.dataset import Dataset
+from lernwerk.data.registry import SEASONAL_DESCRIPTION, SeasonalParams
 from lernwerk.data.synth import seasonal
 from lernwerk.errors import DataError, SpecError
 
@@ -122,34 +122,6 @@ def windows_meta(
             "series_steps": series_steps,
         },
     }
-
-
-class SeasonalParams(BaseModel):
-    """The parameters of the `seasonal` built-in."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    length: int = Field(2400, ge=100, le=1_000_000, description="Time steps of the series.")
-    period: int = Field(24, ge=2, le=10_000, description="Steps per daily cycle.")
-    noise: float = Field(0.3, ge=0, le=5, description="Noise std, relative to the daily wave.")
-    window: int = Field(48, ge=1, le=10_000, description="Past steps the model sees.")
-    horizon: int = Field(12, ge=1, le=10_000, description="Future steps it forecasts.")
-    seed: int = Field(0, ge=0, le=2**32 - 1, description="Random seed.")
-
-    @model_validator(mode="after")
-    def _fits(self) -> SeasonalParams:
-        if self.window + self.horizon > self.length // 2:
-            raise ValueError(
-                f"window {self.window} + horizon {self.horizon} must be at most half the "
-                f"length {self.length}"
-            )
-        return self
-
-
-SEASONAL_DESCRIPTION = (
-    "Hourly load with a daily and a weekly cycle, a trend and noise, generated: "
-    "forecast the next steps from a window of the past."
-)
 
 
 def generate_seasonal(p: SeasonalParams) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:

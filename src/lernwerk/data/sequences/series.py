@@ -14,12 +14,14 @@ import gzip
 import re
 import zlib
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from lernwerk.data.dataset import Task
 from lernwerk.errors import DataError, SpecError
+
+if TYPE_CHECKING:
+    from lernwerk.data.dataset import Task
 
 LengthPolicy = Literal["error", "pad", "resample"]
 

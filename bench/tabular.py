@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from lernwerk.bench.common import (
+from bench.common import (
     Log,
     Result,
     console_table,
@@ -622,7 +622,7 @@ def _cells(r: dict[str, Any]) -> list[str]:
 
 def markdown_table(dataset: dict[str, Any]) -> str:
     """A markdown table of one dataset's results."""
-    from lernwerk.bench import common
+    from bench import common
 
     return common.markdown_table(COLUMNS, [_cells(r) for r in dataset["results"]], "llrrrrl")
 

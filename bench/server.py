@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from lernwerk.bench.common import importable
+from bench.common import importable
 
 SERVER_START_TIMEOUT_S = 60.0
 

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from lernwerk.bench.common import import_keras, torch_threads
+from bench.common import import_keras, torch_threads
 
 
 @dataclass(frozen=True)
@@ -245,7 +245,7 @@ def keras_fit(
     max_seconds: float | None = None,
 ) -> tuple[float, float, dict[str, Any]]:
     """The same network and settings in Keras (TensorFlow's default threads)."""
-    from lernwerk.bench.common import keras_budget_callback
+    from bench.common import keras_budget_callback
 
     keras = import_keras()
     gc.collect()

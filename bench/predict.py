@@ -21,7 +21,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from lernwerk.bench.common import (
+from bench.common import (
     Log,
     Result,
     console_table,
@@ -34,8 +34,8 @@ from lernwerk.bench.common import (
     targets_block,
     torch_threads,
 )
-from lernwerk.bench.machine import load_average
-from lernwerk.bench.server import LOAD_CLIENTS, Client, Server, request, server_available
+from bench.machine import load_average
+from bench.server import LOAD_CLIENTS, Client, Server, request, server_available
 
 TITLE = "predict: Smiley CNN latency"
 FULL = {

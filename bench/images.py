@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from lernwerk.bench import loops
-from lernwerk.bench.common import (
+from bench import loops
+from bench.common import (
     Log,
     Result,
     console_table,
@@ -24,7 +24,7 @@ from lernwerk.bench.common import (
     measure,
     targets_block,
 )
-from lernwerk.bench.machine import matmul_peak
+from bench.machine import matmul_peak
 
 TITLE = "images: CNNs on generated smileys and solder joints"
 SEED = 1

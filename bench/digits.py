@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from lernwerk.bench import loops
-from lernwerk.bench.common import (
+from bench import loops
+from bench.common import (
     Log,
     Measured,
     Result,

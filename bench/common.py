@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from lernwerk.bench.machine import load_average
+from bench.machine import load_average
 
 Log = Callable[[str], None]
 

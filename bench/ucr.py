@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from lernwerk.bench.common import (
+from bench.common import (
     Log,
     Result,
     console_table,
