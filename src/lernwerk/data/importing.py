@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from lernwerk.data.dataset import Dataset
-from lernwerk.data.rows import StoredRows
+from lernwerk.data.rows import StoredRows, array_reader
 from lernwerk.errors import DataError, NotFound, SpecError
 
 Progress = Callable[[int, int], None]  # (done, total)
@@ -109,7 +109,7 @@ def _images(
         name=name,
         kind="images",
         task="classification",
-        x=StoredRows(pixels.__getitem__, np.arange(len(pixels)), fmt.shape, images=True),
+        x=StoredRows(array_reader(pixels), np.arange(len(pixels)), fmt.shape, images=True),
         y=torch.from_numpy(result.y.astype(np.int64)),
         classes=list(result.classes),
         feature_names=[],

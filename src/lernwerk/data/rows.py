@@ -109,6 +109,19 @@ class StoredRows:
         return x.to(torch.float32) / 255.0 if self.images else x.to(torch.float32)
 
 
+def array_reader(array: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    """Reads rows of an array in memory by slot: a view for a run of consecutive slots
+    (no copy of a whole import's pixels), a copy otherwise."""
+
+    def read(slots: np.ndarray) -> np.ndarray:
+        if len(slots) and int(slots[-1]) - int(slots[0]) + 1 == len(slots):
+            if len(slots) == 1 or bool(np.all(np.diff(slots) == 1)):
+                return array[int(slots[0]) : int(slots[-1]) + 1]
+        return array[slots]
+
+    return read
+
+
 def in_chunks(x: torch.Tensor | StoredRows, size: int = 1024) -> Iterator[torch.Tensor]:
     """The rows of `x`, `size` at a time (slices of a tensor, reads of stored rows)."""
     for start in range(0, len(x), size):
