@@ -250,17 +250,9 @@ class AugmentConfig(_Spec):
         return self.model_dump(mode="json")
 
 
-# What `--augment` switches on: mild changes that keep a drawing or a photo what it is.
-# No flips: an upside-down smiley is a class of its own, and so is a mirrored digit.
-STANDARD_AUGMENT: dict[str, float] = {
-    "rotation_deg": 12.0,
-    "shift": 0.08,
-    "zoom": 0.1,
-    "brightness": 0.1,
-    "contrast": 0.1,
-    "noise_std": 0.02,
-}
-
+# What `--augment` switches on (a plain dict in its own module, so that the CLI's help
+# can name it without loading these models).
+from lernwerk.augment_standard import STANDARD_AUGMENT  # noqa: E402, F401
 
 # ---------------------------------------------------------------------------- training config
 

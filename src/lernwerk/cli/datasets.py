@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from lernwerk.augment_standard import STANDARD_AUGMENT
 from lernwerk.cli.common import (
     JsonOption,
     datasets_app,
@@ -21,8 +22,10 @@ from lernwerk.cli.common import (
     rows_table,
     state,
 )
-from lernwerk.config import STANDARD_AUGMENT, AugmentConfig
 from lernwerk.errors import SpecError
+
+if TYPE_CHECKING:
+    from lernwerk.config import AugmentConfig
 
 NameArg = typer.Argument(..., help="The stored dataset's name (letters, digits, . _ -).")
 
@@ -42,6 +45,8 @@ def parse_pairs(text: str | None, what: str) -> dict[str, str]:
 
 def augment_option(augment: bool, augment_with: str | None) -> AugmentConfig | None:
     """--augment (the standard set) and/or --augment-with 'rotation_deg=30,…' (overrides)."""
+    from lernwerk.config import AugmentConfig
+
     if not augment and not augment_with:
         return None
     base = dict(STANDARD_AUGMENT) if augment else {}

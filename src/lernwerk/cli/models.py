@@ -10,7 +10,6 @@ from rich.table import Table
 from lernwerk import api
 from lernwerk.cli.common import JsonOption, models_app, out, print_json, rows_table, state
 from lernwerk.errors import SpecError
-from lernwerk.models.presets import list_presets
 
 if TYPE_CHECKING:
     from lernwerk.models import ModelSummary
@@ -21,6 +20,8 @@ if TYPE_CHECKING:
 @models_app.command("list")
 def models_list(as_json: bool = JsonOption) -> None:
     """The shipped model presets."""
+    from lernwerk.models.presets import list_presets
+
     presets = list_presets()
     if as_json:
         print_json(presets)

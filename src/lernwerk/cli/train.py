@@ -18,7 +18,6 @@ from lernwerk.cli.common import (
     print_json,
     rows_table,
 )
-from lernwerk.config import RunConfig, TrainConfig, read_spec_file
 from lernwerk.errors import SpecError
 
 if TYPE_CHECKING:  # PyTorch loads when a run starts, not when the command line is read
@@ -183,6 +182,8 @@ def train(
             )
         first_line = f"resuming run {resume} …"
     else:
+        from lernwerk.config import RunConfig, TrainConfig, read_spec_file
+
         TrainConfig.from_dict(flags)  # name the bad flag before merging with a file
         base: dict[str, Any] = read_spec_file(config) if config else {}
         if not isinstance(base.get("train", {}), dict):
