@@ -21,7 +21,7 @@ SOURCE = Path(lernwerk.__file__).parent
 CHECKOUT = Path(__file__).resolve().parents[1]
 
 FACE_LIBRARIES = ("typer", "rich", "fastapi", "uvicorn", "starlette", "sse_starlette")
-BASE = ("store", "config", "events", "errors")
+BASE = ("store", "config", "augment_standard", "events", "errors")  # config's plain values too
 NOUNS = ("models", "data")
 VERBS = ("training", "evaluation", "export")
 FACES = ("cli", "serving")
