@@ -16,7 +16,7 @@ import lernwerk
 from lernwerk.data import Dataset
 from lernwerk.data.rows import StoredRows
 from lernwerk.errors import NotFound
-from lernwerk.store.samples import SampleFile
+from lernwerk.store.sample_file import SampleFile
 
 FIXTURE = Path(__file__).parent / "fixtures" / "workspace-v2.tar.gz"
 

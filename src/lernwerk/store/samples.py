@@ -11,211 +11,25 @@ written whole again. Numpy only: no torch here.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import secrets
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
-
-import numpy as np
 
 from lernwerk.errors import NotFound
 from lernwerk.store.files import _fsync_dir
 
 if TYPE_CHECKING:
-    from lernwerk.store.records import DatasetRecord
+    import numpy as np
 
-# One pread/pwrite moves at most this much (Linux caps a call a little below 2 GiB).
-_MAX_IO_BYTES = 1 << 30
+    from lernwerk.store.records import DatasetRecord
+    from lernwerk.store.sample_file import SampleFile, SampleIndex
 
 _SQL_VARIABLES = 900  # ids per statement, below SQLite's oldest limit of 999
-
-
-class SampleFile:
-    """Fixed-size records of one dataset's samples, written and read by slot.
-
-    Args:
-        path: The file; it may not exist yet (nothing stored).
-        shape: One sample's shape, e.g. (C, H, W).
-        dtype: uint8 for images (8-bit pixels), float32 for the other kinds.
-    """
-
-    def __init__(self, path: Path, shape: Sequence[int], dtype: np.dtype | str) -> None:
-        self.path = Path(path)
-        self.shape = tuple(int(s) for s in shape)
-        self.dtype = np.dtype(dtype)
-        self.record_bytes = int(np.prod(self.shape, dtype=np.int64)) * self.dtype.itemsize
-
-    def __repr__(self) -> str:
-        return f"SampleFile({str(self.path)!r}, {self.shape}, {self.dtype})"
-
-    def write_new(self, x: np.ndarray) -> None:
-        """Write `x` (N, *shape) as the whole file, durably; the file must not exist."""
-        data = self._as_records(x)
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        try:
-            _write_all(fd, data, 0)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        _fsync_dir(self.path.parent)
-
-    def write_at(self, slot: int, x: np.ndarray) -> None:
-        """Write `x` (n, *shape) into slots slot..slot+n-1 (creating the file), durably."""
-        data = self._as_records(x)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            _write_all(fd, data, slot * self.record_bytes)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-    def read(self, slots: np.ndarray) -> np.ndarray:
-        """The samples at `slots` (n,), in that order: (n, *shape) of the file's dtype."""
-        slots = np.asarray(slots, dtype=np.int64).reshape(-1)
-        out = np.empty((len(slots), *self.shape), dtype=self.dtype)
-        if len(slots) == 0 or self.record_bytes == 0:
-            return out
-        flat = out.reshape(len(slots), -1).view(np.uint8)  # (n, record_bytes)
-        fd = os.open(self.path, os.O_RDONLY)
-        try:
-            if bool(np.all(np.diff(slots) == 1)):  # one run in order: read straight in
-                _read_all(fd, memoryview(flat).cast("B"), int(slots[0]) * self.record_bytes)
-                return out
-            order = np.argsort(slots, kind="stable")
-            ordered = slots[order]
-            staged = np.empty_like(flat)  # rows in slot order, scattered back below
-            # runs of consecutive slots: one read each
-            breaks = np.flatnonzero(np.diff(ordered) != 1) + 1
-            for start, end in zip(
-                np.concatenate(([0], breaks)), np.concatenate((breaks, [len(ordered)])), strict=True
-            ):
-                view = memoryview(staged[start:end]).cast("B")
-                _read_all(fd, view, int(ordered[start]) * self.record_bytes)
-        finally:
-            os.close(fd)
-        flat[order] = staged
-        return out
-
-    def _as_records(self, x: np.ndarray) -> memoryview:
-        x = np.ascontiguousarray(x, dtype=self.dtype)
-        if tuple(x.shape[1:]) != self.shape:
-            raise ValueError(f"samples of shape {tuple(x.shape[1:])} for a file of {self.shape}")
-        return memoryview(x.reshape(-1).view(np.uint8))  # the records' bytes, flat
-
-
-def _write_all(fd: int, data: memoryview, offset: int) -> None:
-    done = 0
-    while done < len(data):
-        done += os.pwrite(fd, data[done : done + _MAX_IO_BYTES], offset + done)
-
-
-def _read_all(fd: int, into: memoryview, offset: int) -> None:
-    done = 0
-    while done < len(into):
-        got = os.preadv(fd, [into[done : done + _MAX_IO_BYTES]], offset + done)
-        if got == 0:
-            raise OSError(f"sample file ends {len(into) - done} bytes early")
-        done += got
-
-
-@dataclass
-class SampleIndex:
-    """Who the stored samples are, in their order: everything but the pixels.
-
-    `ids`, `slots` and `test` are (N,) arrays; `labels` (N,) int64 class indices for a
-    classification dataset, else None; `targets` (N,) or (N, K) float32 values for a
-    regression dataset, else None.
-    """
-
-    ids: np.ndarray
-    slots: np.ndarray
-    test: np.ndarray
-    labels: np.ndarray | None
-    targets: np.ndarray | None
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
-
-def insert_rows(
-    con: sqlite3.Connection,
-    dataset: str,
-    ids: np.ndarray,
-    slots: np.ndarray,
-    labels: np.ndarray | None,
-    targets: np.ndarray | None,
-    test: np.ndarray,
-) -> None:
-    """Insert one row per sample (the caller holds the write transaction)."""
-    n = len(ids)
-    label_col = labels.tolist() if labels is not None else [None] * n
-    if targets is not None:
-        t = np.ascontiguousarray(targets, dtype=np.float32).reshape(n, -1)
-        target_col = [row.tobytes() for row in t]
-    else:
-        target_col = [None] * n
-    con.executemany(
-        "INSERT INTO samples (dataset, id, slot, label, target, test) VALUES (?, ?, ?, ?, ?, ?)",
-        zip(
-            [dataset] * n,
-            ids.tolist(),
-            slots.tolist(),
-            label_col,
-            target_col,
-            np.asarray(test, dtype=np.int64).tolist(),
-            strict=True,
-        ),
-    )
-
-
-def read_index(
-    con: sqlite3.Connection, dataset: str, *, regression: bool, target_width: int
-) -> SampleIndex:
-    """The sample rows of `dataset` in slot order (the order the samples were added)."""
-    if regression:
-        rows = con.execute(
-            "SELECT id, slot, test, target FROM samples WHERE dataset = ? ORDER BY slot",
-            (dataset,),
-        ).fetchall()
-        blob = b"".join(r[3] for r in rows)
-        targets = np.frombuffer(blob, dtype=np.float32).copy()
-        targets = targets.reshape(len(rows), target_width) if target_width > 1 else targets
-        labels = None
-    else:
-        rows = con.execute(
-            "SELECT id, slot, test, label FROM samples WHERE dataset = ? ORDER BY slot",
-            (dataset,),
-        ).fetchall()
-        labels = np.fromiter((r[3] for r in rows), dtype=np.int64, count=len(rows))
-        targets = None
-    return SampleIndex(
-        ids=np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)),
-        slots=np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows)),
-        test=np.fromiter((r[2] for r in rows), dtype=np.bool_, count=len(rows)),
-        labels=labels,
-        targets=targets,
-    )
-
-
-def chain_hash(previous: str, change: str, *parts: bytes) -> str:
-    """The content hash after a change: the previous hash, what changed, and its bytes.
-
-    A whole dataset's hash is computed from all its samples when it is written whole;
-    each later edit moves it on by hashing only the edit, so a hash still names exactly
-    one content history and costs what the edit costs.
-    """
-    digest = hashlib.sha256(previous.encode())
-    digest.update(change.encode())
-    for part in parts:
-        digest.update(len(part).to_bytes(8, "little"))
-        digest.update(part)
-    return f"sha256:{digest.hexdigest()}"
 
 
 def _now() -> str:
@@ -240,6 +54,10 @@ class SampleRows:
 
     def sample_file(self, rec: DatasetRecord) -> SampleFile:
         """The file holding `rec`'s samples: uint8 pixels for images, float32 otherwise."""
+        import numpy as np
+
+        from lernwerk.store.sample_file import SampleFile
+
         folder = self._subdir("datasets", rec.name, create=False)
         dtype = np.uint8 if rec.kind == "images" else np.float32
         return SampleFile(folder / (rec.data_file or "samples.bin"), rec.input_shape, dtype)
@@ -286,7 +104,10 @@ class SampleRows:
         y: np.ndarray,
         test: np.ndarray,
     ) -> None:
+        import numpy as np
+
         from lernwerk.store.records import _DATASET_JSON, _insert
+        from lernwerk.store.sample_file import SampleFile, insert_rows
 
         rec.data_file = f"samples-{secrets.token_hex(4)}.bin"
         SampleFile(folder / rec.data_file, x.shape[1:], x.dtype).write_new(x)
@@ -309,7 +130,10 @@ class SampleRows:
 
     def sample_index(self, name: str) -> tuple[DatasetRecord, SampleIndex]:
         """A dataset's record and its sample rows, read in one transaction."""
+        import numpy as np
+
         from lernwerk.store.records import _DATASET_JSON, DatasetRecord, _decode
+        from lernwerk.store.sample_file import read_index
 
         with self._connect(write=True) as con:  # one snapshot of record and rows
             row = con.execute("SELECT * FROM datasets WHERE name = ?", (name,)).fetchone()
@@ -376,6 +200,10 @@ class SampleRows:
         free slots first, then one transaction adds the rows, so a crash between the two
         leaves unused bytes past the last slot and nothing else.
         """
+        import numpy as np
+
+        from lernwerk.store.sample_file import chain_hash, insert_rows
+
         rec = self.get_dataset(name)
         n = len(x)
         ids = np.arange(rec.next_id, rec.next_id + n, dtype=np.int64)
@@ -407,6 +235,10 @@ class SampleRows:
         Raises:
             NotFound: an id that the dataset does not hold (names the first).
         """
+        import numpy as np
+
+        from lernwerk.store.sample_file import chain_hash
+
         wanted = sorted({int(i) for i in ids})
         with self._connect(write=True) as con:
             rec = self.get_dataset(name)
@@ -429,6 +261,10 @@ class SampleRows:
         Raises:
             NotFound: an id that the dataset does not hold (names the first).
         """
+        import numpy as np
+
+        from lernwerk.store.sample_file import chain_hash
+
         wanted = sorted({int(i) for i in ids})
         with self._connect(write=True) as con:
             rec = self.get_dataset(name)
@@ -467,6 +303,8 @@ class SampleRows:
         """Store a dataset's new class list; `dropped`: the index of a deleted class,
         whose samples go and whose later indices move down by one."""
         import json
+
+        from lernwerk.store.sample_file import chain_hash
 
         with self._connect(write=True) as con:
             rec = self.get_dataset(name)
