@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from lernwerk.data.sequences.ucr import UCR_SETS
+from lernwerk.data.sequences.ucr_sets import UCR_SETS
 from lernwerk.errors import NotFound, SpecError
 
 if TYPE_CHECKING:

@@ -23,7 +23,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from lernwerk.config import reserved_name_problem
 from lernwerk.errors import Conflict, NotFound, SpecError
 from lernwerk.store.files import default_workspace_path
 from lernwerk.store.records import (  # noqa: F401  (public here too)
@@ -317,6 +316,8 @@ class WorkspaceStore(SampleRows, RunRows):
                 "and '-', starting with a letter or digit",
                 where="name",
             )
+        from lernwerk.config import reserved_name_problem  # pydantic: loaded when needed
+
         problem = reserved_name_problem(name)
         if problem:
             raise SpecError(f"{what} name {name!r} is not allowed: {problem}", where="name")
