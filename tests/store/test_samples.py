@@ -164,6 +164,7 @@ def test_a_dataset_too_large_for_memory_trains_from_disk_as_it_would_in_memory(
         rtol=1e-4,
     )
     assert streamed.metrics["test"]["accuracy"] == in_memory.metrics["test"]["accuracy"]
+    assert streamed.evaluate("val") == streamed.metrics["val"]  # chunked from disk as well
 
 
 def test_anomaly_detection_on_a_dataset_left_on_disk_is_refused(workspace, monkeypatch) -> None:

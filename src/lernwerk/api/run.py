@@ -28,17 +28,13 @@ from lernwerk.store import RunRecord
 from lernwerk.training import (
     make_task,
 )
+from lernwerk.training.run import evaluate_split
 from lernwerk.training.tasks_registry import task_from_dict
 
 if TYPE_CHECKING:
     from lernwerk.api.workspace import Workspace
 
 SPLITS = ("train", "val", "test")
-
-
-def _evaluate(predictor: Predictor, ds: Dataset, idx: torch.Tensor) -> dict:
-    x, y = ds.subset(idx)
-    return predictor.task.metrics(y.numpy(), predictor.predict(x), x.numpy())
 
 
 class Run:
@@ -121,7 +117,7 @@ class Run:
     def evaluate(self, split: str = "test") -> dict[str, Any]:
         """Metrics of the trained model on a split of the run's dataset, computed now."""
         ds, idx = self._split(split)
-        return _evaluate(self.predictor, ds, idx)
+        return evaluate_split(self.predictor, ds, idx)  # a chunk at a time from disk
 
     def evaluation(self, split: str = "test", *, limit: int = 1000) -> dict[str, Any]:
         """Metrics on a split and every sample's prediction, for a results page.
