@@ -206,3 +206,41 @@ def test_a_preview_and_one_sample_read_only_what_they_show(workspace, monkeypatc
     reads.clear()
     workspace.preview_dataset("drawn", per_class=3)
     assert 0 < sum(reads) <= 2 * 3  # three a class, not the 400
+
+
+def test_an_addition_that_meets_a_replaced_dataset_is_refused_and_breaks_nothing(
+    workspace, monkeypatch
+) -> None:
+    workspace.save_dataset(images(5))
+    store = workspace.store
+    write_at = SampleFile.write_at
+
+    def replaced_meanwhile(self, slot, x):  # another process stores a new version now
+        monkeypatch.setattr(SampleFile, "write_at", write_at)
+        workspace.save_dataset(images(2))
+        return write_at(self, slot, x)
+
+    monkeypatch.setattr(SampleFile, "write_at", replaced_meanwhile)
+    with pytest.raises(lernwerk.errors.Conflict, match="replaced or deleted"):
+        store.append_samples("drawn", np.zeros((1, 1, 8, 8), np.uint8), np.array([0]), None)
+    ds = workspace.load_dataset("drawn")
+    assert len(ds) == 2 and store.get_dataset("drawn").slots == 2
+
+
+def test_a_dataset_left_on_disk_reads_on_when_a_new_version_replaces_it(
+    workspace, monkeypatch
+) -> None:
+    workspace.save_dataset(images(6))
+    monkeypatch.setenv("LERNWERK_MEMORY_MB", "0.0001")
+    ds = workspace.load_dataset("drawn")
+    first = ds.x[3].clone()
+    workspace.save_dataset(images(2, ("x", "y")))  # the old sample file is removed
+    assert torch.equal(ds.x[3], first) and len(workspace.load_dataset("drawn")) == 2
+
+
+def test_targets_of_one_value_a_sample_keep_their_shape(workspace, regression_dataset) -> None:
+    from dataclasses import replace
+
+    one_step = replace(regression_dataset, y=regression_dataset.y[:, None])  # (N, 1)
+    workspace.save_dataset(one_step)
+    assert workspace.load_dataset("linear").y.shape == (200, 1)

@@ -7,7 +7,6 @@ hold its own `smileys` (with the drawings people added) beside the generator.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -337,7 +336,10 @@ class DatasetMethods:
         """A stored dataset: in memory when it fits (or `whole`), else read from disk as
         it is indexed (see `lernwerk.data.packing.unpack`)."""
         rec, index = self.store.sample_index(name)
-        return unpack(rec.to_dict(), index, partial(self.store.read_samples, rec), whole=whole)
+        file = self.store.sample_file(rec)
+        if len(index):
+            file.open()  # kept open: a dataset left on disk reads on if it is replaced
+        return unpack(rec.to_dict(), index, file.read, whole=whole)
 
     def _check_new_name(self, name: str, replace: bool) -> None:
         self.store.check_name("datasets", name)  # letters, digits, . _ -; no device name

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,7 @@ class SampleFile:
         self.shape = tuple(int(s) for s in shape)
         self.dtype = np.dtype(dtype)
         self.record_bytes = int(np.prod(self.shape, dtype=np.int64)) * self.dtype.itemsize
+        self._fd: int | None = None  # kept open by `open` for reading
 
     def __repr__(self) -> str:
         return f"SampleFile({str(self.path)!r}, {self.shape}, {self.dtype})"
@@ -65,25 +67,32 @@ class SampleFile:
         if len(slots) == 0 or self.record_bytes == 0:
             return out
         flat = out.reshape(len(slots), -1).view(np.uint8)  # (n, record_bytes)
-        fd = os.open(self.path, os.O_RDONLY)
-        try:
-            if bool(np.all(np.diff(slots) == 1)):  # one run in order: read straight in
-                _read_all(fd, memoryview(flat).cast("B"), int(slots[0]) * self.record_bytes)
-                return out
-            order = np.argsort(slots, kind="stable")
-            ordered = slots[order]
-            staged = np.empty_like(flat)  # rows in slot order, scattered back below
-            # runs of consecutive slots: one read each
-            breaks = np.flatnonzero(np.diff(ordered) != 1) + 1
-            for start, end in zip(
-                np.concatenate(([0], breaks)), np.concatenate((breaks, [len(ordered)])), strict=True
-            ):
-                view = memoryview(staged[start:end]).cast("B")
-                _read_all(fd, view, int(ordered[start]) * self.record_bytes)
-        finally:
-            os.close(fd)
+        fd = self.open()
+        if bool(np.all(np.diff(slots) == 1)):  # one run in order: read straight in
+            _read_all(fd, memoryview(flat).cast("B"), int(slots[0]) * self.record_bytes)
+            return out
+        order = np.argsort(slots, kind="stable")
+        ordered = slots[order]
+        staged = np.empty_like(flat)  # rows in slot order, scattered back below
+        # runs of consecutive slots: one read each
+        breaks = np.flatnonzero(np.diff(ordered) != 1) + 1
+        for start, end in zip(
+            np.concatenate(([0], breaks)), np.concatenate((breaks, [len(ordered)])), strict=True
+        ):
+            view = memoryview(staged[start:end]).cast("B")
+            _read_all(fd, view, int(ordered[start]) * self.record_bytes)
         flat[order] = staged
         return out
+
+    def open(self) -> int:
+        """Open the file for reading and keep it open while this object lives (returns the
+        descriptor): reads go on even after a new version of the dataset replaces the
+        file, as a training that streams it needs. Closed when the object is collected."""
+        if self._fd is None:
+            fd = os.open(self.path, os.O_RDONLY)
+            self._fd = fd
+            weakref.finalize(self, os.close, fd)
+        return self._fd
 
     def _as_records(self, x: np.ndarray) -> memoryview:
         x = np.ascontiguousarray(x, dtype=self.dtype)
@@ -158,7 +167,7 @@ def insert_rows(
 
 
 def read_index(
-    con: sqlite3.Connection, dataset: str, *, regression: bool, target_width: int
+    con: sqlite3.Connection, dataset: str, *, regression: bool, target_shape: Sequence[int] = ()
 ) -> SampleIndex:
     """The sample rows of `dataset` in slot order (the order the samples were added)."""
     if regression:
@@ -168,7 +177,8 @@ def read_index(
         ).fetchall()
         blob = b"".join(r[3] for r in rows)
         targets = np.frombuffer(blob, dtype=np.float32).copy()
-        targets = targets.reshape(len(rows), target_width) if target_width > 1 else targets
+        if target_shape:  # (N, K) targets, K = 1 included (a forecast of one step)
+            targets = targets.reshape(len(rows), *target_shape)
         labels = None
     else:
         rows = con.execute(

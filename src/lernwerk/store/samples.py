@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lernwerk.errors import NotFound
+from lernwerk.errors import Conflict, NotFound
 from lernwerk.store.files import _fsync_dir
 
 if TYPE_CHECKING:
@@ -52,6 +52,9 @@ class SampleRows:
     def staging(self, prefix: str = "stage") -> AbstractContextManager[Path]:
         raise NotImplementedError  # WorkspaceStore's
 
+    def dataset_lock(self, name: str) -> AbstractContextManager[None]:
+        raise NotImplementedError  # WorkspaceStore's
+
     def sample_file(self, rec: DatasetRecord) -> SampleFile:
         """The file holding `rec`'s samples: uint8 pixels for images, float32 otherwise."""
         import numpy as np
@@ -80,7 +83,7 @@ class SampleRows:
         """
         folder = self._subdir("datasets", rec.name, create=False)
         if folder.is_dir():  # a stored dataset: the new file counts once its rows commit
-            with self._connect(write=True) as con:
+            with self.dataset_lock(rec.name), self._connect(write=True) as con:
                 self._write_samples(con, rec, folder, x, ids, y, test)
             for stale in folder.glob("samples-*.bin"):  # the replaced one, a crash's leftover
                 if stale.name != rec.data_file:
@@ -130,7 +133,6 @@ class SampleRows:
 
     def sample_index(self, name: str) -> tuple[DatasetRecord, SampleIndex]:
         """A dataset's record and its sample rows, read in one transaction."""
-        import numpy as np
 
         from lernwerk.store.records import _DATASET_JSON, DatasetRecord, _decode
         from lernwerk.store.sample_file import read_index
@@ -144,7 +146,7 @@ class SampleRows:
                 con,
                 name,
                 regression=rec.task == "regression",
-                target_width=int(np.prod(rec.target_shape)) if rec.target_shape else 1,
+                target_shape=rec.target_shape,
             )
         return rec, index
 
@@ -221,6 +223,15 @@ class SampleRows:
             np.ascontiguousarray(x, file.dtype).tobytes(),
         )
         with self._connect(write=True) as con:
+            now = con.execute(
+                "SELECT data_file, slots FROM datasets WHERE name = ?", (name,)
+            ).fetchone()
+            if now is None or tuple(now) != (rec.data_file, rec.slots):
+                raise Conflict(  # written whole or deleted meanwhile (without the lock)
+                    f"dataset '{name}' was replaced or deleted while samples were added; "
+                    "add them again",
+                    where="dataset",
+                )
             insert_rows(con, name, ids, slots, labels, targets, np.zeros(n, dtype=np.bool_))
             con.execute(
                 "UPDATE datasets SET num_samples = num_samples + ?, slots = ?, next_id = ?, "

@@ -468,7 +468,7 @@ class WorkspaceStore(SampleRows, RunRows):
     def delete_dataset(self, name: str) -> None:
         """Delete a dataset's record, its sample rows and its files."""
         self.get_dataset(name)
-        with self._connect(write=True) as con:
+        with self.dataset_lock(name), self._connect(write=True) as con:  # no add meanwhile
             con.execute("DELETE FROM samples WHERE dataset = ?", (name,))
             con.execute("DELETE FROM datasets WHERE name = ?", (name,))
         shutil.rmtree(self._subdir("datasets", name, create=False), ignore_errors=True)
