@@ -246,25 +246,7 @@ class SampleRows:
         Raises:
             NotFound: an id that the dataset does not hold (names the first).
         """
-        import numpy as np
-
-        from lernwerk.store.sample_file import chain_hash
-
-        wanted = sorted({int(i) for i in ids})
-        with self._connect(write=True) as con:
-            rec = self.get_dataset(name)
-            self._require_ids(con, name, wanted)
-            for chunk in _chunks(wanted):
-                marks = ", ".join("?" * len(chunk))
-                con.execute(
-                    f"DELETE FROM samples WHERE dataset = ? AND id IN ({marks})", (name, *chunk)
-                )
-            digest = chain_hash(rec.content_hash, "delete", np.asarray(wanted, np.int64).tobytes())
-            con.execute(
-                "UPDATE datasets SET num_samples = num_samples - ?, content_hash = ?, "
-                "updated_at = ? WHERE name = ?",
-                (len(wanted), digest, _now(), name),
-            )
+        self._change_rows(name, ids, "DELETE FROM samples", (), "delete", removes=True)
 
     def relabel_samples(self, name: str, ids: Sequence[int], label: int) -> None:
         """Give samples another class index, all or none.
@@ -272,6 +254,22 @@ class SampleRows:
         Raises:
             NotFound: an id that the dataset does not hold (names the first).
         """
+        self._change_rows(
+            name, ids, "UPDATE samples SET label = ?", (label,), f"relabel:{label}", removes=False
+        )
+
+    def _change_rows(
+        self,
+        name: str,
+        ids: Sequence[int],
+        statement: str,
+        args: tuple[int, ...],
+        change: str,
+        *,
+        removes: bool,
+    ) -> None:
+        """Apply `statement` (DELETE or UPDATE … SET) to the rows of `ids` in one transaction,
+        after checking that every id is there, and move the dataset's hash on by it."""
         import numpy as np
 
         from lernwerk.store.sample_file import chain_hash
@@ -283,15 +281,13 @@ class SampleRows:
             for chunk in _chunks(wanted):
                 marks = ", ".join("?" * len(chunk))
                 con.execute(
-                    f"UPDATE samples SET label = ? WHERE dataset = ? AND id IN ({marks})",
-                    (label, name, *chunk),
+                    f"{statement} WHERE dataset = ? AND id IN ({marks})", (*args, name, *chunk)
                 )
-            digest = chain_hash(
-                rec.content_hash, f"relabel:{label}", np.asarray(wanted, np.int64).tobytes()
-            )
+            digest = chain_hash(rec.content_hash, change, np.asarray(wanted, np.int64).tobytes())
             con.execute(
-                "UPDATE datasets SET content_hash = ?, updated_at = ? WHERE name = ?",
-                (digest, _now(), name),
+                "UPDATE datasets SET num_samples = num_samples - ?, content_hash = ?, "
+                "updated_at = ? WHERE name = ?",
+                (len(wanted) if removes else 0, digest, _now(), name),
             )
 
     @staticmethod
