@@ -244,3 +244,20 @@ def test_the_help_of_n_says_what_it_counts_for_each_generator(
     assert cli(capsys, ws, "datasets", "create", "pts", "--from", "xor", "--n", "30")[0] == 0
     _, out, _ = cli(capsys, ws, "datasets", "show", "pts", "--json")
     assert json.loads(out)["num_samples"] == 30  # in all
+
+
+@pytest.mark.parametrize("seed", ["99999999999999999999", "-1"])
+def test_a_preview_seed_out_of_range_is_one_line(capsys, tmp_path: Path, seed: str) -> None:
+    code, out, err = cli(
+        capsys,
+        tmp_path / "ws",
+        "datasets",
+        "preview",
+        "xor",
+        "--seed",
+        seed,
+        "--out",
+        str(tmp_path / "p.png"),
+    )
+    assert code == 2 and out == "" and not (tmp_path / "p.png").exists()
+    assert err.strip() == f"error: seed must be between 0 and 2147483647; received: {seed}"

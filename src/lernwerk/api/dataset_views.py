@@ -14,8 +14,10 @@ import numpy as np
 import torch
 
 from lernwerk.data import Dataset, Splits
-from lernwerk.errors import DataError, NotFound
+from lernwerk.errors import DataError, NotFound, SpecError
 from lernwerk.store import WorkspaceStore
+
+_MAX_SEED = 2**31 - 1  # as a training seed
 
 
 class DatasetViews:
@@ -151,9 +153,18 @@ class DatasetViews:
         seed: int = 0,
     ) -> bytes:
         """A PNG: a grid of samples per class, or with `augment` each sample followed by
-        augmented copies, as the network will see them in training."""
+        augmented copies, as the network will see them in training.
+
+        Raises:
+            SpecError: a seed outside 0..2**31-1 (as training's), an unknown augmentation.
+        """
         from lernwerk.config import AugmentConfig
         from lernwerk.data.exporting import preview_png
+
+        if not isinstance(seed, int) or not 0 <= seed <= _MAX_SEED:
+            raise SpecError(
+                f"seed must be between 0 and {_MAX_SEED}; received: {seed}", where="seed"
+            )
 
         cfg = None
         if augment is not None:
