@@ -42,12 +42,7 @@ class Sequential(LayerType):
     description = "several layers in a row, as one layer (a branch of Parallel)"
 
     def build(self, p: SequentialParams, shape: Shape, ctx: BuildContext) -> Built:
-        build_layers = ctx.build_layers  # the block nests the builder
-        assert build_layers is not None, "built through lernwerk.models.building"
-
-        inner = build_layers(
-            p.layers, shape, ctx.num_outputs, prefix=ctx.index, last_is_output=False
-        )
+        inner = ctx.build_inner(p.layers, shape)
         module = nn.Sequential(*(b.module for _, _, b in inner))
         return Built(module, inner[-1][2].out_shape, sum(b.flops for _, _, b in inner), inner)
 
@@ -92,19 +87,9 @@ class Parallel(LayerType):
     description = "branches on the same input, concatenated on channels or added"
 
     def build(self, p: ParallelParams, shape: Shape, ctx: BuildContext) -> Built:
-        build_layers = ctx.build_layers  # the block nests the builder
-        assert build_layers is not None, "built through lernwerk.models.building"
-
         branches: list[tuple[str, str, Built]] = []
         for i, raw in enumerate(p.layers):
-            branches += build_layers(
-                [raw],
-                shape,
-                ctx.num_outputs,
-                prefix=ctx.index,
-                last_is_output=False,
-                first=i + 1,
-            )
+            branches += ctx.build_inner([raw], shape, first=i + 1)
         shapes = [(index, b.out_shape) for index, _, b in branches]
         out_shape = self._merged_shape(shapes, p.merge)
         module = _ParallelBlock([b.module for _, _, b in branches], p.merge)
@@ -176,22 +161,11 @@ class Residual(LayerType):
     description = "layers plus a shortcut connection"
 
     def build(self, p: ResidualParams, shape: Shape, ctx: BuildContext) -> Built:
-        build_layers = ctx.build_layers  # the block nests the builder
-        assert build_layers is not None, "built through lernwerk.models.building"
-
-        inner = build_layers(
-            p.layers, shape, ctx.num_outputs, prefix=ctx.index, last_is_output=False
-        )
+        inner = ctx.build_inner(p.layers, shape)
         out_shape = inner[-1][2].out_shape if inner else shape
         shortcut, flops = self._shortcut(shape, out_shape)
         if p.shortcut:
-            side = build_layers(
-                p.shortcut,
-                out_shape,
-                ctx.num_outputs,
-                prefix=f"{ctx.index}.shortcut",
-                last_is_output=False,
-            )
+            side = ctx.build_inner(p.shortcut, out_shape, prefix=f"{ctx.index}.shortcut")
             if side[-1][2].out_shape != out_shape:
                 raise LayerMisfit(
                     f"the shortcut's layers turn {fmt_shape(out_shape)} into "

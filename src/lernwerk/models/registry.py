@@ -40,6 +40,26 @@ class BuildContext:
     # type needs no import of it): (layers, input shape, **options) -> built layers
     build_layers: Callable[..., list[tuple[str, str, Built]]] | None = None
 
+    def build_inner(
+        self,
+        layers: list[dict[str, Any]],
+        shape: Shape,
+        *,
+        prefix: str | None = None,
+        first: int = 1,
+    ) -> list[tuple[str, str, Built]]:
+        """A block's inner layers, built on `shape` and numbered under this layer's index
+        (or `prefix`); none of them is the network's output."""
+        assert self.build_layers is not None, "built through lernwerk.models.building"
+        return self.build_layers(
+            layers,
+            shape,
+            self.num_outputs,
+            prefix=self.index if prefix is None else prefix,
+            last_is_output=False,
+            first=first,
+        )
+
 
 @dataclass
 class Built:
