@@ -24,7 +24,7 @@ PRESET_INPUTS = {
     "smiley-cnn": (1, 28, 28),
 }
 # autoencoders: their output has the input's shape ('filters: auto' = the input's channels)
-AUTOENCODER_INPUTS = {"autoencoder1d": (3, 32)}
+AUTOENCODER_INPUTS = {"autoencoder1d": (3, 32), "autoencoder2d": (3, 16, 24)}
 
 
 def test_every_preset_has_an_input_here() -> None:

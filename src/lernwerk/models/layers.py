@@ -150,7 +150,9 @@ class Activation(LayerType):
 
 
 class Conv2DParams(_Params):
-    filters: int = Field(ge=1, description="output channels")
+    filters: int | Literal["auto"] = Field(
+        description="output channels; 'auto' = the input's channels (an autoencoder's output)"
+    )
     kernel_size: IntOrPair = Field(3, description="window size, one number or [height, width]")
     strides: IntOrPair = 1
     padding: Literal["valid", "same"] = "valid"
@@ -167,6 +169,7 @@ class Conv2D(LayerType):
     def build(self, p: Conv2DParams, shape: Shape, ctx: BuildContext) -> Built:
         _expect_dims(shape, 3, "an image input (C, H, W)", "Conv2D works on images")
         c, h, w = shape
+        filters = _filters(p.filters, ctx)
         (kh, kw), (sh, sw) = _pair(p.kernel_size), _pair(p.strides)
         if min(kh, kw, sh, sw) < 1:
             raise LayerMisfit("kernel_size and strides must be positive")
@@ -175,15 +178,54 @@ class Conv2D(LayerType):
         ow, left, right = _window_out(w, kw, sw, p.padding, "kernel_size", dim)
         if top == bottom and left == right:
             conv: nn.Module = nn.Conv2d(
-                c, p.filters, (kh, kw), (sh, sw), (top, left), bias=p.use_bias
+                c, filters, (kh, kw), (sh, sw), (top, left), bias=p.use_bias
             )
         else:  # asymmetric 'same' padding (even kernel or stride > 1), as Keras pads
             conv = nn.Sequential(
                 nn.ZeroPad2d((left, right, top, bottom)),
-                nn.Conv2d(c, p.filters, (kh, kw), (sh, sw), 0, bias=p.use_bias),
+                nn.Conv2d(c, filters, (kh, kw), (sh, sw), 0, bias=p.use_bias),
             )
-        flops = 2 * c * kh * kw * p.filters * oh * ow
-        return Built(_with_activation(conv, p.activation, ctx), (p.filters, oh, ow), flops)
+        flops = 2 * c * kh * kw * filters * oh * ow
+        return Built(_with_activation(conv, p.activation, ctx), (filters, oh, ow), flops)
+
+
+def _filters(filters: int | str, ctx: BuildContext) -> int:
+    """A convolution's output channels; 'auto' is the network's number of outputs."""
+    if filters == "auto":
+        if ctx.num_outputs is None:
+            raise LayerMisfit("filters: auto needs the number of outputs; give a dataset or a number")
+        return ctx.num_outputs
+    assert isinstance(filters, int)
+    if filters < 1:
+        raise LayerMisfit(f"filters must be at least 1; received: {filters}")
+    return filters
+
+
+class UpSampling2DParams(_Params):
+    size: IntOrPair = Field(2, description="the factor rows and columns grow by, or [rows, columns]")
+    interpolation: Literal["nearest", "bilinear"] = "nearest"
+
+
+@register
+class UpSampling2D(LayerType):
+    name = "UpSampling2D"
+    Params = UpSampling2DParams
+    description = "repeat (or interpolate) each pixel, making the image larger"
+
+    def build(self, p: UpSampling2DParams, shape: Shape, ctx: BuildContext) -> Built:
+        _expect_dims(shape, 3, "an image input (C, H, W)", "UpSampling2D works on images")
+        c, h, w = shape
+        fh, fw = _pair(p.size)
+        if min(fh, fw) < 1:
+            raise LayerMisfit(f"size must be at least 1; received: {p.size}")
+        out = (c, h * fh, w * fw)
+        if p.interpolation == "nearest":
+            module: nn.Module = nn.Upsample(scale_factor=(fh, fw), mode="nearest")
+            flops = 0  # a copy
+        else:  # each output value weighs its 4 nearest inputs: 4 multiply-adds
+            module = nn.Upsample(scale_factor=(fh, fw), mode="bilinear", align_corners=False)
+            flops = 8 * _count(out)
+        return Built(module, out, flops)
 
 
 class Conv1DParams(_Params):
