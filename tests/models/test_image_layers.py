@@ -3,10 +3,10 @@
 import pytest
 import torch
 
+from lernwerk.config import ModelSpec
 from lernwerk.errors import SpecError
 from lernwerk.models import build_network
 from lernwerk.models.catalog import LAYERS
-from lernwerk.config import ModelSpec
 
 
 def _net(layers: list, shape: tuple[int, ...], outputs: int | None = None):

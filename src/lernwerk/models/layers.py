@@ -193,7 +193,9 @@ def _filters(filters: int | str, ctx: BuildContext) -> int:
     """A convolution's output channels; 'auto' is the network's number of outputs."""
     if filters == "auto":
         if ctx.num_outputs is None:
-            raise LayerMisfit("filters: auto needs the number of outputs; give a dataset or a number")
+            raise LayerMisfit(
+                "filters: auto needs the number of outputs; give a dataset or a number"
+            )
         return ctx.num_outputs
     assert isinstance(filters, int)
     if filters < 1:
@@ -202,7 +204,9 @@ def _filters(filters: int | str, ctx: BuildContext) -> int:
 
 
 class UpSampling2DParams(_Params):
-    size: IntOrPair = Field(2, description="the factor rows and columns grow by, or [rows, columns]")
+    size: IntOrPair = Field(
+        2, description="the factor rows and columns grow by, or [rows, columns]"
+    )
     interpolation: Literal["nearest", "bilinear"] = "nearest"
 
 
