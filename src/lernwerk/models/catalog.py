@@ -5,7 +5,12 @@ parallel paths, `sequence_layers`: layers for series); each registers itself whe
 imported, and this is the one place that imports them all.
 """
 
-from lernwerk.models import branches, layers, sequence_layers  # noqa: F401
+from lernwerk.models import (  # noqa: F401
+    branches,
+    layers,
+    patchcore,  # noqa: F401  (PatchCore, on the pretrained backbone)
+    sequence_layers,
+)
 from lernwerk.models.registry import LAYERS
 
 __all__ = ["LAYERS"]

@@ -95,7 +95,7 @@ def save_checkpoint(
     tensors.update({f"extra.{k}": v for k, v in (extra or {}).items()})
     meta = {
         "trainer_state": state.state_dict(),
-        "optimizer": optim_metas[0],
+        "optimizer": optim_metas[0] if optim_metas else None,  # None: a task that steps none
         "more_optimizers": optim_metas[1:],  # a task that steps two (a GAN's)
         "fingerprint": fingerprint,
         "has_best": best_weights is not None,
@@ -127,7 +127,7 @@ def load_checkpoint(
             where=str(path),
         )
     model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
-    metas = [meta["optimizer"], *meta.get("more_optimizers", [])]
+    metas = [m for m in [meta["optimizer"], *meta.get("more_optimizers", [])] if m is not None]
     if len(metas) != len(optimizers):
         raise Conflict(
             f"checkpoint {path} holds {len(metas)} optimizers; this run steps {len(optimizers)}",

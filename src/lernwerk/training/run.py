@@ -274,6 +274,12 @@ class RunPlan:
                 "smaller dataset",
                 where="dataset",
             )
+        if len(self.train_index) == 0:
+            raise DataError(
+                f"dataset '{ds.name}' has no samples that task {self.task.name} trains on in "
+                f"its training split{self.task.selection_hint()}",
+                where="dataset",
+            )
         y_train = ds.y[self.train_index]
         # samples on disk stay there: statistics stream over them, batches are read per step
         x_train = ds.x.take(self.train_index) if ds.on_disk else ds.x[self.train_index]
@@ -292,12 +298,17 @@ class RunPlan:
         self.network: Network = build_network(spec, ds.input_shape, self.task.num_outputs)
         self.task.output_activation = self.network.output_activation
         self.task.check_output(self.network.output_shape, ds.input_shape)
+        self.config = self.task.adapt_config(self.config)
         self.sample_weights = (
             balanced_weights(y_train, classes)
             if self.config.balanced_sampling and classes
             else None
         )
         self.standardizer = Standardizer.fit(x_train, ds.kind)
+        if any(getattr(m, "raw_inputs", False) for m in self.network.modules()):
+            # a pretrained part applies its own preprocessing to inputs as the data has them
+            ones = torch.ones_like(self.standardizer.std)
+            self.standardizer = Standardizer(ones * 0, ones, ds.kind)
         self.augmenter = Augmenter(
             self.config.augment,
             self.config.seed,

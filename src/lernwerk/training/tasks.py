@@ -100,6 +100,11 @@ class Task:
         """(N,) bool: the samples of a split that the network trains and validates on."""
         return torch.ones(len(y), dtype=torch.bool)
 
+    def selection_hint(self) -> str:
+        """Which samples `select` keeps, in words (', the normal ones (class ok)'), for the
+        message when a split holds none."""
+        return ""
+
     def targets(self, y: torch.Tensor) -> torch.Tensor:
         return y
 
@@ -111,6 +116,11 @@ class Task:
     def pairs(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(inputs, targets) the loop trains on, from standardised inputs and labels."""
         return x, self.targets(y)
+
+    def adapt_config(self, config: TrainConfig) -> TrainConfig:
+        """The resolved config as the task trains the network it was given (e.g. one epoch
+        for a network that learns in one pass); by default unchanged."""
+        return config
 
     def make_optimizers(self, model: torch.nn.Module, config: TrainConfig) -> list[Optimizer]:
         """The optimizers `train_step` steps: one over all weights; a task with two

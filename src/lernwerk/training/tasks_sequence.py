@@ -10,13 +10,16 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch.optim import Optimizer
 
+from lernwerk.config import TrainConfig
 from lernwerk.errors import DataError, SpecError
 from lernwerk.evaluation.sequence_metrics import (
     anomaly_metrics,
@@ -24,6 +27,7 @@ from lernwerk.evaluation.sequence_metrics import (
     forecast_metrics,
 )
 from lernwerk.models.network import batched_forward
+from lernwerk.models.patchcore import ANOMALY_MAP, PatchCoreModule
 from lernwerk.models.registry import fmt_shape
 from lernwerk.training.tasks import RegressionTask, Task, _common, register_task
 from lernwerk.training.tasks_views import (
@@ -200,7 +204,41 @@ class AnomalyTask(Task):
 
     @classmethod
     def default_model(cls, kind: str | None) -> str | None:
-        return "autoencoder1d" if kind == "sequences" else None
+        return {"sequences": "autoencoder1d", "images": "autoencoder2d"}.get(kind or "")
+
+    @property
+    def scores_maps(self) -> bool:
+        """The network gives an anomaly map itself (PatchCore), not a reconstruction: it
+        learns no weights, its one pass over the normal images fills its memory bank."""
+        return self.output_activation == ANOMALY_MAP
+
+    def adapt_config(self, config: TrainConfig) -> TrainConfig:
+        if not self.scores_maps:
+            return config
+        return config.model_copy(update={"epochs": 1, "early_stopping": None})
+
+    def make_optimizers(self, model: torch.nn.Module, config: TrainConfig) -> list[Optimizer]:
+        return [] if self.scores_maps else super().make_optimizers(model, config)
+
+    def train_step(
+        self,
+        model: torch.nn.Module,
+        x: torch.Tensor,
+        targets: torch.Tensor,
+        optimizers: list[Optimizer],
+        *,
+        autocast: AbstractContextManager | None = None,
+        grad_clip_norm: float | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """A memory bank's step: the batch's patches are collected (no loss, no weights)."""
+        if not self.scores_maps:
+            return super().train_step(
+                model, x, targets, optimizers, autocast=autocast, grad_clip_norm=grad_clip_norm
+            )
+        for module in model.modules():
+            if isinstance(module, PatchCoreModule):
+                module.memorize(x)
+        return x.new_zeros(()), x.new_zeros(len(x), 1)
 
     @property
     def normal_index(self) -> int:
@@ -209,18 +247,27 @@ class AnomalyTask(Task):
     def select(self, y: torch.Tensor) -> torch.Tensor:
         return y == self.normal_index  # (N,) train and validate on normal samples only
 
+    def selection_hint(self) -> str:
+        return (
+            f": the normal samples (class '{self.normal_class}'); add samples of "
+            f"'{self.normal_class}' or name the normal class with --normal-class"
+        )
+
     targets_are_inputs = True
 
     def pairs(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         return x, x  # the target is the input itself
 
     def check_output(self, output_shape: tuple[int, ...], input_shape: tuple[int, ...]) -> None:
+        if self.scores_maps:
+            return  # an anomaly map, (1, H, W)
         if tuple(output_shape) != tuple(input_shape):
             raise SpecError(
                 f"anomaly detection rebuilds the input, so the network must output its shape "
                 f"{fmt_shape(input_shape)}; this one gives {fmt_shape(output_shape)}; use an "
                 "autoencoder (autoencoder1d needs a length divisible by 16: resample the "
-                "series to such a length) or add Cropping1D",
+                "series to such a length or add Cropping1D; autoencoder2d a side divisible "
+                "by 8), or patchcore for images",
                 where="model",
             )
 
@@ -245,7 +292,10 @@ class AnomalyTask(Task):
         return local[:, 0, : errors.shape[1]]  # (N, T)
 
     def _errors(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-        """(N,) the anomaly score; the plain mean error until the error scale is fitted."""
+        """(N,) the anomaly score; the plain mean error until the error scale is fitted;
+        an anomaly map's largest value (its most distant patch)."""
+        if self.scores_maps:
+            return outputs.float().flatten(1).amax(dim=1)
         if self.error_mean is None or self.error_std is None:
             return self._position_errors(outputs, targets).mean(dim=1)
         errors = self._local_errors(outputs, targets)  # (N, P)
@@ -255,12 +305,16 @@ class AnomalyTask(Task):
         return excess.square().mean(dim=1).sqrt()
 
     def loss_fn(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        if self.scores_maps:  # the mean patch distance: how far normal images lie from the bank
+            return outputs.float().mean()
         if self.loss == "mae":
             return F.l1_loss(outputs, targets)
         return F.mse_loss(outputs, targets)
 
     def batch_score(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-        # the training curves show the plain reconstruction error
+        # the training curves show the plain reconstruction error (a map's score)
+        if self.scores_maps:
+            return self._errors(outputs, targets).sum()
         return self._position_errors(outputs, targets).mean(dim=1).sum()
 
     def predict(self, outputs: torch.Tensor, inputs: torch.Tensor | None = None) -> torch.Tensor:
@@ -271,11 +325,12 @@ class AnomalyTask(Task):
     def details(self, outputs: torch.Tensor, inputs: torch.Tensor) -> dict[str, torch.Tensor]:
         score = self._errors(outputs, inputs)  # (N,)
         threshold = float("inf") if self.threshold is None else self.threshold
+        shown = "map" if self.scores_maps else "reconstruction"
         return {
             "score": score,
             "threshold": torch.full_like(score, threshold),
             "is_anomaly": score > threshold,
-            "reconstruction": outputs.float(),  # (N, C, T), standardised
+            shown: outputs.float(),  # (N, C, T) standardised; a map (N, 1, H, W)
         }
 
     def metrics(
@@ -365,7 +420,7 @@ class AnomalyTask(Task):
         (`best_threshold`); else the `threshold_quantile` (default 0.99) of the normal
         samples' scores.
         """
-        if x_fit is not None and len(x_fit) >= MIN_SCALE_SAMPLES:
+        if x_fit is not None and len(x_fit) >= MIN_SCALE_SAMPLES and not self.scores_maps:
             steps = x_fit.shape[-1] if x_fit.dim() == 3 else 1
             self.error_window = max(1, steps // ERROR_WINDOW_SHARE)
             errors = self._local_errors(batched_forward(network, x_fit), x_fit)  # (N, P)
