@@ -26,9 +26,20 @@ PRESET_INPUTS = {
 # autoencoders: their output has the input's shape ('filters: auto' = the input's channels)
 AUTOENCODER_INPUTS = {"autoencoder1d": (3, 32), "autoencoder2d": (3, 16, 24)}
 
+# anomaly detectors that give an anomaly map (1, H, W) of the image
+MAP_INPUTS = {"patchcore": (3, 32, 40)}
+
 
 def test_every_preset_has_an_input_here() -> None:
-    assert preset_names() == sorted({**PRESET_INPUTS, **AUTOENCODER_INPUTS})
+    assert preset_names() == sorted({**PRESET_INPUTS, **AUTOENCODER_INPUTS, **MAP_INPUTS})
+
+
+@pytest.mark.parametrize("name", sorted(MAP_INPUTS))
+def test_map_preset_gives_an_anomaly_map(name: str) -> None:
+    shape = MAP_INPUTS[name]
+    network = build_network(load_preset(name), shape, num_outputs=shape[0])
+    assert network.output_shape == (1, *shape[1:])
+    assert network.output_activation == "anomaly_map"
 
 
 @pytest.mark.parametrize("name", sorted(AUTOENCODER_INPUTS))
