@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from pydantic import Field
 from torch import nn
 
+from lernwerk.models.pretrained import MIN_SIZE, STAGE_CHANNELS, _flops, feature_maps
 from lernwerk.models.registry import (
     BuildContext,
     Built,
@@ -75,9 +76,7 @@ def nearest_distances(queries: torch.Tensor, bank: torch.Tensor, k: int = 1) -> 
 
 
 def _pretrained_features(x: torch.Tensor, names: list[str]) -> dict[str, torch.Tensor]:
-    from lernwerk.models.pretrained import feature_maps
-
-    return feature_maps(x, names)
+    return feature_maps(x, tuple(names))
 
 
 class PatchCoreModule(nn.Module):
@@ -85,11 +84,9 @@ class PatchCoreModule(nn.Module):
 
     In training mode `memorize` collects patches; the bank is chosen from them (`finish`)
     before the first forward in eval mode or the first save, whichever comes first.
-    Inputs are images in [0, 1] (`raw_inputs`: the run does not standardise them; the
-    backbone applies its own preprocessing).
+    Inputs are images in [0, 1] (the preset's `preprocessing` leaves them so); the
+    backbone applies its own scaling.
     """
-
-    raw_inputs = True
 
     def __init__(
         self,
@@ -164,19 +161,7 @@ class PatchCoreModule(nn.Module):
 
 # ---------------------------------------------------------------------------- the layer type
 
-# EfficientNet-Lite0's stages: output channels and strides (the backbone of `pretrained`)
-STAGE_CHANNELS = {
-    "stage1": 16,
-    "stage2": 24,
-    "stage3": 40,
-    "stage4": 80,
-    "stage5": 112,
-    "stage6": 192,
-    "stage7": 320,
-}
-STAGE_STRIDES = {"stage1": 2, "stage2": 4, "stage3": 8, "stage4": 16, "stage5": 16}
-STAGE_STRIDES.update({"stage6": 32, "stage7": 32})
-MIN_SIDE = 32  # the backbone's smallest input side
+STAGE_STRIDES = dict(zip(STAGE_CHANNELS, (2, 4, 8, 16, 16, 32, 32), strict=True))
 ANOMALY_MAP = "anomaly_map"  # the output activation that says: the output is an anomaly map
 
 
@@ -208,9 +193,9 @@ class PatchCore(LayerType):
         c, h, w = shape
         if c not in (1, 3):
             raise LayerMisfit(f"expects grayscale or RGB images (1 or 3 channels); received {c}")
-        if min(h, w) < MIN_SIDE:
+        if min(h, w) < MIN_SIZE:
             raise LayerMisfit(
-                f"the pretrained backbone needs images of at least {MIN_SIDE}×{MIN_SIDE}; "
+                f"the pretrained backbone needs images of at least {MIN_SIZE}×{MIN_SIZE}; "
                 f"received {h}×{w}: use larger images"
             )
         unknown = [s for s in p.stages if s not in STAGE_CHANNELS]
@@ -226,17 +211,4 @@ class PatchCore(LayerType):
         module = PatchCoreModule(p.stages, dims, p.coreset, p.neighbours)
         stride = STAGE_STRIDES[p.stages[0]]
         patches = math.ceil(h / stride) * math.ceil(w / stride)
-        return Built(module, (1, h, w), backbone_flops(h, w) + 2 * dims * patches)
-
-
-def backbone_flops(h: int, w: int) -> int:
-    """FLOPs of the backbone's forward pass on one h×w image (scaled from 224×224)."""
-    try:
-        from lernwerk.models.registry import LAYERS
-
-        built = LAYERS["EfficientNetLite0"].build(
-            LAYERS["EfficientNetLite0"].Params(), (3, h, w), BuildContext(None, False, "0")
-        )
-        return built.flops
-    except Exception:  # noqa: BLE001 (the backbone's layer type is not registered)
-        return 0
+        return Built(module, (1, h, w), _flops(h, w) + 2 * dims * patches)
