@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import tempfile
 import zipfile
 from collections.abc import Iterable
@@ -23,8 +24,9 @@ from lernwerk.data.images.formats import IMAGE_SUFFIXES
 from lernwerk.data.inputs import read_inputs
 from lernwerk.errors import Conflict, DataError, LernwerkError, NotFound, SpecError
 from lernwerk.export import Predictor, export_safetensors
+from lernwerk.export.bundle import META_FILE
 from lernwerk.models import ModelSummary, build_network, summarize
-from lernwerk.store import RunRecord
+from lernwerk.store import RunRecord, atomic_write_json
 from lernwerk.training import (
     make_task,
 )
@@ -101,8 +103,40 @@ class Run:
         one sequence, its `series` and the `reconstruction` of an anomaly model.
         """
         p = self.predictor
+        x, labels = self._read_files(paths)
+        one_series = with_series and p.meta["kind"] == "sequences" and len(labels) == 1
+        results = _results(p, x, with_series=one_series)
+        return [{"input": label, **r} for label, r in zip(labels, results, strict=True)]
+
+    def anomaly_maps(self, paths: Iterable[str | Path]) -> list[bytes]:
+        """Each image's anomaly map over the image, as PNG bytes (an image anomaly detector's
+        run only; see `predict_files` for the scores and verdicts)."""
+        from lernwerk.evaluation.anomaly_maps import overlay_png
+
+        p = self.predictor
+        if p.task.name != "anomaly" or p.meta.get("kind") != "images":
+            raise SpecError(
+                f"run {self.id} gives no anomaly maps; they come from an anomaly detector "
+                "on images (--task anomaly --model patchcore)",
+                where="map",
+            )
+        x, _ = self._read_files(paths)
+        details = p.predict_details(x)
+        if "map" not in details:
+            raise SpecError(
+                f"run {self.id} rebuilds its images (an autoencoder); its anomaly maps come "
+                "from a detector like patchcore",
+                where="map",
+            )
+        threshold = p.task.threshold  # type: ignore[attr-defined]
+        return [
+            overlay_png(np.asarray(x[i]), details["map"][i, 0], threshold) for i in range(len(x))
+        ]
+
+    def _read_files(self, paths: Iterable[str | Path]) -> tuple[Any, list[str]]:
+        p = self.predictor
         data_meta = p.meta.get("data_meta") or {}
-        x, labels = read_inputs(
+        return read_inputs(
             [Path(q) for q in paths],
             kind=p.meta["kind"],
             input_shape=p.input_shape,
@@ -110,9 +144,6 @@ class Run:
             image_resize=(data_meta.get("image_format") or {}).get("resize", "fit"),
             table_encoding=data_meta.get("table_encoding"),
         )
-        one_series = with_series and p.meta["kind"] == "sequences" and len(labels) == 1
-        results = _results(p, x, with_series=one_series)
-        return [{"input": label, **r} for label, r in zip(labels, results, strict=True)]
 
     def evaluate(self, split: str = "test") -> dict[str, Any]:
         """Metrics of the trained model on a split of the run's dataset, computed now."""
@@ -248,6 +279,52 @@ class Run:
                 for f in files:
                     archive.write(f, f.name)
         return buffer.getvalue()
+
+    def set_threshold(self, threshold: float) -> dict[str, Any]:
+        """Move an anomaly detector's threshold (scores above it are flagged) and save it
+        with the run's model; the stored validation and test metrics are computed anew.
+
+        Returns:
+            `{"threshold", "threshold_rule", "metrics": {"val", "test"}}`.
+
+        Raises:
+            SpecError: the run is no anomaly detector; DataError: not a finite number.
+        """
+        p = self.predictor
+        if p.task.name != "anomaly":
+            raise SpecError(
+                f"run {self.id} is a {p.task.name} run; only an anomaly detector has a threshold",
+                where="threshold",
+            )
+        if isinstance(threshold, bool) or not math.isfinite(float(threshold)):
+            raise DataError(
+                f"threshold must be a finite number; received: {threshold!r}", where="threshold"
+            )
+        before = (p.task.threshold, p.task.threshold_rule)  # type: ignore[attr-defined]
+        p.task.threshold = float(threshold)  # type: ignore[attr-defined]
+        p.task.threshold_rule = "set by hand"  # type: ignore[attr-defined]
+        try:
+            metrics = dict(self.metrics)
+            for split in ("val", "test"):
+                try:
+                    ds, idx = self._split(split)
+                except SpecError:  # an empty split
+                    continue
+                metrics[split] = evaluate_split(p, ds, idx)
+            meta_path = self.dir / META_FILE
+            meta = json.loads(meta_path.read_text())
+            meta["task"] = p.task.to_dict()
+            atomic_write_json(meta_path, meta)
+        except BaseException:
+            p.task.threshold, p.task.threshold_rule = before  # type: ignore[attr-defined]
+            raise
+        self.workspace.store.update_run(self.id, metrics=metrics)
+        self.refresh()
+        return {
+            "threshold": p.task.threshold,  # type: ignore[attr-defined]
+            "threshold_rule": p.task.threshold_rule,  # type: ignore[attr-defined]
+            "metrics": {k: metrics[k] for k in ("val", "test") if k in metrics},
+        }
 
     def _split(self, split: str) -> tuple[Dataset, torch.Tensor]:
         if split not in SPLITS:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.table import Table
@@ -46,9 +47,16 @@ def predict(
     inputs: list[Path] = typer.Argument(
         ..., help="Image files, CSV files (one sample per row) or .npy arrays."
     ),
+    map_out: Path | None = typer.Option(
+        None,
+        "--map",
+        help="An image anomaly detector: write each image's anomaly map over the image to "
+        "this PNG (several inputs: <name>-<input>.png beside it).",
+    ),
     as_json: bool = JsonOption,
 ) -> None:
-    """Predict with a trained run: the class and its probability per input.
+    """Predict with a trained run: the class and its probability per input; an anomaly
+    detector's score and verdict (normal or anomaly, against the run's threshold).
 
     `lernwerk predict efficientnet-lite0 photo.jpg` (no run of that name) shows the
     pretrained network's top-5 ImageNet classes instead."""
@@ -65,11 +73,31 @@ def predict(
         _print_imagenet(classify_imagenet(inputs), as_json)
         return
     results = trained.predict_files(inputs)
+    written = _write_maps(trained, inputs, map_out) if map_out is not None else []
+    results = [{k: v for k, v in r.items() if k != "map"} for r in results]  # in the PNG
     if as_json:
         print_json(results)
         return
     rows = [{k: v for k, v in r.items() if k != "probabilities"} for r in results]
     out.print(rows_table(rows, "Predictions"))
+    for path in written:
+        out.print(f"wrote {path}")
+
+
+def _write_maps(trained: Any, inputs: list[Path], map_out: Path) -> list[Path]:
+    """Write the anomaly maps as PNGs; all are made before the first is written."""
+    if map_out.suffix.lower() != ".png":
+        raise typer.BadParameter(f"--map writes a PNG; name a .png file, not {map_out}")
+    if not map_out.parent.is_dir():
+        raise typer.BadParameter(f"--map: the folder {map_out.parent} does not exist")
+    pngs = trained.anomaly_maps(inputs)
+    if len(inputs) == 1:
+        paths = [map_out]
+    else:
+        paths = [map_out.with_name(f"{map_out.stem}-{p.stem}.png") for p in inputs]
+    for path, png in zip(paths, pngs, strict=True):
+        path.write_bytes(png)
+    return paths
 
 
 def _print_imagenet(results: list[dict], as_json: bool) -> None:

@@ -371,3 +371,20 @@ class TrainDefaults(BaseModel):
     lr: float = Field(description="the learning rate used when none is given")
     epochs: int = Field(description="the epochs the server would choose")
     fixed_test: bool = Field(description="the dataset brings its own test split")
+
+
+# -- an anomaly detector's threshold ------------------------------------------------------
+
+
+class ThresholdRequest(_Body):
+    threshold: float = Field(
+        allow_inf_nan=False, description="scores above it are flagged as anomalies"
+    )
+
+
+class ThresholdView(_Answer):
+    """The threshold saved with the run's model and the validation and test metrics under it."""
+
+    threshold: float
+    threshold_rule: str
+    metrics: dict[str, Any]

@@ -46,7 +46,21 @@ DEFAULT_NORMAL_CLASS = "ok"
 DEFAULT_QUANTILE = 0.99
 MIN_SCALE_SAMPLES = 5  # normal training samples needed to fit the error scale
 STD_FLOOR = 0.05  # the error spread is at least this share of its median over positions
+MAPS_SHOWN = 24  # samples of an image detector's view that carry their anomaly map
+MAP_SIDE = 32  # the largest side of a map in a view
 ERROR_WINDOW_SHARE = 32  # a sequence's errors are averaged over 1/32 of its length
+
+
+def small_map(amap: np.ndarray) -> list[list[float]]:
+    """An anomaly map (H, W) averaged down to at most `MAP_SIDE` a side, rounded: for a
+    page's overlay."""
+    t = torch.as_tensor(amap, dtype=torch.float32)[None, None]
+    h, w = t.shape[-2:]
+    if max(h, w) > MAP_SIDE:
+        t = F.adaptive_avg_pool2d(
+            t, (max(1, h * MAP_SIDE // max(h, w)), max(1, w * MAP_SIDE // max(h, w)))
+        )
+    return np.round(t[0, 0].numpy(), 4).tolist()
 
 
 @register_task
@@ -350,6 +364,8 @@ class AnomalyTask(Task):
         """Each sample `{id, label, anomaly, flagged, score}`: the wrong flags first
         (missed anomalies and false alarms, furthest from the threshold first), then by
         score; the first listed carry their series and its reconstruction."""
+        if self.scores_maps:
+            return self._map_view(predictor, samples, limit=limit)
         x, y = samples.x, samples.y
         details = predictor.predict_details(x)
         scores, flagged = details["score"], details["is_anomaly"]
@@ -382,11 +398,47 @@ class AnomalyTask(Task):
             "samples": listed,
         }
 
+    def _map_view(
+        self, predictor: Predicts, samples: SplitSamples, *, limit: int
+    ) -> dict[str, Any]:
+        """An image detector's view: every sample's `scores` (`{id, score, anomaly}`, for a
+        threshold slider), and the samples by score, highest first, the first
+        `MAPS_SHOWN` carrying their anomaly `map` (at most 32×32, for an overlay)."""
+        y = samples.y
+        details = predictor.predict_details(samples.x)
+        scores, flagged, maps = details["score"], details["is_anomaly"], details["map"]
+        truth = y != self.normal_index
+        order = np.argsort(-scores, kind="stable")
+        listed = []
+        for rank, i in enumerate(order[:limit].tolist()):
+            sample: dict[str, Any] = {
+                "id": samples.ids[i],
+                "label": self.classes[int(y[i])],
+                "anomaly": bool(truth[i]),
+                "flagged": bool(flagged[i]),
+                "score": float(scores[i]),
+            }
+            if rank < MAPS_SHOWN:
+                sample["map"] = small_map(maps[i, 0])
+            listed.append(sample)
+        metrics = self.metrics(y, scores[:, None])
+        return {
+            "metrics": metrics,
+            "classes": [],
+            "normal_class": self.normal_class,
+            "threshold": metrics["threshold"],
+            "scores": [
+                {"id": samples.ids[i], "score": float(scores[i]), "anomaly": bool(truth[i])}
+                for i in range(len(scores))
+            ],
+            "samples": listed,
+        }
+
     def prediction_rows(
         self, predictor: Predicts, x: torch.Tensor, *, with_series: bool = False
     ) -> list[dict[str, Any]]:
         """`{score, threshold, is_anomaly, normal_class}`; with the series, its
-        reconstruction too."""
+        reconstruction too; an image detector's anomaly `map` (H×W)."""
         d = predictor.predict_details(x)
         results = [
             {
@@ -397,7 +449,11 @@ class AnomalyTask(Task):
             }
             for i in range(len(x))
         ]
-        if with_series:
+        if "map" in d:
+            for i, r in enumerate(results):
+                r["verdict"] = "anomaly" if r["is_anomaly"] else "normal"
+                r["map"] = np.round(d["map"][i, 0], 5).tolist()  # (H, W)
+        elif with_series:
             for i, r in enumerate(results):
                 r["series"] = x[i].tolist()
                 r["reconstruction"] = d["reconstruction"][i].tolist()

@@ -29,6 +29,8 @@ from lernwerk.serving.schemas import (
     RunView,
     StartRun,
     StopAnswer,
+    ThresholdRequest,
+    ThresholdView,
 )
 
 router = APIRouter(tags=["runs"], responses=error_responses(401))
@@ -281,6 +283,23 @@ async def predict(
     started = time.perf_counter()
     result = await run_in_threadpool(lambda: run.predict_sample(**body.model_dump()))
     return {**result, "ms": (time.perf_counter() - started) * 1000}
+
+
+@router.put(
+    "/runs/{run_id}/threshold",
+    response_model=ThresholdView,
+    responses=error_responses(400, 404, 409, 422),
+)
+async def set_threshold(
+    run_id: str,
+    body: ThresholdRequest,
+    ws: Workspace = Depends(get_workspace),
+    cache: RunCache = Depends(get_run_cache),
+) -> dict[str, Any]:
+    """Move an anomaly detector's threshold and save it with the run; the stored
+    validation and test metrics are computed under it."""
+    run = await run_in_threadpool(cache.get, ws, run_id)
+    return await run_in_threadpool(run.set_threshold, body.threshold)
 
 
 @router.get(
