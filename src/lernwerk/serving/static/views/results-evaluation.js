@@ -2,7 +2,7 @@
 // samples), precision/recall/F1 per class, and the misclassified samples with their
 // predicted probabilities.
 
-import { api, enc, sampleUrl } from "../api.js";
+import { api, enc, request, sampleUrl } from "../api.js";
 import { errorSlot, h, mount } from "../dom.js";
 import { int, metricLabel, num, pct } from "../fmt.js";
 import { t } from "../i18n.js";
@@ -134,6 +134,86 @@ function anomalyParts(res, samples, charts) {
   ];
 }
 
+/** A photo with its anomaly map (rows of values) drawn over it: hot where a patch lies far
+ * from every normal patch; the colour scale ends at twice the threshold. */
+function mapTile(sample, dataset, threshold) {
+  const map = sample.map;
+  const rows = map.length;
+  const cols = map[0].length;
+  const canvas = h("canvas", { width: cols, height: rows, class: "anomaly-map",
+    style: { position: "absolute", inset: 0, width: "100%", height: "100%", opacity: 0.6, imageRendering: "auto" } });
+  const ctx = canvas.getContext("2d");
+  const img = ctx.createImageData(cols, rows);
+  const top = threshold > 0 ? 2 * threshold : Math.max(...map.flat(), 1e-9);
+  map.flat().forEach((value, i) => {
+    const v = Math.min(Math.max(value / top, 0), 1);
+    img.data.set([255 * Math.min(3 * v, 1), 255 * Math.min(Math.max(3 * v - 1, 0), 1),
+      255 * Math.min(Math.max(3 * v - 2, 0), 1), 255 * (0.2 + 0.8 * v)], 4 * i);
+  });
+  ctx.putImageData(img, 0, 0);
+  return h("figure", { class: "stack", testid: "flagged-sample", dataset: { id: String(sample.id) },
+    style: { margin: 0, width: "118px" } },
+  h("div", { class: "tile wide", style: { position: "relative" } },
+    h("img", { src: sampleUrl(dataset, sample.id, 4), loading: "lazy", alt: t("results.mapAlt", { id: sample.id, label: sample.label }) }),
+    canvas),
+  h("figcaption", { class: "probs-small" },
+    h("div", {}, t("results.truth"), ": ", h("b", {}, sample.label)),
+    h("div", { class: "muted" }, t("results.scoreIs", { score: num(sample.score, 3) }))));
+}
+
+/** The threshold slider of an image anomaly detector: how many test parts it flags and
+ * how many defects it misses, live as it moves (every score came with the view); the
+ * flagged images with their anomaly maps; the threshold can be saved with the run. */
+function thresholdParts(res, record, reload) {
+  const scores = res.scores || [];
+  const values = scores.map((s) => s.score);
+  const lo = Math.min(...values, res.threshold ?? Infinity);
+  const hi = Math.max(...values, res.threshold ?? -Infinity);
+  const step = (hi - lo) / 500 || 1e-6;
+  const start = res.threshold ?? hi;
+  const slider = h("input", { type: "range", id: "threshold-slider", testid: "threshold-slider",
+    min: String(lo), max: String(hi + step), step: String(step), value: String(start) });
+  const valueText = h("output", { testid: "threshold-value", for: "threshold-slider" });
+  const counts = h("p", { testid: "threshold-counts", "aria-live": "polite" });
+  const gallery = h("div", { class: "gallery", testid: "flagged-gallery" });
+  const saved = h("p", { class: "muted", testid: "threshold-saved" });
+  const error = errorSlot("threshold-error");
+  const withMaps = (res.samples || []).filter((s) => s.map);
+  const defects = scores.filter((s) => s.anomaly).length;
+
+  function update() {
+    const th = Number(slider.value);
+    const flagged = scores.filter((s) => s.score > th);
+    const missed = scores.filter((s) => s.anomaly && !(s.score > th)).length;
+    valueText.textContent = num(th, 4);
+    counts.textContent = t("results.thresholdCounts", { flagged: flagged.length, n: scores.length, missed, defects });
+    const shown = withMaps.filter((s) => s.score > th);
+    gallery.replaceChildren(...(shown.length ? shown.map((s) => mapTile(s, record.dataset, th))
+      : [h("p", { class: "empty" }, t("results.noneFlagged"))]));
+  }
+  const save = h("button", { type: "button", testid: "threshold-save", onclick: async () => {
+    error.clear();
+    save.disabled = true;
+    try {
+      const answer = await request("PUT", `/runs/${enc(record.id)}/threshold`, { json: { threshold: Number(slider.value) } });
+      saved.textContent = t("results.thresholdSaved", { threshold: num(answer.threshold, 4) });
+      reload();
+    } catch (err) {
+      error.show(err);
+    } finally {
+      save.disabled = false;
+    }
+  } }, t("results.thresholdSave"));
+  slider.addEventListener("input", update);
+  update();
+  return [
+    h("h3", {}, t("results.thresholdTitle")),
+    h("div", { class: "row" }, h("label", { for: slider.id }, t("results.threshold")), slider, valueText, save),
+    counts, error, saved,
+    h("h3", {}, t("results.flaggedImages")), gallery,
+  ];
+}
+
 function forecastParts(samples, charts) {
   const shown = samples.filter((s) => s.past).slice(0, MAX_CHARTS);
   const grid = h("div", { class: "charts", testid: "forecasts" });
@@ -187,7 +267,8 @@ export function renderEvaluation(section, record) {
       h("div", { class: "metric" }, h("div", { class: "v" }, k === "accuracy" ? pct(v) : k === "num_samples" ? int(v) : num(v, 3)), h("div", { class: "k" }, metricLabel(k)))))];
 
     if (res.task === "anomaly") {
-      body.replaceChildren(...parts, ...anomalyParts(res, res.samples || [], charts));
+      const slider = res.scores ? thresholdParts(res, record, load) : [];
+      body.replaceChildren(...parts, ...slider, ...anomalyParts(res, res.samples || [], charts));
       return;
     }
     const typical = res.typical || null;
