@@ -164,7 +164,7 @@ function mapTile(sample, dataset, threshold) {
 /** The threshold slider of an image anomaly detector: how many test parts it flags and
  * how many defects it misses, live as it moves (every score came with the view); the
  * flagged images with their anomaly maps; the threshold can be saved with the run. */
-function thresholdParts(res, record, reload) {
+function thresholdParts(res, record, reload, note) {
   const scores = res.scores || [];
   const values = scores.map((s) => s.score);
   const lo = Math.min(...values, res.threshold ?? Infinity);
@@ -176,7 +176,7 @@ function thresholdParts(res, record, reload) {
   const valueText = h("output", { testid: "threshold-value", for: "threshold-slider" });
   const counts = h("p", { testid: "threshold-counts", "aria-live": "polite" });
   const gallery = h("div", { class: "gallery", testid: "flagged-gallery" });
-  const saved = h("p", { class: "muted", testid: "threshold-saved" });
+  const saved = h("p", { class: "muted", testid: "threshold-saved" }, note || "");
   const error = errorSlot("threshold-error");
   const withMaps = (res.samples || []).filter((s) => s.map);
   const defects = scores.filter((s) => s.anomaly).length;
@@ -196,8 +196,7 @@ function thresholdParts(res, record, reload) {
     save.disabled = true;
     try {
       const answer = await request("PUT", `/runs/${enc(record.id)}/threshold`, { json: { threshold: Number(slider.value) } });
-      saved.textContent = t("results.thresholdSaved", { threshold: num(answer.threshold, 4) });
-      reload();
+      reload(t("results.thresholdSaved", { threshold: num(answer.threshold, 4) }));
     } catch (err) {
       error.show(err);
     } finally {
@@ -244,7 +243,7 @@ export function renderEvaluation(section, record) {
   const kindPromise = datasetKind(record.dataset);
   let charts = [];
 
-  async function load() {
+  async function load(note) {
     error.clear();
     charts.forEach((c) => c.destroy());
     charts = [];
@@ -267,7 +266,7 @@ export function renderEvaluation(section, record) {
       h("div", { class: "metric" }, h("div", { class: "v" }, k === "accuracy" ? pct(v) : k === "num_samples" ? int(v) : num(v, 3)), h("div", { class: "k" }, metricLabel(k)))))];
 
     if (res.task === "anomaly") {
-      const slider = res.scores ? thresholdParts(res, record, load) : [];
+      const slider = res.scores ? thresholdParts(res, record, load, note) : [];
       body.replaceChildren(...parts, ...slider, ...anomalyParts(res, res.samples || [], charts));
       return;
     }
@@ -309,6 +308,6 @@ export function renderEvaluation(section, record) {
     body.replaceChildren(...parts);
   }
 
-  split.addEventListener("change", load);
+  split.addEventListener("change", () => load());
   load();
 }
