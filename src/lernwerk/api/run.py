@@ -114,21 +114,15 @@ class Run:
         from lernwerk.evaluation.anomaly_maps import overlay_png
 
         p = self.predictor
-        if p.task.name != "anomaly" or p.meta.get("kind") != "images":
+        x, _ = self._read_files(paths)
+        details = p.predict_details(x)
+        if "map" not in details:
             raise SpecError(
                 f"run {self.id} gives no anomaly maps; they come from an anomaly detector "
                 "on images (--task anomaly --model patchcore)",
                 where="map",
             )
-        x, _ = self._read_files(paths)
-        details = p.predict_details(x)
-        if "map" not in details:
-            raise SpecError(
-                f"run {self.id} rebuilds its images (an autoencoder); its anomaly maps come "
-                "from a detector like patchcore",
-                where="map",
-            )
-        threshold = p.task.threshold  # type: ignore[attr-defined]
+        threshold = p.task.decision_threshold
         return [
             overlay_png(np.asarray(x[i]), details["map"][i, 0], threshold) for i in range(len(x))
         ]
@@ -291,18 +285,12 @@ class Run:
             SpecError: the run is no anomaly detector; DataError: not a finite number.
         """
         p = self.predictor
-        if p.task.name != "anomaly":
-            raise SpecError(
-                f"run {self.id} is a {p.task.name} run; only an anomaly detector has a threshold",
-                where="threshold",
-            )
         if isinstance(threshold, bool) or not math.isfinite(float(threshold)):
             raise DataError(
                 f"threshold must be a finite number; received: {threshold!r}", where="threshold"
             )
-        before = (p.task.threshold, p.task.threshold_rule)  # type: ignore[attr-defined]
-        p.task.threshold = float(threshold)  # type: ignore[attr-defined]
-        p.task.threshold_rule = "set by hand"  # type: ignore[attr-defined]
+        before = (p.task.decision_threshold, p.task.to_dict().get("threshold_rule", ""))
+        p.task.set_threshold(float(threshold), "set by hand")  # SpecError: no threshold
         try:
             metrics = dict(self.metrics)
             for split in ("val", "test"):
@@ -316,13 +304,13 @@ class Run:
             meta["task"] = p.task.to_dict()
             atomic_write_json(meta_path, meta)
         except BaseException:
-            p.task.threshold, p.task.threshold_rule = before  # type: ignore[attr-defined]
+            p.task.set_threshold(*before)
             raise
         self.workspace.store.update_run(self.id, metrics=metrics)
         self.refresh()
         return {
-            "threshold": p.task.threshold,  # type: ignore[attr-defined]
-            "threshold_rule": p.task.threshold_rule,  # type: ignore[attr-defined]
+            "threshold": p.task.decision_threshold,
+            "threshold_rule": "set by hand",
             "metrics": {k: metrics[k] for k in ("val", "test") if k in metrics},
         }
 

@@ -240,6 +240,22 @@ class Task:
         inputs `x` and their labels `y`, and on `x_fit`, the standardised inputs the
         network trained on; most tasks have nothing to fit."""
 
+    @property
+    def decision_threshold(self) -> float | None:
+        """The score above which a sample is flagged (anomaly detection); None: no such."""
+        return None
+
+    def set_threshold(self, threshold: float | None, rule: str) -> None:
+        """Move the threshold that turns scores into flags (`rule`: how it was chosen).
+
+        Raises:
+            SpecError: the task has no threshold.
+        """
+        raise SpecError(
+            f"a {self.name} run has no threshold; only an anomaly detector has a threshold",
+            where="threshold",
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "task": self.name,

@@ -261,6 +261,14 @@ class AnomalyTask(Task):
     def select(self, y: torch.Tensor) -> torch.Tensor:
         return y == self.normal_index  # (N,) train and validate on normal samples only
 
+    @property
+    def decision_threshold(self) -> float | None:
+        return self.threshold
+
+    def set_threshold(self, threshold: float | None, rule: str) -> None:
+        self.threshold = None if threshold is None else float(threshold)
+        self.threshold_rule = rule
+
     def selection_hint(self) -> str:
         return (
             f": the normal samples (class '{self.normal_class}'); add samples of "
