@@ -64,7 +64,7 @@ def test_bad_thresholds_are_4xx(client: httpx.Client, patchcore_run: str, images
     r = client.put(f"/api/runs/{patchcore_run}/threshold", json={"threshold": "high"})
     assert r.status_code == 422 and "threshold" in r.text
     r = client.put(f"/api/runs/{images_run}/threshold", json={"threshold": 1.0})
-    assert r.status_code == 422 and "only an anomaly detector has a threshold" in r.text
+    assert r.status_code == 409 and "only an anomaly detector has a threshold" in r.text
     r = client.put("/api/runs/nosuchrun/threshold", json={"threshold": 1.0})
     assert r.status_code == 404
 

@@ -282,7 +282,7 @@ class Run:
             `{"threshold", "threshold_rule", "metrics": {"val", "test"}}`.
 
         Raises:
-            SpecError: the run is no anomaly detector; DataError: not a finite number.
+            Conflict: the run is no anomaly detector; DataError: not a finite number.
         """
         p = self.predictor
         if isinstance(threshold, bool) or not math.isfinite(float(threshold)):

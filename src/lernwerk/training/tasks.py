@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from torch.optim import Optimizer
 
 from lernwerk.config import TrainConfig
-from lernwerk.errors import DataError, SpecError
+from lernwerk.errors import Conflict, DataError, SpecError
 from lernwerk.evaluation.metrics import classification_metrics, regression_metrics
 from lernwerk.training.optim import make_optimizer
 from lernwerk.training.tasks_views import (
@@ -249,9 +249,9 @@ class Task:
         """Move the threshold that turns scores into flags (`rule`: how it was chosen).
 
         Raises:
-            SpecError: the task has no threshold.
+            Conflict: the task has no threshold.
         """
-        raise SpecError(
+        raise Conflict(
             f"a {self.name} run has no threshold; only an anomaly detector has a threshold",
             where="threshold",
         )
