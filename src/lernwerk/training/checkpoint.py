@@ -103,6 +103,18 @@ def save_checkpoint(
     save_tensors(path, tensors, {"lernwerk": json.dumps(meta)})
 
 
+def checkpoint_epoch(path: Path) -> int:
+    """The epochs a checkpoint had completed, read from its header alone."""
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            meta = json.loads((f.metadata() or {})["lernwerk"])
+        return int(meta["trainer_state"]["epoch"])
+    except Exception:  # an unreadable checkpoint: loading it says what is wrong
+        return 0
+
+
 def load_checkpoint(
     path: Path,
     model: torch.nn.Module,
