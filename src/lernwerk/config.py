@@ -21,6 +21,8 @@ SCHEMA_VERSION = 1
 OptimizerName = Literal["sgd", "adam", "adamw", "rmsprop", "adagrad"]
 LossName = Literal["cross_entropy", "binary_cross_entropy", "mse", "mae"]
 ScheduleName = Literal["constant", "step", "cosine", "onecycle"]
+# What `init` names to start from the ImageNet weights of the efficientnet-lite0 backbone
+PRETRAINED_INITS = ("efficientnet-lite0", "imagenet")
 # A run's task: any name registered in `lernwerk.training.tasks` (the four built in, or one
 # a user registers), checked against the registry when the run is planned (`make_task`),
 # since the registry lives above this layer.
@@ -414,8 +416,10 @@ class RunConfig(_Spec):
     what_name: ClassVar[str] = "run config"
 
     dataset: str = Field(description="a dataset reference, e.g. 'xor' or 'tabular:rows=50000'")
-    model: str | dict[str, Any] = Field(
-        description="a preset name, a spec file path, or an inline spec"
+    model: str | dict[str, Any] | None = Field(
+        None,
+        description="a preset name, a spec file path, or an inline spec; with train.init "
+        "it may be left out: the network of the run it names (or efficientnet-lite0)",
     )
     name: str | None = Field(None, max_length=200, description="a name for the run")
     train: TrainConfig = Field(default_factory=TrainConfig)  # type: ignore[arg-type]

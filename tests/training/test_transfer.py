@@ -94,7 +94,7 @@ def test_unfreeze_after_trains_the_frozen_layers_from_then_on(workspace, source)
 
 
 def test_unfrozen_layers_train_at_the_lower_learning_rate(workspace, source) -> None:
-    from lernwerk.training.checkpoint import checkpoint_epoch
+    from lernwerk.training.checkpoint import checkpoint_param_groups
 
     run = workspace.fit(
         FOUR,
@@ -106,7 +106,7 @@ def test_unfrozen_layers_train_at_the_lower_learning_rate(workspace, source) -> 
         backbone_lr_factor=0.25,
     )
     path = run.dir / "checkpoint.safetensors"
-    assert checkpoint_epoch(path) == 2
+    assert checkpoint_param_groups(path) == 2
     import json
 
     from safetensors import safe_open
@@ -120,14 +120,22 @@ def test_unfrozen_layers_train_at_the_lower_learning_rate(workspace, source) -> 
 def test_resume_across_the_unfreeze_point_continues_exactly(workspace, source) -> None:
     settings = {"init": source.id, "freeze": "features", "unfreeze_after": 2, "seed": 4}
     whole = workspace.fit(FOUR, epochs=5, **settings)
-    part = workspace.fit(FOUR, epochs=1, **settings)  # stops before the unfreeze
-    resumed = workspace.resume(part.id, epochs=3)  # unfreezes on the way
+    part = workspace.fit(FOUR, epochs=2, **settings)  # stops just before the unfreeze
+    resumed = workspace.resume(part.id, epochs=3)  # unfreezes as it starts
     assert resumed.record.epoch == 3
     again = workspace.resume(part.id, epochs=5)  # resumed after the unfreeze
     assert again.status == "finished"
     pd.testing.assert_frame_equal(whole.history, again.history, check_exact=True)
     assert whole.metrics == again.metrics
     assert again.config["transfer"] == whole.config["transfer"]
+
+
+def test_resume_before_the_unfreeze_point_unfreezes_on_the_way(workspace, source) -> None:
+    settings = {"init": source.id, "freeze": ["1"], "unfreeze_after": 2, "seed": 4}
+    whole = workspace.fit(FOUR, epochs=4, **settings)
+    part = workspace.fit(FOUR, epochs=1, **settings)
+    resumed = workspace.resume(part.id, epochs=4)
+    pd.testing.assert_frame_equal(whole.history, resumed.history, check_exact=True)
 
 
 def test_resume_does_not_need_the_source_run_any_more(workspace, source) -> None:

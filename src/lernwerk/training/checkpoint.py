@@ -103,14 +103,15 @@ def save_checkpoint(
     save_tensors(path, tensors, {"lernwerk": json.dumps(meta)})
 
 
-def checkpoint_epoch(path: Path) -> int:
-    """The epochs a checkpoint had completed, read from its header alone."""
+def checkpoint_param_groups(path: Path) -> int:
+    """How many param groups a checkpoint's first optimizer had (read from its header
+    alone): 2 once a run's frozen layers joined it (`transfer.Freezer`); 0 unreadable."""
     from safetensors import safe_open
 
     try:
         with safe_open(str(path), framework="pt") as f:
             meta = json.loads((f.metadata() or {})["lernwerk"])
-        return int(meta["trainer_state"]["epoch"])
+        return len(meta["optimizer"]["param_groups"])
     except Exception:  # an unreadable checkpoint: loading it says what is wrong
         return 0
 

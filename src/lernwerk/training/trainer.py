@@ -35,7 +35,7 @@ from lernwerk.models.network import Network, batched_forward
 from lernwerk.training.callbacks import Listener, Throttle
 from lernwerk.training.checkpoint import (
     TrainerState,
-    checkpoint_epoch,
+    checkpoint_param_groups,
     load_checkpoint,
     save_checkpoint,
 )
@@ -195,7 +195,10 @@ class Trainer:
 
     def resume_from(self, path: Path) -> None:
         """Load a checkpoint written by this trainer's `fit` for the same spec and config."""
-        self._unfreeze_if_due(checkpoint_epoch(path))  # its optimizer holds their group then
+        if self.freezer is not None and checkpoint_param_groups(path) > len(
+            self.optimizers[0].param_groups
+        ):  # saved after the frozen layers joined: they have their group in it
+            self.freezer.unfreeze(self.optimizers[0])
         self.state, self.best_weights, extra = load_checkpoint(
             path,
             self.model,

@@ -15,11 +15,11 @@ from typing import Any
 import torch
 from torch import nn
 
+from lernwerk.config import PRETRAINED_INITS
 from lernwerk.errors import SpecError
 from lernwerk.models.network import Network
 
-# What `init` may say to start from the ImageNet weights of the pretrained backbone
-PRETRAINED_NAMES = ("efficientnet-lite0", "imagenet")
+PRETRAINED_NAMES = PRETRAINED_INITS  # what `init` says to start from ImageNet's weights
 PRETRAINED_LAYER = "EfficientNetLite0"
 
 
