@@ -98,3 +98,28 @@ def test_only_runs_on_data_of_the_same_shape_are_offered(page: Any, client: http
     page.get_by_test_id("train-start").click()
     expect(page.get_by_test_id("train-error")).to_contain_text("freeze: 40 layers")
     expect(page.get_by_test_id("train-freeze")).to_have_class(re.compile("invalid"))
+
+
+def test_fine_tune_the_pretrained_backbone_on_photos(
+    page: Any, shots: Any, client: httpx.Client
+) -> None:
+    page.goto("/#/train?dataset=photos")
+    init = page.get_by_test_id("train-init")
+    expect(page.get_by_test_id("train-init-pretrained")).to_be_enabled()  # images: offered
+    init.select_option("pretrained")
+    expect(page.get_by_test_id("train-model")).to_have_value("efficientnet-lite0")
+    page.get_by_test_id("train-freeze").select_option("features")
+    page.get_by_test_id("train-epochs").fill("1")
+    shots("train-form")
+    page.get_by_test_id("train-start").click()
+    expect(page.get_by_test_id("train-error")).to_be_hidden()
+    panel = page.get_by_test_id("live-panel")
+    expect(panel).to_have_attribute("data-status", "finished", timeout=240_000)
+    run_id = page.url.split("run=")[1].split("&")[0]
+    config = client.get(f"/api/runs/{run_id}").json()["config"]
+    assert config["train"]["init"] == "efficientnet-lite0"
+    assert config["transfer"] == {
+        "init": "imagenet",
+        "loaded_layers": ["1"],
+        "frozen_layers": ["1"],
+    }

@@ -183,3 +183,35 @@ def test_an_unknown_run_is_not_found(workspace) -> None:
 def test_a_model_is_needed_without_init(workspace) -> None:
     with pytest.raises(lernwerk.SpecError, match="model: give a model"):
         workspace.fit(THREE)
+
+
+# -- the pretrained backbone -------------------------------------------------------------
+
+PHOTOS = "photos:per_class=5,test_per_class=1,size=32"  # 7 scenes, 32x32 RGB
+
+
+def test_the_backbone_starts_from_imagenet_and_stays_frozen(workspace) -> None:
+    from lernwerk.models import build_network, load_preset
+
+    run = workspace.fit(PHOTOS, init="efficientnet-lite0", freeze="features", epochs=1)
+    assert run.config["model"]["name"] == "efficientnet-lite0"  # the model it implies
+    assert run.config["transfer"] == {
+        "init": "imagenet",
+        "loaded_layers": ["1"],
+        "frozen_layers": ["1"],
+    }
+    imagenet = build_network(load_preset("efficientnet-lite0"), (3, 32, 32), 7).state_dict()
+    after = weights(run)
+    backbone = layer(imagenet, 0)
+    assert len(backbone) > 200
+    assert same(backbone, layer(after, 0))  # weights and batch-norm statistics alike
+
+
+def test_a_run_of_the_backbone_starts_another_with_a_new_head(workspace) -> None:
+    first = workspace.fit(PHOTOS, "efficientnet-lite0", freeze="features", epochs=1)
+    assert first.config["transfer"]["init"] == "imagenet"  # the preset's own weights
+    fewer = "photos:per_class=5,test_per_class=1,size=32,seed=1"
+    run = workspace.fit(fewer, init=first.id, freeze=1, unfreeze_after=1, epochs=2)
+    assert run.config["transfer"]["loaded_layers"] == ["1", "4"]  # the same 7 scenes
+    assert run.config["transfer"]["frozen_layers"] == ["1"]
+    assert not same(layer(weights(first), 0), layer(weights(run), 0))  # unfrozen, trained
