@@ -50,8 +50,8 @@ export function transferControls({ datasets, datasetSelect, modelSelect, train =
     const name = datasetSelect.value;
     const [rows, shape] = await Promise.all([api.get("/runs").catch(() => []), shapeOf(name)]);
     const finished = rows.filter((r) => r.id && r.status === "finished");
-    const fits = [];
-    for (const r of finished) if (shape && (await shapeOf(r.dataset)) === shape) fits.push(r);
+    const theirs = await Promise.all(finished.map((r) => (shape ? shapeOf(r.dataset) : null)));
+    const fits = finished.filter((r, i) => shape && theirs[i] === shape);
     if (mine !== runsSeq) return;
     const want = runSelect.value || (train.init && !["imagenet", BACKBONE].includes(train.init) ? train.init : "");
     runSelect.replaceChildren(...fits.map((r) => h("option", { value: r.id },
