@@ -57,7 +57,7 @@ def test_from_run_with_freeze_and_unfreeze(capsys: pytest.CaptureFixture[str], w
         "2",
     )
     assert code == 0, err
-    assert f"training the network of {source} on {FOUR}" in out
+    assert f"training the network of run '{source}' on {FOUR}" in out
     run = runs(capsys, ws)[0]
     code, out, _ = run_cli(capsys, ws, "runs", "show", run["id"], "--json")
     config = json.loads(out)["config"]

@@ -237,7 +237,7 @@ def train(
         label = (
             _model_label(run_config.model)
             if run_config.model is not None
-            else f"the network of {run_config.train.init}"
+            else f"the network of run '{run_config.train.init}'"
         )
         first_line = f"training {label} on {run_config.dataset} …"
     if not as_json:  # on stdout, before the result: stderr holds the progress bar or one error
