@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 from playwright.sync_api import expect
+from tests.e2e.helpers import strings
 from tests.serving.helpers import wait_for
 
 pytestmark = pytest.mark.e2e
@@ -123,3 +124,22 @@ def test_fine_tune_the_pretrained_backbone_on_photos(
         "loaded_layers": ["1"],
         "frozen_layers": ["1"],
     }
+
+
+def test_the_transfer_controls_speak_german(page: Any, shots: Any) -> None:
+    de = strings("de")
+    page.goto("/#/train?dataset=moons")
+    page.get_by_test_id("lang-switch").select_option("de")
+    expect(page.locator("html")).to_have_attribute("lang", "de")
+    box = page.get_by_test_id("train-transfer")
+    expect(box.locator("legend")).to_have_text(de["transfer.title"])
+    expect(box).to_contain_text(de["transfer.startFrom"])
+    expect(page.get_by_test_id("train-init").locator("option[value='run']")).to_have_text(
+        de["transfer.run"]
+    )
+    expect(page.get_by_test_id("train-freeze").locator("option[value='features']")).to_have_text(
+        de["transfer.freeze.features"]
+    )
+    page.get_by_test_id("train-freeze").select_option("features")
+    expect(box).to_contain_text(de["transfer.unfreezeAfter"])
+    shots("transfer-german")
