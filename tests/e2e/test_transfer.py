@@ -71,6 +71,12 @@ def test_train_from_a_run_with_frozen_features(page: Any, shots: Any, client: ht
     assert config["transfer"]["new_layers"] == ["4"]  # 3 classes instead of 2
     assert config["transfer"]["frozen_layers"] == ["2", "3"]
 
+    # the results say where it started and what stayed frozen
+    page.goto(f"/#/runs/{run_id}")
+    expect(page.get_by_test_id("run-settings")).to_contain_text(
+        "started from run moons source · layers 2, 3 frozen, unfrozen after epoch 1"
+    )
+
     # "train again" fills the form from that run: the same start and the same freezing
     page.goto(f"/#/train?from={run_id}")
     expect(page.get_by_test_id("train-init")).to_have_value("run")

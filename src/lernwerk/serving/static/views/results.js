@@ -24,6 +24,12 @@ function settingsLine(record) {
   if (tr.early_stopping) parts.push(`${t("train.earlyStopping")} ${tr.early_stopping}`);
   const aug = Object.entries(tr.augment || {}).filter(([, v]) => v);
   if (aug.length) parts.push(`${t("train.augmentation")}: ${aug.map(([k]) => t(`augment.${k}`)).join(", ")}`);
+  const tf = record.config?.transfer || {};  // where the weights started, what stayed frozen
+  if (tf.init) parts.push(tf.init === "imagenet" ? t("transfer.fromPretrained") : t("transfer.fromRun", { run: tf.init_run_name || tf.init }));
+  if (tf.frozen_layers?.length) {
+    const layers = tf.frozen_layers.join(", ");
+    parts.push(tf.unfreeze_after ? t("transfer.frozenFor", { layers, epochs: tf.unfreeze_after }) : t("transfer.frozen", { layers }));
+  }
   return parts.join(" · ");
 }
 
