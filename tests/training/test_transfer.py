@@ -215,3 +215,22 @@ def test_a_run_of_the_backbone_starts_another_with_a_new_head(workspace) -> None
     assert run.config["transfer"]["loaded_layers"] == ["1", "4"]  # the same 7 scenes
     assert run.config["transfer"]["frozen_layers"] == ["1"]
     assert not same(layer(weights(first), 0), layer(weights(run), 0))  # unfrozen, trained
+
+
+def test_a_network_that_starts_from_trained_weights_gets_fewer_default_epochs() -> None:
+    from lernwerk.config import ModelSpec
+    from lernwerk.models import load_preset
+    from lernwerk.training.defaults import default_epochs
+    from lernwerk.training.transfer import starts_pretrained
+
+    assert starts_pretrained(load_preset("efficientnet-lite0"), None)
+    assert starts_pretrained(load_preset("lenet"), "some-run")
+    assert not starts_pretrained(load_preset("lenet"), None)
+    random = ModelSpec.from_dict(
+        {"layers": [{"EfficientNetLite0": {"weights": "none"}}, "GlobalAveragePooling2D"]}
+    )
+    assert not starts_pretrained(random, None)
+    # 112 patches in batches of 16: 7 steps an epoch; from scratch 200 epochs, else 15
+    assert default_epochs(112, 16) == 200
+    assert default_epochs(112, 16, pretrained=True) == 15
+    assert default_epochs(20_000, 64, pretrained=True) == 5

@@ -42,6 +42,7 @@ from lernwerk.training.transfer import (
     frozen_layers,
     load_fitting_layers,
     pretrained_layers,
+    starts_pretrained,
 )
 
 CHECKPOINT_FILE = "checkpoint.safetensors"
@@ -310,6 +311,7 @@ class RunPlan:
             n_val=len(self.val_index),
             y_train=y_train if classes else None,
             num_classes=classes,
+            pretrained=starts_pretrained(spec, cfg.init),
         )
         self.device = resolve_device(self.config.device)
         torch.manual_seed(self.config.seed)  # the same seed gives the same initial weights

@@ -15,7 +15,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from lernwerk.config import PRETRAINED_INITS
+from lernwerk.config import PRETRAINED_INITS, ModelSpec
 from lernwerk.errors import SpecError
 from lernwerk.models.network import Network
 
@@ -82,6 +82,15 @@ def pretrained_layers(network: Network) -> list[str]:
         for (index, type_name, _), raw in zip(network.layer_table, network.spec.layers, strict=True)
         if type_name == PRETRAINED_LAYER and str(raw.get("weights", "imagenet")) != "none"
     ]
+
+
+def starts_pretrained(spec: ModelSpec, init: str | None) -> bool:
+    """Whether a run starts from trained weights: another run's, or a pretrained layer's
+    (known from the spec, before the network is built)."""
+    return init is not None or any(
+        raw.get("type") == PRETRAINED_LAYER and str(raw.get("weights", "imagenet")) != "none"
+        for raw in spec.layers
+    )
 
 
 def frozen_layers(network: Network, freeze: str | int | Sequence[str] | None) -> list[int]:
