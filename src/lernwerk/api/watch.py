@@ -87,7 +87,7 @@ class Watcher:
         _check_log(self.log_path)
         self.run.predictor  # noqa: B018 (load the model now: a broken one fails before start)
         self._sink_targets = {"webhook": webhook, "mqtt": mqtt}
-        self._client_id = f"lernwerk-watch-{run.id}-{key}"
+        self._client_id = f"lernwerk-watch-{run.id}-{key}-{os.getpid()}"  # no takeover
         self.sinks: list[Sink] = []
         self.workers: list[SinkWorker] = []
         self.state: WatchState | None = None
