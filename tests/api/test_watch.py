@@ -117,35 +117,71 @@ def test_a_file_still_being_written_is_not_read_half(make_watcher, hot: Path) ->
     assert row["verdict"] != "unreadable", row
 
 
+class Killed(BaseException):
+    """The process dies here."""
+
+
+def kill_at(
+    monkeypatch: pytest.MonkeyPatch, owner: object, name: str, *, before: bool = False
+) -> None:
+    """Die right after `owner.name` has run (or right before): what a kill -9 leaves."""
+    real = getattr(owner, name)
+
+    def dying(*args: object) -> None:
+        if not before:
+            real(*args)
+        raise Killed
+
+    monkeypatch.setattr(owner, name, dying)
+
+
+def judge_until_killed(watcher: Watcher, timeout: float = 20) -> None:
+    def killed() -> bool:
+        try:
+            watcher.poll()
+        except Killed:
+            return True
+        return False
+
+    wait_for(killed, timeout, "the kill")
+
+
 def test_log_is_exact_when_killed_between_verdict_and_log(
     make_watcher, hot: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     log = tmp_path / "verdicts.csv"
     for i in range(3):
         (hot / f"a{i}.png").write_bytes(smiley_png(i))
-    # killed after the verdicts were committed, before they reached the log
+    # killed after a verdict was committed, before it reached the log
     watcher = make_watcher()
-    monkeypatch.setattr(watcher, "_append_log", lambda: None)
-    poll_until(watcher, 3)
+    kill_at(monkeypatch, watcher.state, "record")
+    judge_until_killed(watcher)
     watcher.close()
-    assert read_log(log) == []
     monkeypatch.undo()
+    assert read_log(log) == []
+    watcher = make_watcher()
+    assert len(read_log(log)) == 1  # the one verdict stored is logged at start
+    poll_until(watcher, 2)
+    watcher.close()
 
-    # killed after a line reached the log, before the store knew it: and a line cut off
+    # killed after lines reached the log, before the store knew it; then a line cut short
     for i in range(3):
         (hot / f"b{i}.png").write_bytes(smiley_png(i))
     watcher = make_watcher()
-    assert [r["file"] for r in read_log(log)] == ["a0.png", "a1.png", "a2.png"]
     assert watcher.state is not None
-    monkeypatch.setattr(watcher.state, "set_log_seq", lambda path, seq: None)
-    poll_until(watcher, 3)
+    kill_at(monkeypatch, watcher.state, "set_log_seq", before=True)
+    judge_until_killed(watcher)
     watcher.close()
     monkeypatch.undo()
     with open(log, "ab") as f:
-        f.write(b"2026-01-01T00:00:00.000+00:00,b0.p")  # a line the kill cut short
-    make_watcher().close()
+        f.write(b"2026-01-01T00:00:00.000+00:00,b9.p")  # a line the kill cut short
+    watcher = make_watcher()
+    wait_for(lambda: watcher.poll() >= 0 and len(read_log(log)) >= 6, 20, "6 lines")
+    for _ in range(3):
+        watcher.poll()
     files = [r["file"] for r in read_log(log)]
-    assert files == ["a0.png", "a1.png", "a2.png", "b0.png", "b1.png", "b2.png"]
+    assert sorted(files) == ["a0.png", "a1.png", "a2.png", "b0.png", "b1.png", "b2.png"]
+    assert log.read_bytes().endswith(b"\n")
 
 
 def test_webhook_down_then_failing_then_up_gets_every_verdict_once(make_watcher, hot: Path) -> None:

@@ -4,6 +4,7 @@ HTTP receiver, a trained run, and images arriving in a folder."""
 from __future__ import annotations
 
 import csv
+import getpass
 import io
 import json
 import shutil
@@ -79,6 +80,7 @@ class Broker:
         self.config.write_text(
             f"listener {self.port} 127.0.0.1\nallow_anonymous true\n"
             f"persistence true\npersistence_location {folder}/\n"
+            f"user {getpass.getuser()}\n"  # as root it would switch to `mosquitto` and not save
         )
         self.proc: subprocess.Popen[bytes] | None = None
 

@@ -22,6 +22,7 @@ from lernwerk.store.watch import WatchState
 
 BACKOFF_FIRST_S, BACKOFF_MAX_S = 0.5, 30.0
 SEND_TIMEOUT_S = 10.0
+RECONNECT_MAX_S = 5  # paho's longest pause between attempts to reach a lost broker
 
 
 class Undelivered(Exception):
@@ -69,6 +70,7 @@ class WebhookSink:
     """POSTs each verdict as one JSON object; any 2xx answer counts as delivered."""
 
     name = "webhook"
+    connections = 0  # no connection kept: a backoff runs its course
 
     def __init__(self, url: str) -> None:
         self.url = parse_webhook(url)
@@ -119,10 +121,11 @@ class MqttSink:
         self.client = mqtt.Client(
             mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True
         )
-        self.client.reconnect_delay_set(min_delay=1, max_delay=int(BACKOFF_MAX_S))
+        self.client.reconnect_delay_set(min_delay=1, max_delay=RECONNECT_MAX_S)
         self.client.max_queued_messages_set(0)
         self.client.max_inflight_messages_set(100)
         self._connected = threading.Event()
+        self.connections = 0  # how often a connection was made: a new one cuts a backoff short
         self._refused: str | None = None
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = lambda *args: self._connected.clear()
@@ -132,6 +135,7 @@ class MqttSink:
         if reason.is_failure:
             self._refused = str(reason)
         else:
+            self.connections += 1
             self._connected.set()
 
     def start(self, timeout: float = 5.0) -> None:
@@ -232,10 +236,17 @@ class SinkWorker(threading.Thread):
                         f"{self.sink.name}: {error}; retrying with backoff, nothing is lost"
                     )
                 failing = True
-                self.stopping.wait(delay * (0.75 + random.random() / 2))
+                self._back_off(delay * (0.75 + random.random() / 2))
                 delay = min(2 * delay, BACKOFF_MAX_S)
         finally:
             self.state.close()
+
+    def _back_off(self, seconds: float) -> None:
+        """Wait `seconds`, or less when the sink has connected anew meanwhile."""
+        connections, deadline = self.sink.connections, time.monotonic() + seconds
+        while time.monotonic() < deadline and self.sink.connections == connections:
+            if self.stopping.wait(min(0.1, max(0.0, deadline - time.monotonic()))):
+                return
 
 
 def _file_id(payload: str) -> str:
