@@ -26,6 +26,7 @@ from tests.api.watch_helpers import (
 )
 
 import lernwerk
+from lernwerk.api.watch import LOG_COLUMNS, Watcher
 from lernwerk.cli import main
 
 TOPIC = "line/7/verdicts"
@@ -167,13 +168,14 @@ def test_a_second_watcher_on_the_same_folder_is_refused(
     capsys: pytest.CaptureFixture[str], trained: tuple[Path, str], tmp_path: Path
 ) -> None:
     ws, run_id = trained
-    hot, stderr = tmp_path / "hot", tmp_path / "stderr.txt"
+    hot = tmp_path / "hot"
     hot.mkdir()
-    first = start_watch(ws, run_id, str(hot), stderr=stderr)
+    first = Watcher(lernwerk.Workspace(ws).run(run_id), hot)
+    first.start()  # holds the watch's lock, as a running `lernwerk watch` does
     try:
-        wait_for(lambda: b"watching" in stderr.read_bytes(), 60, "the first watcher")
         code, err = run_cli(capsys, ws, "watch", run_id, str(hot))
-        assert code == 2 and "is already watched with run" in err
+        assert code == 2 and f"{hot} is already watched with run {run_id}" in err
     finally:
-        first.send_signal(signal.SIGTERM)
-        assert first.wait(30) == 0
+        first.close()
+    log = ws / "watch" / first.state_dir.name / "verdicts.csv"
+    assert log.read_text().splitlines() == [",".join(LOG_COLUMNS)]  # untouched by the second
