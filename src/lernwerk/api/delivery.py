@@ -163,9 +163,11 @@ class MqttSink:
             if not self._connected.is_set():
                 break
             info = self.client.publish(self.topic, payload, qos=1)
+            if info.rc not in (self._mqtt.MQTT_ERR_SUCCESS, self._mqtt.MQTT_ERR_NO_CONN):
+                break
+            self._pending[row_id] = info  # NO_CONN: paho keeps it and sends it on reconnect
             if info.rc != self._mqtt.MQTT_ERR_SUCCESS:
                 break
-            self._pending[row_id] = info
         deadline = time.monotonic() + SEND_TIMEOUT_S
         delivered = []
         for row_id, _ in batch:
@@ -175,7 +177,10 @@ class MqttSink:
             while not info.is_published() and time.monotonic() < deadline:
                 if not self._connected.is_set():
                     break
-                info.wait_for_publish(timeout=0.2)
+                try:
+                    info.wait_for_publish(timeout=0.2)
+                except (RuntimeError, ValueError):  # queued while the connection was down
+                    time.sleep(0.05)
             if not info.is_published():
                 break
             delivered.append(row_id)
