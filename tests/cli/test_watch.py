@@ -141,7 +141,7 @@ def test_bad_options_exit_2_with_one_line_and_write_nothing(
     assert (sorted((ws / "watch").rglob("*")) if (ws / "watch").exists() else []) == before
 
 
-def test_a_missing_folder_a_foreign_log_and_a_run_in_training_are_refused(
+def test_a_missing_folder_a_foreign_log_and_a_run_without_a_model_are_refused(
     capsys: pytest.CaptureFixture[str], trained: tuple[Path, str], tmp_path: Path
 ) -> None:
     ws, run_id = trained
@@ -162,6 +162,20 @@ def test_a_missing_folder_a_foreign_log_and_a_run_in_training_are_refused(
         store.update_run(run_id, status="finished")
     assert code == 2 and f"run {run_id} is still training (status running)" in err
     assert err.count("\n") == 1
+
+    source = store.get_run(run_id)
+    failed = store.create_run(
+        name="failed",
+        config=source.config,
+        model=source.model,
+        dataset=source.dataset,
+        dataset_hash=source.dataset_hash,
+        device="cpu",
+    )
+    store.update_run(failed.id, status="failed")
+    code, err = run_cli(capsys, ws, "watch", failed.id, str(tmp_path / "hot"))
+    assert code == 2 and f"run {failed.id} has no trained model (status failed)" in err
+    assert not (ws / "watch").exists() or not any((ws / "watch").glob(f"{failed.id}-*"))
 
 
 def test_a_second_watcher_on_the_same_folder_is_refused(

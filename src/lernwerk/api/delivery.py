@@ -114,8 +114,10 @@ class MqttSink:
     name = "mqtt"
 
     def __init__(self, target: str, client_id: str) -> None:
-        import paho.mqtt.client as mqtt
-
+        try:
+            import paho.mqtt.client as mqtt
+        except ImportError:
+            raise SpecError("--mqtt needs paho-mqtt: pip install 'paho-mqtt>=2,<3'") from None
         self.host, self.port, self.topic = parse_mqtt(target)
         self._mqtt = mqtt
         self.client = mqtt.Client(
