@@ -231,3 +231,23 @@ def test_broker_down_then_up_gets_every_verdict(make_watcher, hot: Path, tmp_pat
     log_ids = {r["file_id"] for r in read_log(tmp_path / "verdicts.csv")}
     assert set(subscriber.ids()) == log_ids
     assert len(subscriber.ids()) - len(log_ids) <= 2  # repeats (QoS 1) are rare
+
+
+def test_a_log_inside_the_folder_is_not_judged_and_subfolders_only_when_recursive(
+    make_watcher, hot: Path
+) -> None:
+    (hot / "line2").mkdir()
+    (hot / "top.png").write_bytes(smiley_png(0))
+    (hot / "line2" / "deep.png").write_bytes(smiley_png(1))
+    flat = make_watcher(log=hot / "verdicts.csv")
+    poll_until(flat, 1)
+    for _ in range(3):
+        flat.poll()
+    flat.close()
+    assert [r["file"] for r in read_log(hot / "verdicts.csv")] == ["top.png"]
+
+    deep = make_watcher(log=hot / "verdicts.csv", recursive=True)
+    poll_until(deep, 1)
+    for _ in range(3):
+        deep.poll()
+    assert [r["file"] for r in read_log(hot / "verdicts.csv")] == ["top.png", "line2/deep.png"]
