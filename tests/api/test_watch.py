@@ -251,3 +251,24 @@ def test_a_log_inside_the_folder_is_not_judged_and_subfolders_only_when_recursiv
     for _ in range(3):
         deep.poll()
     assert [r["file"] for r in read_log(hot / "verdicts.csv")] == ["top.png", "line2/deep.png"]
+
+
+def test_each_task_words_its_own_verdict() -> None:
+    from lernwerk.training.tasks import ClassificationTask, RegressionTask
+    from lernwerk.training.tasks_sequence import AnomalyTask
+
+    classifier = ClassificationTask(loss="cross_entropy", num_outputs=2, classes=["ok", "bad"])
+    answer = {"predicted": "bad", "confidence": 0.7, "probabilities": {"ok": 0.3, "bad": 0.7}}
+    assert classifier.verdict(answer) == {
+        "verdict": "bad",
+        "probability": 0.7,
+        "probabilities": {"ok": 0.3, "bad": 0.7},
+    }
+    assert RegressionTask(loss="mse", num_outputs=1).verdict({"value": 1.5}) == {
+        "verdict": "1.5",
+        "value": 1.5,
+    }
+    detector = AnomalyTask(loss="mse", num_outputs=1, classes=["ok", "bad"])
+    flagged = {"score": 3.0, "threshold": 2.0, "is_anomaly": True, "normal_class": "ok"}
+    assert detector.verdict(flagged) == {"verdict": "anomaly", "score": 3.0, "threshold": 2.0}
+    assert detector.verdict({**flagged, "is_anomaly": False})["verdict"] == "normal"

@@ -266,11 +266,13 @@ class Watcher:
         stamp = datetime.now(UTC).isoformat(timespec="milliseconds")
         if results is None:
             return [{**base, "time": stamp, "verdict": UNREADABLE, "reason": reason}]
-        rows = []
+        rows, task = [], self.run.predictor.task
         for k, result in enumerate(results):
             label = str(result.pop("input")).replace(str(path), rel, 1)
             fid = file_id if len(results) == 1 else f"{file_id}:{k + 1}"
-            rows.append({**base, "time": stamp, "file": label, "file_id": fid, **_verdict(result)})
+            rows.append(
+                {**base, "time": stamp, "file": label, "file_id": fid, **task.verdict(result)}
+            )
         return rows
 
     # -- the CSV log ------------------------------------------------------------------
@@ -309,25 +311,6 @@ def _key(rel: str, size: int, mtime_ns: int) -> str:
     """A file's identity: its path and what it holds (size and time of the last write),
     so a file written again under the same name is a new part."""
     return f"{rel}\0{size}\0{mtime_ns}"
-
-
-def _verdict(result: dict[str, Any]) -> dict[str, Any]:
-    """A prediction (`Run.predict_files`) as a verdict: class and probability, anomaly
-    score, or the value(s)."""
-    if "predicted" in result:
-        return {
-            "verdict": result["predicted"],
-            "probability": result["confidence"],
-            "probabilities": result.get("probabilities"),
-        }
-    if "score" in result:
-        return {
-            "verdict": "anomaly" if result["is_anomaly"] else "normal",
-            "score": result["score"],
-            "threshold": result.get("threshold"),
-        }
-    value = result.get("value", result.get("values"))
-    return {"verdict": str(value), "value": value}
 
 
 def _check_log(path: Path) -> None:
