@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from lernwerk.api.baselines import BaselineMethods
 from lernwerk.api.dataset_views import DatasetViews
 from lernwerk.api.datasets import DatasetMethods
 from lernwerk.api.models import ModelMethods
@@ -20,7 +21,7 @@ from lernwerk.training import Listener, StopSignal
 from lernwerk.training.run import RunPlan, execute
 
 
-class Workspace(DatasetMethods, DatasetViews, ModelMethods):
+class Workspace(DatasetMethods, DatasetViews, ModelMethods, BaselineMethods):
     """A workspace directory: its datasets and runs. Pass it around; it holds no global state.
 
     Args:
@@ -159,6 +160,7 @@ class Workspace(DatasetMethods, DatasetViews, ModelMethods):
         can change.
         """
         rec = self.store.get_run(ref)
+        Run(self, rec).require_network("resume")
         if rec.status == "running" and self.store.is_alive(rec):
             raise Conflict(f"run {rec.id} is still running", where="run")
         train = dict(rec.config["train"])
