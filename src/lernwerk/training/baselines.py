@@ -12,6 +12,7 @@ estimators are not kept (no pickles), only their results.
 from __future__ import annotations
 
 import inspect
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from lernwerk.errors import DataError, SpecError
 from lernwerk.training.baseline_features import FeatureSet, feature_sets
 from lernwerk.training.tasks import Task
 from lernwerk.training.tasks_registry import resolve_task
+from lernwerk.training.threads import free_threads
 
 BASELINE_TASKS = ("classification", "regression")
 MAX_TREES = 300  # boosting rounds at most; early stopping on validation ends most sooner
@@ -105,6 +107,8 @@ def fit_baselines(ds: Dataset, cfg: TrainConfig) -> BaselineReport:
     estimators = _estimators(task_class.name, y["train"], len(ds.classes), cfg.seed)
     report.notes += [name for name, fit in estimators if fit is None]  # why it is left out
     x_raw = {name: _rows(ds, getattr(splits, name)) for name in sizes}
+    # the cores idle now (threads.py: on a busy machine a second OpenMP thread slows down)
+    threads = free_threads(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
     for fs in sets:
         started = time.perf_counter()
         x = {name: fs.transform(x_raw[name]) for name in sizes}  # (N, F) each
@@ -112,7 +116,8 @@ def fit_baselines(ds: Dataset, cfg: TrainConfig) -> BaselineReport:
         for name, fit in estimators:
             if fit is None:
                 continue
-            report.results.append(_fit_one(name, fit, fs, x, y, task, feature_seconds))
+            result = _fit_one(name, fit, fs, x, y, task, feature_seconds, threads)
+            report.results.append(result)
     return report
 
 
@@ -128,12 +133,17 @@ def _fit_one(
     y: dict[str, np.ndarray],
     task: Task,
     feature_seconds: float,
+    threads: int,
 ) -> BaselineResult:
-    started = time.perf_counter()
-    predict, settings = fit(x["train"], y["train"], x["val"], y["val"])
-    seconds = time.perf_counter() - started
-    library, settings = settings.pop("library"), settings
-    metrics = {s: task.metrics(y[s], predict(x[s])) for s in ("val", "test")}
+    from threadpoolctl import threadpool_limits  # scikit-learn's own dependency
+
+    with threadpool_limits(threads):
+        started = time.perf_counter()
+        predict, settings = fit(x["train"], y["train"], x["val"], y["val"], threads)
+        seconds = time.perf_counter() - started
+        metrics = {s: task.metrics(y[s], predict(x[s])) for s in ("val", "test")}
+    library = settings.pop("library")
+    settings["threads"] = threads
     return BaselineResult(
         estimator=name,
         features=fs.name,
@@ -199,7 +209,7 @@ def _sklearn() -> str:
 
 
 def _logistic_regression(n_classes: int, seed: int) -> Callable[..., Fitted]:
-    def fit(xt: np.ndarray, yt: np.ndarray, xv: np.ndarray, yv: np.ndarray) -> Fitted:
+    def fit(xt: np.ndarray, yt: np.ndarray, xv: np.ndarray, yv: np.ndarray, threads: int) -> Fitted:
         from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import make_pipeline
         from sklearn.preprocessing import StandardScaler
@@ -218,7 +228,7 @@ def _logistic_regression(n_classes: int, seed: int) -> Callable[..., Fitted]:
     return fit
 
 
-def _ridge(xt: np.ndarray, yt: np.ndarray, xv: np.ndarray, yv: np.ndarray) -> Fitted:
+def _ridge(xt: np.ndarray, yt: np.ndarray, xv: np.ndarray, yv: np.ndarray, threads: int) -> Fitted:
     from sklearn.linear_model import Ridge
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
@@ -228,7 +238,7 @@ def _ridge(xt: np.ndarray, yt: np.ndarray, xv: np.ndarray, yv: np.ndarray) -> Fi
 
 
 def _hist_gradient_boosting(classify: bool, n_classes: int, seed: int) -> Callable[..., Fitted]:
-    def fit(xt: np.ndarray, yt: np.ndarray, xv: np.ndarray, yv: np.ndarray) -> Fitted:
+    def fit(xt: np.ndarray, yt: np.ndarray, xv: np.ndarray, yv: np.ndarray, threads: int) -> Fitted:
         from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 
         cls = HistGradientBoostingClassifier if classify else HistGradientBoostingRegressor
@@ -259,7 +269,7 @@ def _hist_gradient_boosting(classify: bool, n_classes: int, seed: int) -> Callab
 
 
 def _xgboost(classify: bool, n_classes: int, seed: int) -> Callable[..., Fitted]:
-    def fit(xt: np.ndarray, yt: np.ndarray, xv: np.ndarray, yv: np.ndarray) -> Fitted:
+    def fit(xt: np.ndarray, yt: np.ndarray, xv: np.ndarray, yv: np.ndarray, threads: int) -> Fitted:
         import xgboost
 
         cls = xgboost.XGBClassifier if classify else xgboost.XGBRegressor
@@ -275,6 +285,7 @@ def _xgboost(classify: bool, n_classes: int, seed: int) -> Callable[..., Fitted]
             learning_rate=0.1,
             tree_method="hist",
             random_state=seed,
+            n_jobs=threads,
             **options,
         )
         model.fit(xt, yt, eval_set=[(xv, yv)] if len(yv) else None, verbose=False)
