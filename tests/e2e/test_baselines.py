@@ -1,4 +1,4 @@
-""""Compare with classical methods" on a dataset page: the baselines' table beside the network
+"""The "Compare with classical methods" action on a dataset page: the baselines' table beside the network
 already trained on the same split, then the same baselines in the runs table, and a
 baseline's results page that offers nothing it cannot do."""
 
