@@ -101,23 +101,35 @@ def test_image_baselines_on_pooled_pixels_and_no_embedding_below_32(workspace) -
     assert cm.shape == (4, 4) and cm.sum() == 6
 
 
-def test_images_from_32_get_an_embedding_baseline(workspace, monkeypatch) -> None:
-    """The backbone's features go to the estimators as the 'embeddings' feature set
-    (here a stand-in with the backbone's contract: N×C×H×W in [0, 1] -> N×1280)."""
-    seen: list[tuple[int, ...]] = []
-
-    def embed(x: torch.Tensor) -> torch.Tensor:
-        seen.append(tuple(x.shape))
-        assert x.min() >= 0 and x.max() <= 1 and x.shape[-1] >= 32
-        pooled = torch.nn.functional.adaptive_avg_pool2d(x, 8).flatten(1)  # (N, C·64)
-        return pooled.repeat(1, 1280 // pooled.shape[1] + 1)[:, :1280]  # (N, 1280)
-
-    monkeypatch.setattr(baseline_features, "_backbone", lambda: embed)
+def test_images_from_32_get_the_linear_probe_on_the_backbones_embeddings(workspace) -> None:
+    """The pretrained backbone's pooled features (1280 per image) go to the estimators as
+    the 'embeddings' feature set; logistic regression on them is the linear probe."""
     comparison = workspace.baselines("solder:per_class=5")
     features = [r.config["baseline"]["features"] for r in comparison.runs]
     assert features.count("pixels 16×16") == 3 and features.count("embeddings") == 3
-    assert "logistic-regression (embeddings)" in [r.record.model for r in comparison.runs]
-    assert sum(s[0] for s in seen) == 25 and all(s[1:] == (3, 64, 64) for s in seen)
+    probe = next(r for r in comparison.runs if r.record.model == "logistic-regression (embeddings)")
+    assert "EfficientNet-Lite0" in probe.config["baseline"]["feature_note"]
+    assert probe.config["baseline"]["feature_seconds"] > 0
+    assert np.asarray(probe.metrics["test"]["confusion_matrix"]).shape == (5, 5)
+    assert comparison.notes == [] or all("XGBoost" in n for n in comparison.notes)
+
+
+def test_the_embeddings_are_the_backbones_own(monkeypatch) -> None:
+    """The feature set calls `pretrained.embed` on the images as the dataset holds them."""
+    seen: list[torch.Tensor] = []
+
+    def embed(x: torch.Tensor) -> torch.Tensor:
+        seen.append(x)
+        return torch.ones(len(x), 1280)
+
+    monkeypatch.setattr(baseline_features, "_backbone", lambda: embed)
+    sets, notes = baseline_features.feature_sets("images", (3, 40, 48))
+    assert [fs.name for fs in sets] == ["pixels 16×16", "embeddings"] and notes == []
+    x = torch.rand(5, 3, 40, 48)  # (N, C, H, W)
+    assert sets[1].transform(x).shape == (5, 1280) and seen[0] is x
+    assert sets[0].transform(x).shape == (5, 3 * 16 * 16)
+    sets, notes = baseline_features.feature_sets("images", (4, 64, 64))
+    assert [fs.name for fs in sets] == ["pixels 16×16"] and "1 or 3 channels" in notes[0]
 
 
 def test_sequence_baselines_on_values_and_summaries(workspace) -> None:

@@ -18,8 +18,7 @@ import torch.nn.functional as F
 
 PIXEL_SIDE = 16  # images larger than this per side are average-pooled down to it
 SEQUENCE_VALUES = 1024  # longer samples are average-pooled in time down to about this
-EMBED_MIN_SIDE = 32  # the backbone's smallest input
-EMBED_CHUNK = 64  # images embedded at once
+EMBED_MIN_SIDE = 32  # the backbone's smallest input (pretrained.MIN_SIZE)
 SUMMARY_NAMES = ("mean", "std", "min", "max", "slope", "first", "last", "argmax", "argmin")
 
 
@@ -89,8 +88,7 @@ def _backbone() -> Callable[[torch.Tensor], torch.Tensor] | None:
 
 def _embedded(embed: Callable[[torch.Tensor], torch.Tensor]) -> Callable:
     def transform(x: torch.Tensor) -> np.ndarray:
-        chunks = [embed(x[i : i + EMBED_CHUNK]) for i in range(0, len(x), EMBED_CHUNK)]
-        return torch.cat(chunks).numpy().astype(np.float32)  # (N, 1280)
+        return embed(x).numpy().astype(np.float32)  # (N, 1280), a batch at a time
 
     return transform
 

@@ -111,7 +111,12 @@ def fit_baselines(ds: Dataset, cfg: TrainConfig) -> BaselineReport:
     threads = free_threads(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
     for fs in sets:
         started = time.perf_counter()
-        x = {name: fs.transform(x_raw[name]) for name in sizes}  # (N, F) each
+        before = torch.get_num_threads()
+        torch.set_num_threads(threads)  # the backbone's pass: as many threads as the fits
+        try:
+            x = {name: fs.transform(x_raw[name]) for name in sizes}  # (N, F) each
+        finally:
+            torch.set_num_threads(before)
         feature_seconds = time.perf_counter() - started
         for name, fit in estimators:
             if fit is None:
