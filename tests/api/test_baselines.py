@@ -3,6 +3,8 @@ where a network is needed, and refused whole on bad input."""
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -162,3 +164,15 @@ def test_an_empty_split_is_refused_and_nothing_is_stored(workspace) -> None:
     with pytest.raises(SpecError, match="cover classification and regression"):
         workspace.baselines("seasonal:length=400,window=10,horizon=2")
     assert workspace.runs() == []
+
+
+def test_without_xgboost_a_note_says_so_and_the_rest_run(workspace, monkeypatch) -> None:
+    monkeypatch.setitem(sys.modules, "xgboost", None)  # `import xgboost` raises ImportError
+    comparison = workspace.baselines(XOR)
+    assert [r.config["baseline"]["estimator"] for r in comparison.runs] == [
+        "logistic-regression",
+        "hist-gradient-boosting",
+    ]
+    assert comparison.notes == [
+        "no XGBoost baseline: xgboost is not installed (pip install xgboost)"
+    ]

@@ -82,17 +82,7 @@ def fit_baselines(ds: Dataset, cfg: TrainConfig) -> BaselineReport:
         )
     splits = ds.split(cfg.val_split, cfg.test_split, cfg.split_seed)
     sizes = {name: len(getattr(splits, name)) for name in ("train", "val", "test")}
-    for name, n in sizes.items():
-        if n == 0:
-            raise DataError(
-                f"baselines need samples in every split; the {name} split of dataset "
-                f"'{ds.name}' ({len(ds)} samples, val_split {cfg.val_split}, test_split "
-                f"{cfg.test_split}) is empty; raise {name}_split or add samples"
-                if name != "train"
-                else f"the train split of dataset '{ds.name}' is empty; lower val_split "
-                "and test_split",
-                where=f"{name}_split" if name != "train" else "dataset",
-            )
+    _check_splits(ds, cfg, sizes)
     y = {name: ds.y[getattr(splits, name)].numpy() for name in sizes}
     task = task_class.create(cfg.loss, classes=ds.classes, y_train=ds.y[splits.train])
     if task_class.name == "classification" and len(np.unique(y["train"])) < 2:
@@ -108,7 +98,8 @@ def fit_baselines(ds: Dataset, cfg: TrainConfig) -> BaselineReport:
     report.notes += [name for name, fit in estimators if fit is None]  # why it is left out
     x_raw = {name: _rows(ds, getattr(splits, name)) for name in sizes}
     # the cores idle now (threads.py: on a busy machine a second OpenMP thread slows down)
-    threads = free_threads(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    threads = free_threads(cores or 1)
     for fs in sets:
         started = time.perf_counter()
         before = torch.get_num_threads()
@@ -124,6 +115,23 @@ def fit_baselines(ds: Dataset, cfg: TrainConfig) -> BaselineReport:
             result = _fit_one(name, fit, fs, x, y, task, feature_seconds, threads)
             report.results.append(result)
     return report
+
+
+def _check_splits(ds: Dataset, cfg: TrainConfig, sizes: dict[str, int]) -> None:
+    """Raise `DataError` naming the first empty split (each baseline needs all three)."""
+    if sizes["train"] == 0:
+        raise DataError(
+            f"the train split of dataset '{ds.name}' is empty; lower val_split and test_split",
+            where="dataset",
+        )
+    for name in ("val", "test"):
+        if sizes[name] == 0:
+            raise DataError(
+                f"baselines need samples in every split; the {name} split of dataset "
+                f"'{ds.name}' ({len(ds)} samples, val_split {cfg.val_split}, test_split "
+                f"{cfg.test_split}) is empty; raise {name}_split or add samples",
+                where=f"{name}_split",
+            )
 
 
 def _rows(ds: Dataset, idx: torch.Tensor) -> torch.Tensor:
