@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from lernwerk.api.baselines import BaselineMethods
 from lernwerk.api.dataset_views import DatasetViews
 from lernwerk.api.datasets import DatasetMethods
 from lernwerk.api.models import ModelMethods
@@ -23,7 +24,7 @@ from lernwerk.training.run import CHECKPOINT_FILE, RunPlan, execute
 from lernwerk.training.transfer import PRETRAINED_NAMES, InitSource
 
 
-class Workspace(DatasetMethods, DatasetViews, ModelMethods):
+class Workspace(DatasetMethods, DatasetViews, ModelMethods, BaselineMethods):
     """A workspace directory: its datasets and runs. Pass it around; it holds no global state.
 
     Args:
@@ -205,6 +206,7 @@ class Workspace(DatasetMethods, DatasetViews, ModelMethods):
         can change.
         """
         rec = self.store.get_run(ref)
+        Run(self, rec).require_network("resume")
         if rec.status == "running" and self.store.is_alive(rec):
             raise Conflict(f"run {rec.id} is still running", where="run")
         train = dict(rec.config["train"])
