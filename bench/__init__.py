@@ -11,6 +11,6 @@ against the machine's matmul peak), `predict` (latency through the API and over 
 `ucr` (FCN and ResNet on two UCR time-series sets against published accuracies).
 """
 
-SUITES = ("tabular", "digits", "images", "predict", "ucr", "lecture")
+SUITES = ("tabular", "digits", "images", "predict", "ucr", "lecture", "transfer")
 
 __all__ = ["SUITES"]

@@ -38,6 +38,15 @@ TINY = {
     },
     "ucr": {"pairs": (("italypowerdemand", "fcn1d"),), "epochs": 1},
     "lecture": {"dataset": "xor:samples=200", "models": (("mlp", 1),)},
+    "transfer": {
+        "photos": "photos:per_class=5,test_per_class=2,size=32",
+        "groups": ("photos",),
+        "from_scratch": ("lenet",),
+        "anomaly": "solder:per_class=5",
+        "anomaly_models": ("patchcore",),
+        "speed": (("photos:per_class=5,test_per_class=2,size=32", 32),),
+        "peak_seconds": 0.1,
+    },
     "predict": {
         "per_class": 5,
         "calls": 10,
