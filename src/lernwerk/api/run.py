@@ -23,6 +23,8 @@ from lernwerk.data.images.formats import IMAGE_SUFFIXES
 from lernwerk.data.inputs import read_inputs
 from lernwerk.errors import Conflict, DataError, LernwerkError, NotFound, SpecError
 from lernwerk.export import Predictor, export_safetensors
+from lernwerk.export.onnx_export import PARITY_SAMPLES
+from lernwerk.export.writing import check_format, write_export
 from lernwerk.models import ModelSummary, build_network, summarize
 from lernwerk.store import RunRecord
 from lernwerk.training import (
@@ -243,7 +245,7 @@ class Run:
         """The trained model as a zip: `model.safetensors` and `model.json`."""
         buffer = io.BytesIO()
         with tempfile.TemporaryDirectory(prefix="lernwerk-export-") as tmp:
-            files = self.export(tmp)
+            files = export_safetensors(self.dir, Path(tmp))
             with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
                 for f in files:
                     archive.write(f, f.name)
@@ -313,11 +315,66 @@ class Run:
         net = build_network(spec, shape, task.num_outputs, check_size=False)  # trained already
         return summarize(net)
 
-    def export(self, out_dir: str | Path, format: str = "safetensors") -> list[Path]:
-        """Write the model to `out_dir`: safetensors weights + model.json."""
-        if format != "safetensors":
-            raise SpecError(f"format must be safetensors; received: {format!r}", where="format")
-        return export_safetensors(self.dir, Path(out_dir))
+    def export(
+        self, out_dir: str | Path, format: str = "safetensors", *, force: bool = False
+    ) -> dict[str, Any]:
+        """Write the model to `out_dir`: `safetensors` (weights + model.json), `onnx`
+        (model.onnx + model.json) or `all`; all or nothing.
+
+        An ONNX export replays the run's test split (up to 256 samples) through
+        onnxruntime and PyTorch and is refused unless they agree.
+
+        Returns:
+            `{run_id, format, out_dir, files, parity}`; `parity` (None for safetensors
+            alone) is `{samples, agreement, max_abs_diff, tolerance, compared, passed,
+            reason}`.
+
+        Raises:
+            Conflict: the run is still training, or `out_dir` holds files (without `force`).
+            SpecError: an unknown format, or ONNX for a run without a test split.
+            ExportFailed: the ONNX file does not reproduce PyTorch's outputs.
+        """
+        check_format(format)
+        if self.refresh().status in ("created", "running"):
+            raise Conflict(
+                f"run {self.id} is still training; export it when it has ended", where="run"
+            )
+        onnx = format in ("onnx", "all")
+        parity_x = self._parity_inputs() if onnx else None  # before anything is written
+        return write_export(
+            self.dir,
+            Path(out_dir),
+            format,
+            run_id=self.id,
+            force=force,
+            predictor=lambda: self.predictor,
+            parity_x=lambda: parity_x,
+        )
+
+    def _parity_inputs(self) -> torch.Tensor:
+        """Raw inputs of the first `PARITY_SAMPLES` samples of the test split."""
+        if float(self.config["train"].get("test_split") or 0) <= 0:
+            raise SpecError(
+                f"run {self.id} has no test split to check the ONNX file against; train "
+                "with a test split (--test-split 0.2) or export --format safetensors",
+                where="test_split",
+            )
+        ds = self.workspace.load_dataset(self.record.dataset)
+        idx = self._split_indices(ds).test[:PARITY_SAMPLES]
+        if len(idx) == 0:
+            raise SpecError(
+                f"run {self.id} has an empty test split to check the ONNX file against; "
+                "export --format safetensors",
+                where="test_split",
+            )
+        x, _ = ds.subset(idx)
+        if tuple(x.shape[1:]) != self.predictor.input_shape:
+            raise Conflict(
+                f"dataset '{ds.name}' changed since run {self.id} was trained: its samples "
+                "no longer fit the model",
+                where="dataset",
+            )
+        return x.float()
 
     def row(self) -> dict[str, Any]:
         """Key facts in one flat dict, for tables."""
