@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+import re
 import warnings
 from pathlib import Path
 from typing import Any
@@ -83,12 +84,19 @@ def export_graph(predictor: Predictor, path: Path, graph: nn.Module | None = Non
     except ExportFailed:
         raise
     except Exception as exc:  # the exporter's own errors: the graph cannot be exported
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ExportFailed(
-            f"the model could not be exported to ONNX: {first[:300]}", where="onnx"
+            f"the model could not be exported to ONNX: {_exporter_message(exc)}", where="onnx"
         ) from exc
     finally:
         onnx_log.setLevel(level)
+
+
+def _exporter_message(exc: Exception) -> str:
+    """The exporter's reason in one line: its "Exception summary" where it gives one."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc))
+    _, found, summary = text.partition("## Exception summary")
+    lines = [line.strip() for line in (summary if found else text).splitlines() if line.strip()]
+    return (lines[0] if lines else type(exc).__name__)[:300]
 
 
 def output_meaning(predictor: Predictor) -> str:
