@@ -37,6 +37,8 @@ if TYPE_CHECKING:
     from lernwerk.api.workspace import Workspace
 
 SPLITS = ("train", "val", "test")
+ONNX_EXPORT_DIR = "onnx-export"  # in a run's folder: the export the page downloads
+ONNX_EXPORT_FILES = ("model.json", "model.onnx")
 
 
 class Run:
@@ -335,10 +337,7 @@ class Run:
             ExportFailed: the ONNX file does not reproduce PyTorch's outputs.
         """
         check_format(format)
-        if self.refresh().status in ("created", "running"):
-            raise Conflict(
-                f"run {self.id} is still training; export it when it has ended", where="run"
-            )
+        self._check_ended()
         onnx = format in ("onnx", "all")
         parity_x = self._parity_inputs() if onnx else None  # before anything is written
         return write_export(
@@ -350,6 +349,40 @@ class Run:
             predictor=lambda: self.predictor,
             parity_x=lambda: parity_x,
         )
+
+    def onnx_export(self) -> dict[str, Any]:
+        """The run's checked ONNX export, kept in its folder (`onnx-export/`) for download:
+        written on first call and again when the weights changed since.
+
+        Returns:
+            `{run_id, format, out_dir, files, parity}`, as `export` gives it.
+        """
+        self._check_ended()
+        out = self.dir / ONNX_EXPORT_DIR
+        kept = self._kept_onnx_export(out)
+        if kept is not None:
+            return kept
+        return self.export(out, "onnx", force=True)
+
+    def _check_ended(self) -> None:
+        if self.refresh().status in ("created", "running"):
+            raise Conflict(
+                f"run {self.id} is still training; export it when it has ended", where="run"
+            )
+
+    def _kept_onnx_export(self, out: Path) -> dict[str, Any] | None:
+        """The report of the export in `out` if it passed and is newer than the weights."""
+        meta_path, weights = out / "model.json", self.dir / "model.safetensors"
+        if not (meta_path.is_file() and weights.is_file() and (out / "model.onnx").is_file()):
+            return None
+        if meta_path.stat().st_mtime < weights.stat().st_mtime:
+            return None  # trained on since
+        parity = json.loads(meta_path.read_text(encoding="utf-8")).get("parity")
+        if not parity or not parity.get("passed"):
+            return None
+        files = [str(out / n) for n in ONNX_EXPORT_FILES]
+        return {"run_id": self.id, "format": "onnx", "out_dir": str(out), "files": files,
+                "parity": parity}  # fmt: skip
 
     def _parity_inputs(self) -> torch.Tensor:
         """Raw inputs of the first `PARITY_SAMPLES` samples of the test split."""

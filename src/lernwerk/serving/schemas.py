@@ -371,3 +371,28 @@ class TrainDefaults(BaseModel):
     lr: float = Field(description="the learning rate used when none is given")
     epochs: int = Field(description="the epochs the server would choose")
     fixed_test: bool = Field(description="the dataset brings its own test split")
+
+
+class ParityReport(_Answer):
+    """How the ONNX file compares with PyTorch on the run's test split."""
+
+    samples: int
+    agreement: float | None
+    max_abs_diff: float | None
+    tolerance: float
+    compared: str
+    passed: bool
+    reason: str
+
+
+class ExportFile(_Answer):
+    name: str
+    url: str
+
+
+class OnnxExport(_Answer):
+    """A run's checked ONNX export: the parity figures and the files to download."""
+
+    run_id: str
+    parity: ParityReport
+    files: list[ExportFile]

@@ -10,6 +10,7 @@ import { createCurves } from "../components/curves.js";
 import { createLivePanel } from "../components/live.js";
 import { trainAgainButton } from "../components/runactions.js";
 import { renderEvaluation } from "./results-evaluation.js";
+import { exportPanel } from "./results-export.js";
 
 const LIVE = ["queued", "created", "running"];
 const SCALARS = ["accuracy", "f1_macro", "precision_macro", "recall_macro", "log_loss", "roc_auc", "loss", "mse", "mae", "r2"];
@@ -102,6 +103,7 @@ export async function render(root, { id }) {
     const evaluation = h("section", { class: "panel", testid: "evaluation" });
     add(root, evaluation);
     renderEvaluation(evaluation, record);
+    if (record.input) add(root, exportPanel(record));  // a trained model to export
   }
 
   await draw();
