@@ -3,14 +3,19 @@
 
 import { api, enc, withToken } from "../api.js";
 import { errorSlot, h } from "../dom.js";
-import { int, pct } from "../fmt.js";
+import { int, num, pct } from "../fmt.js";
 import { t } from "../i18n.js";
 
-/** A difference as "3 · 10⁻⁸"-like scientific text the language writes ("3e-8"). */
+const SUPERSCRIPT = { "-": "\u207b", 0: "\u2070", 1: "\u00b9", 2: "\u00b2", 3: "\u00b3", 4: "\u2074",
+  5: "\u2075", 6: "\u2076", 7: "\u2077", 8: "\u2078", 9: "\u2079" };
+
+/** A small difference as "6.0 · 10⁻⁸", with the language's decimal mark. */
 function sci(value) {
   if (value === null || value === undefined) return "–";
   if (value === 0) return "0";
-  return value.toExponential(1).replace("e", "\u00a0e").replace(".", t("export.decimalMark"));
+  const [mantissa, exponent] = value.toExponential(1).split("e");
+  const power = String(Number(exponent)).split("").map((c) => SUPERSCRIPT[c]).join("");
+  return `${num(Number(mantissa), 1)}\u00a0·\u00a010${power}`;
 }
 
 function parityLine(parity) {
