@@ -174,12 +174,47 @@ class InputSpec(_Spec):
         return v
 
 
+class InputScaling(_Spec):
+    """A fixed scaling of the inputs, (x - mean) / std per channel, that a pretrained
+    network expects instead of the training data's own statistics."""
+
+    mean: tuple[float, ...] = Field(
+        min_length=1, description="one value for every channel, or one per channel"
+    )
+    std: tuple[float, ...] = Field(min_length=1, description="as mean; every value positive")
+
+    @field_validator("std")
+    @classmethod
+    def _positive_std(cls, v: tuple[float, ...]) -> tuple[float, ...]:
+        if any(not s > 0 for s in v):
+            raise ValueError("every std must be positive")
+        return v
+
+    def per_channel(self, channels: int) -> tuple[list[float], list[float]]:
+        """mean and std as `channels` values each (one value repeats)."""
+        out = []
+        for name, v in (("mean", self.mean), ("std", self.std)):
+            if len(v) not in (1, channels):
+                raise SpecError(
+                    f"preprocessing.{name} has {len(v)} values for {channels} channels; "
+                    "give one value or one per channel",
+                    where=f"preprocessing.{name}",
+                )
+            out.append(list(v) * channels if len(v) == 1 else list(v))
+        return out[0], out[1]
+
+
 class ModelSpec(_Spec):
     """A network as a list of layers with the names courses use."""
 
     name: str = Field("custom", description="a short name for tables and file names")
     description: str = Field("", description="one line on what the network is")
     input: InputSpec | None = Field(None, description="taken from the dataset when omitted")
+    preprocessing: InputScaling | None = Field(
+        None,
+        description="a fixed input scaling (a pretrained network's); when omitted, the "
+        "training data's mean and std per channel or feature",
+    )
     layers: tuple[dict[str, Any], ...] = Field(min_length=1, description="layers, in order")
 
     @field_validator("layers", mode="before")

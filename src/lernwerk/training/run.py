@@ -238,6 +238,15 @@ def evaluate_split(predictor: Predictor, ds: Dataset, idx: torch.Tensor) -> dict
     return predictor.task.metrics(y.numpy(), predictor.predict(x), x.numpy())
 
 
+def _standardizer(spec: ModelSpec, x_train: Any, ds: Dataset) -> Standardizer:
+    """The spec's fixed scaling (a pretrained network's), else the training data's."""
+    if spec.preprocessing is None:
+        return Standardizer.fit(x_train, ds.kind)
+    channels = ds.input_shape[-1] if ds.kind == "table" else ds.input_shape[0]
+    mean, std = spec.preprocessing.per_channel(channels)
+    return Standardizer(torch.tensor(mean), torch.tensor(std), ds.kind)
+
+
 class RunPlan:
     """Everything a run needs, validated before anything is written to the store.
 
@@ -297,7 +306,7 @@ class RunPlan:
             if self.config.balanced_sampling and classes
             else None
         )
-        self.standardizer = Standardizer.fit(x_train, ds.kind)
+        self.standardizer = _standardizer(spec, x_train, ds)
         self.augmenter = Augmenter(
             self.config.augment,
             self.config.seed,
