@@ -24,16 +24,18 @@ from lernwerk.models.presets import preset_names
 # A tiny built-in dataset each preset fits (one epoch, a few seconds), and what it tests.
 IMAGES = "smileys:per_class=6"
 SERIES = "process:per_class=5,length=208"  # 208 steps: autoencoder1d halves it 4 times
+SHORT = "italypowerdemand"  # 24 steps: tracing a recurrent layer takes time per step
 PRESET_DATA: dict[str, tuple[str, dict]] = {
     "autoencoder1d": (SERIES, {"task": "anomaly"}),  # the anomaly score
+    "efficientnet-lite0": ("solder:per_class=5", {}),  # pretrained, with a fixed scaling
     "fcn1d": (SERIES, {}),
-    "gru": (SERIES, {}),
-    "gru-bi": (SERIES, {}),
+    "gru": (SHORT, {}),
+    "gru-bi": (SHORT, {}),
     "inception1d": (SERIES, {}),
     "lenet": ("digits", {}),
-    "lstm": (SERIES, {}),
-    "lstm-bi": (SERIES, {}),
-    "lstm-fcn": (SERIES, {}),  # Parallel, Dropout, LSTM beside Conv1D
+    "lstm": (SHORT, {}),
+    "lstm-bi": (SHORT, {}),
+    "lstm-fcn": (SHORT, {}),  # Parallel, Dropout, LSTM beside Conv1D
     "mlp": ("xor:samples=60", {}),
     "perceptron": ("blobs:samples=60", {}),
     "resnet-small": ("solder:per_class=5", {}),  # RGB images, Residual, BatchNormalization
