@@ -309,7 +309,7 @@ def weights(run_id: str, ws: Workspace = Depends(get_workspace)) -> Response:
 
 _EXPORT_LOCKS: dict[str, threading.Lock] = {}
 _EXPORT_LOCKS_GUARD = threading.Lock()
-_EXPORT_FILES = {"model.onnx": "application/octet-stream", "model.json": "application/json"}
+_EXPORT_FILES = ("model.onnx", "model.json")  # downloads: both sent as octet-stream
 
 
 def _export_lock(run_id: str) -> threading.Lock:
@@ -348,8 +348,8 @@ async def export_onnx(run_id: str, ws: Workspace = Depends(get_workspace)) -> di
     "/runs/{run_id}/export/{file}",
     response_class=FileResponse,
     responses={
-        200: {"content": {t: {} for t in _EXPORT_FILES.values()}, "description": "the file"},
-        **error_responses(404),
+        200: {"content": {"application/octet-stream": {}}, "description": "the file"},
+        **_READ,
     },
 )
 def export_file(run_id: str, file: str, ws: Workspace = Depends(get_workspace)) -> FileResponse:
@@ -363,6 +363,6 @@ def export_file(run_id: str, file: str, ws: Workspace = Depends(get_workspace)) 
         )
     return FileResponse(
         path,
-        media_type=_EXPORT_FILES[file],
+        media_type="application/octet-stream",
         filename=f"lernwerk-{run.id}-{file}",
     )
