@@ -277,3 +277,13 @@ def test_the_runner_refuses_a_wrong_shape_and_a_folder_without_export(
         OnnxModel(tmp_path / "onnx").predict(np.zeros((2, 3)))
     with pytest.raises(NotFound, match="no ONNX export"):
         OnnxModel(tmp_path)
+
+
+def test_a_sigmoid_classifier_gives_both_columns(
+    workspace: lernwerk.Workspace, tmp_path: Path
+) -> None:
+    run = workspace.fit("xor:samples=80", "mlp", epochs=1, seed=0, loss="binary_cross_entropy")
+    assert run.predictor.task.num_outputs == 1  # one logit in the network
+    _export_and_check(run, tmp_path / "onnx")
+    proba = OnnxModel(tmp_path / "onnx").predict(np.zeros((3, 2), dtype=np.float32))
+    assert proba.shape == (3, 2) and np.allclose(proba.sum(axis=1), 1)
