@@ -12,6 +12,6 @@ against the machine's matmul peak), `predict` (latency through the API and over 
 (ONNX single-sample latency against PyTorch's).
 """
 
-SUITES = ("tabular", "digits", "images", "predict", "ucr", "export")
+SUITES = ("tabular", "digits", "images", "predict", "ucr", "lecture", "export")
 
 __all__ = ["SUITES"]
