@@ -295,6 +295,7 @@ class Run:
 
     def weights_zip(self) -> bytes:
         """The trained model as a zip: `model.safetensors` and `model.json`."""
+        self.require_network("export")
         buffer = io.BytesIO()
         with tempfile.TemporaryDirectory(prefix="lernwerk-export-") as tmp:
             files = export_safetensors(self.dir, Path(tmp))
