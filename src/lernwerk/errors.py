@@ -61,3 +61,10 @@ class RunFailed(LernwerkError):
     """Training started but could not finish (e.g. the loss became NaN)."""
 
     http_status = 500
+
+
+class ExportFailed(LernwerkError):
+    """An export could not be written faithfully (e.g. its parity check failed); nothing
+    of it is left behind."""
+
+    http_status = 422

@@ -54,6 +54,7 @@ TINY = {
         "batch_seconds": 0.1,
         "under_load": False,
     },
+    "export": {"calls": 5, "warmup": 1, "models": (("mlp", "xor:samples=60", "mlp"),)},
 }
 
 

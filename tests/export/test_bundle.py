@@ -199,6 +199,6 @@ def test_a_runs_bundle_reproduces_the_in_memory_models_metrics(workspace, tmp_pa
         run.metrics["test"]["log_loss"], abs=1e-7
     )
     np.testing.assert_array_equal(run.predict(x), proba)
-    exported = run.export(tmp_path / "export")
-    assert {p.name for p in exported} == {WEIGHTS_FILE, META_FILE}
+    exported = run.export(tmp_path / "export")["files"]
+    assert {Path(p).name for p in exported} == {WEIGHTS_FILE, META_FILE}
     np.testing.assert_array_equal(Predictor.load(tmp_path / "export").predict(x), proba)

@@ -26,6 +26,8 @@ from lernwerk.data.inputs import read_inputs
 from lernwerk.errors import Conflict, DataError, LernwerkError, NotFound, SpecError
 from lernwerk.export import Predictor, export_safetensors
 from lernwerk.export.bundle import META_FILE
+from lernwerk.export.onnx_export import PARITY_SAMPLES
+from lernwerk.export.writing import check_format, write_export
 from lernwerk.models import ModelSummary, build_network, summarize
 from lernwerk.store import RunRecord, atomic_write_json
 from lernwerk.training import (
@@ -38,6 +40,8 @@ if TYPE_CHECKING:
     from lernwerk.api.workspace import Workspace
 
 SPLITS = ("train", "val", "test")
+ONNX_EXPORT_DIR = "onnx-export"  # in a run's folder: the export the page downloads
+ONNX_EXPORT_FILES = ("model.json", "model.onnx")
 
 
 class Run:
@@ -316,9 +320,10 @@ class Run:
 
     def weights_zip(self) -> bytes:
         """The trained model as a zip: `model.safetensors` and `model.json`."""
+        self.require_network("export")
         buffer = io.BytesIO()
         with tempfile.TemporaryDirectory(prefix="lernwerk-export-") as tmp:
-            files = self.export(tmp)
+            files = export_safetensors(self.dir, Path(tmp))
             with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
                 for f in files:
                     archive.write(f, f.name)
@@ -429,12 +434,99 @@ class Run:
         net = build_network(spec, shape, task.num_outputs, check_size=False)  # trained already
         return summarize(net)
 
-    def export(self, out_dir: str | Path, format: str = "safetensors") -> list[Path]:
-        """Write the model to `out_dir`: safetensors weights + model.json."""
+    def export(
+        self, out_dir: str | Path, format: str = "safetensors", *, force: bool = False
+    ) -> dict[str, Any]:
+        """Write the model to `out_dir`: `safetensors` (weights + model.json), `onnx`
+        (model.onnx + model.json) or `all`; all or nothing.
+
+        An ONNX export replays the run's test split (up to 256 samples) through
+        onnxruntime and PyTorch and is refused unless they agree.
+
+        Returns:
+            `{run_id, format, out_dir, files, parity}`; `parity` (None for safetensors
+            alone) is `{samples, agreement, max_abs_diff, tolerance, compared, passed,
+            reason}`.
+
+        Raises:
+            Conflict: the run is still training, or `out_dir` holds files (without `force`).
+            SpecError: an unknown format, or ONNX for a run without a test split.
+            ExportFailed: the ONNX file does not reproduce PyTorch's outputs.
+        """
         self.require_network("export")
-        if format != "safetensors":
-            raise SpecError(f"format must be safetensors; received: {format!r}", where="format")
-        return export_safetensors(self.dir, Path(out_dir))
+        check_format(format)
+        self._check_ended()
+        onnx = format in ("onnx", "all")
+        parity_x = self._parity_inputs() if onnx else None  # before anything is written
+        return write_export(
+            self.dir,
+            Path(out_dir),
+            format,
+            run_id=self.id,
+            force=force,
+            predictor=lambda: self.predictor,
+            parity_x=lambda: parity_x,
+        )
+
+    def onnx_export(self) -> dict[str, Any]:
+        """The run's checked ONNX export, kept in its folder (`onnx-export/`) for download:
+        written on first call and again when the weights changed since.
+
+        Returns:
+            `{run_id, format, out_dir, files, parity}`, as `export` gives it.
+        """
+        self.require_network("export")
+        self._check_ended()
+        out = self.dir / ONNX_EXPORT_DIR
+        kept = self._kept_onnx_export(out)
+        if kept is not None:
+            return kept
+        return self.export(out, "onnx", force=True)
+
+    def _check_ended(self) -> None:
+        if self.refresh().status in ("created", "running"):
+            raise Conflict(
+                f"run {self.id} is still training; export it when it has ended", where="run"
+            )
+
+    def _kept_onnx_export(self, out: Path) -> dict[str, Any] | None:
+        """The report of the export in `out` if it passed and is newer than the weights."""
+        meta_path, weights = out / "model.json", self.dir / "model.safetensors"
+        if not (meta_path.is_file() and weights.is_file() and (out / "model.onnx").is_file()):
+            return None
+        if meta_path.stat().st_mtime < weights.stat().st_mtime:
+            return None  # trained on since
+        parity = json.loads(meta_path.read_text(encoding="utf-8")).get("parity")
+        if not parity or not parity.get("passed"):
+            return None
+        files = [str(out / n) for n in ONNX_EXPORT_FILES]
+        return {"run_id": self.id, "format": "onnx", "out_dir": str(out), "files": files,
+                "parity": parity}  # fmt: skip
+
+    def _parity_inputs(self) -> torch.Tensor:
+        """Raw inputs of the first `PARITY_SAMPLES` samples of the test split."""
+        if float(self.config["train"].get("test_split") or 0) <= 0:
+            raise SpecError(
+                f"run {self.id} has no test split to check the ONNX file against; train "
+                "with a test split (--test-split 0.2) or export --format safetensors",
+                where="test_split",
+            )
+        ds = self.workspace.load_dataset(self.record.dataset)
+        idx = self._split_indices(ds).test[:PARITY_SAMPLES]
+        if len(idx) == 0:
+            raise SpecError(
+                f"run {self.id} has an empty test split to check the ONNX file against; "
+                "export --format safetensors",
+                where="test_split",
+            )
+        x, _ = ds.subset(idx)
+        if tuple(x.shape[1:]) != self.predictor.input_shape:
+            raise Conflict(
+                f"dataset '{ds.name}' changed since run {self.id} was trained: its samples "
+                "no longer fit the model",
+                where="dataset",
+            )
+        return x.float()
 
     def row(self) -> dict[str, Any]:
         """Key facts in one flat dict, for tables."""

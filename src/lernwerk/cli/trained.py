@@ -8,7 +8,15 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from lernwerk.cli.common import JsonOption, app, open_workspace, out, print_json, rows_table
+from lernwerk.cli.common import (
+    EXIT_FAILED,
+    JsonOption,
+    app,
+    open_workspace,
+    out,
+    print_json,
+    rows_table,
+)
 
 # -- evaluate, predict, export ------------------------------------------------------------
 
@@ -113,15 +121,40 @@ def _print_imagenet(results: list[dict], as_json: bool) -> None:
 def export(
     run: str = typer.Argument(..., help="Run id, id prefix or name."),
     format: str = typer.Option(
-        "safetensors", "--format", help="safetensors (weights) + model.json (spec, preprocessing)."
+        "safetensors",
+        "--format",
+        help="safetensors (weights + model.json), onnx (model.onnx + model.json, checked "
+        "against PyTorch on the test split) or all.",
     ),
-    out_dir: Path = typer.Option(..., "--out", help="Directory to write to."),
+    out_dir: Path = typer.Option(..., "--out", help="Directory to write to (new or empty)."),
+    force: bool = typer.Option(
+        False, "--force", help="Write into a folder that holds files (replaces model files)."
+    ),
     as_json: bool = JsonOption,
 ) -> None:
-    """Write a trained model to a directory: weights as safetensors and a JSON description."""
-    files = open_workspace().run(run).export(out_dir, format)
+    """Write a trained model to a directory: safetensors weights and/or an ONNX file, with
+    a JSON description; an ONNX export is refused (exit 1) unless it matches PyTorch."""
+    from lernwerk.errors import ExportFailed
+
+    try:
+        report = open_workspace().run(run).export(out_dir, format, force=force)
+    except ExportFailed as exc:
+        typer.echo(f"error: {exc}; nothing was written to {out_dir}", err=True)
+        raise typer.Exit(EXIT_FAILED) from None
     if as_json:
-        print_json({"files": [str(f) for f in files]})
-    else:
-        for f in files:
-            out.print(f"wrote {f}")
+        print_json(report)
+        return
+    for f in report["files"]:
+        out.print(f"wrote {f}")
+    parity = report["parity"]
+    if parity is not None:
+        agreement = parity["agreement"]
+        agreed = "" if agreement is None else f", {agreement:.0%} same {_unit(parity)}"
+        out.print(
+            f"parity on {parity['samples']} test samples: ONNX matches PyTorch{agreed}, "
+            f"largest difference {parity['max_abs_diff']:.2g} (tolerance {parity['tolerance']:g})"
+        )
+
+
+def _unit(parity: dict) -> str:
+    return "class" if parity["compared"] == "probabilities" else "anomaly flag"

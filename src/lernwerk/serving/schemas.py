@@ -390,6 +390,34 @@ class ThresholdView(_Answer):
     metrics: dict[str, Any]
 
 
+# -- ONNX export ---------------------------------------------------------------------------
+
+
+class ParityReport(_Answer):
+    """How the ONNX file compares with PyTorch on the run's test split."""
+
+    samples: int
+    agreement: float | None
+    max_abs_diff: float | None
+    tolerance: float
+    compared: str
+    passed: bool
+    reason: str
+
+
+class ExportFile(_Answer):
+    name: str
+    url: str
+
+
+class OnnxExport(_Answer):
+    """A run's checked ONNX export: the parity figures and the files to download."""
+
+    run_id: str
+    parity: ParityReport
+    files: list[ExportFile]
+
+
 # -- baselines ------------------------------------------------------------------------------
 
 

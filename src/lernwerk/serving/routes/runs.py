@@ -7,15 +7,18 @@ import asyncio
 import threading
 import time
 from collections import OrderedDict
+from pathlib import Path
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi.responses import FileResponse
 from sse_starlette import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 
 from lernwerk.api import Run, Workspace
+from lernwerk.api.run import ONNX_EXPORT_DIR
 from lernwerk.config import TrainConfig
-from lernwerk.errors import Conflict
+from lernwerk.errors import Conflict, NotFound
 from lernwerk.serving.deps import get_jobs, get_workspace, is_multipart, json_body, request_error
 from lernwerk.serving.errors import error_responses
 from lernwerk.serving.events import run_events
@@ -23,6 +26,7 @@ from lernwerk.serving.jobs import Job, JobManager, JobRequest
 from lernwerk.serving.schemas import (
     EvaluationView,
     JobView,
+    OnnxExport,
     Prediction,
     PredictRequest,
     RunRow,
@@ -318,4 +322,67 @@ def weights(run_id: str, ws: Workspace = Depends(get_workspace)) -> Response:
         run.weights_zip(),
         media_type="application/zip",
         headers={"Content-Disposition": f'attachment; filename="lernwerk-{run.id}-model.zip"'},
+    )
+
+
+# -- ONNX export ----------------------------------------------------------------------------
+
+_EXPORT_LOCKS: dict[str, threading.Lock] = {}
+_EXPORT_LOCKS_GUARD = threading.Lock()
+_EXPORT_FILES = ("model.onnx", "model.json")  # downloads: both sent as octet-stream
+
+
+def _export_lock(run_id: str) -> threading.Lock:
+    with _EXPORT_LOCKS_GUARD:
+        return _EXPORT_LOCKS.setdefault(run_id, threading.Lock())
+
+
+def _export_answer(report: dict[str, Any]) -> dict[str, Any]:
+    run_id = report["run_id"]
+    names = [Path(f).name for f in report["files"]]
+    return {
+        "run_id": run_id,
+        "parity": report["parity"],
+        "files": [{"name": n, "url": f"/api/runs/{run_id}/export/{n}"} for n in names],
+    }
+
+
+@router.post(
+    "/runs/{run_id}/export", response_model=OnnxExport, responses=error_responses(404, 409, 422)
+)
+async def export_onnx(run_id: str, ws: Workspace = Depends(get_workspace)) -> dict[str, Any]:
+    """Export the run as ONNX, checked against PyTorch on its test split (up to 256
+    samples): the parity figures and the links to `model.onnx` and `model.json`. Takes
+    seconds the first time; later calls return the kept export. 422 (`ExportFailed`) when
+    the file does not reproduce PyTorch's outputs; nothing is kept then."""
+    run = await run_in_threadpool(ws.run, run_id)
+
+    def export() -> dict[str, Any]:
+        with _export_lock(run.id):  # one export of a run at a time
+            return run.onnx_export()
+
+    return _export_answer(await run_in_threadpool(export))
+
+
+@router.get(
+    "/runs/{run_id}/export/{file}",
+    response_class=FileResponse,
+    responses={
+        200: {"content": {"application/octet-stream": {}}, "description": "the file"},
+        **_READ,
+    },
+)
+def export_file(run_id: str, file: str, ws: Workspace = Depends(get_workspace)) -> FileResponse:
+    """A file of the run's ONNX export (`model.onnx` or `model.json`), once exported."""
+    run = ws.run(run_id)
+    path = run.dir / ONNX_EXPORT_DIR / file
+    if file not in _EXPORT_FILES or not path.is_file():
+        raise NotFound(
+            f"run {run.id} has no exported {file}; export it first (POST /api/runs/{run.id}/export)",
+            where="file",
+        )
+    return FileResponse(
+        path,
+        media_type="application/octet-stream",
+        filename=f"lernwerk-{run.id}-{file}",
     )

@@ -11,6 +11,7 @@ import { createLivePanel } from "../components/live.js";
 import { trainAgainButton } from "../components/runactions.js";
 import { featureLabel } from "./dataset-baselines.js";
 import { renderEvaluation } from "./results-evaluation.js";
+import { exportPanel } from "./results-export.js";
 
 const LIVE = ["queued", "created", "running"];
 const SCALARS = ["accuracy", "f1_macro", "precision_macro", "recall_macro", "log_loss", "roc_auc", "loss", "mse", "mae", "r2"];
@@ -119,6 +120,7 @@ export async function render(root, { id }) {
     const evaluation = h("section", { class: "panel", testid: "evaluation" });
     add(root, evaluation);
     renderEvaluation(evaluation, record);
+    if (record.input) add(root, exportPanel(record));  // a trained model to export
   }
 
   await draw();
