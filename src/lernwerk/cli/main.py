@@ -12,6 +12,7 @@ from lernwerk.errors import LernwerkError, RunFailed
 
 # The modules that register commands on `app`, in the order `lernwerk --help` lists them.
 COMMAND_MODULES = ("train", "trained", "demo", "bench", "serve", "models", "datasets", "runs")
+COMMAND_MODULES += ("inspect",)
 for _module in COMMAND_MODULES:
     import_module(f"lernwerk.cli.{_module}")
 
