@@ -302,7 +302,7 @@ def _zip_items(path: Path, model: InspectModel) -> Source:
     )
 
     def items() -> Iterator[Item]:
-        with archive:
+        with archive:  # members are read here, in order; decoded on the worker threads
             for info in infos:
                 yield _image_item(info.filename, _member(archive, info), model)
 
@@ -315,14 +315,23 @@ def _visible(name: str) -> bool:
 
 
 def _member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Callable[[], bytes]:
-    def read() -> bytes:
-        if info.file_size > MAX_FILE_BYTES:
-            raise DataError(f"larger than {MAX_FILE_BYTES // 2**20} MB", where=info.filename)
+    """The member's bytes, read now (the archive closes when the items end), or the
+    reason it cannot be read, raised when the item is loaded."""
+    problem: DataError | None = None
+    data = b""
+    if info.file_size > MAX_FILE_BYTES:
+        problem = DataError(f"larger than {MAX_FILE_BYTES // 2**20} MB", where=info.filename)
+    else:
         try:
-            with archive.open(info) as member:  # zipfile reads members thread-safely
-                return member.read(MAX_FILE_BYTES + 1)
+            with archive.open(info) as member:
+                data = member.read(MAX_FILE_BYTES + 1)
         except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, ValueError) as error:
-            raise DataError(f"cannot unpack it: {error}", where=info.filename) from None
+            problem = DataError(f"cannot unpack it: {error}", where=info.filename)
+
+    def read() -> bytes:
+        if problem is not None:
+            raise problem
+        return data
 
     return read
 
