@@ -8,9 +8,10 @@ server is measured through HTTP, in a subprocess).
 
 Suites: `tabular` (the lecture benchmark), `digits` (LeNet), `images` (CNNs, FLOP/s
 against the machine's matmul peak), `predict` (latency through the API and over HTTP),
-`ucr` (FCN and ResNet on two UCR time-series sets against published accuracies).
+`ucr` (FCN and ResNet on two UCR time-series sets against published accuracies),
+`inspect` (`lernwerk inspect` images per second against decoding alone).
 """
 
-SUITES = ("tabular", "digits", "images", "predict", "ucr")
+SUITES = ("tabular", "digits", "images", "predict", "ucr", "inspect")
 
 __all__ = ["SUITES"]

@@ -97,7 +97,7 @@ def test_a_folder_with_a_corrupt_file_is_reported_whole(
         if r["predicted"]:
             assert (r["review"] == "yes") == (float(r["confidence"]) < threshold)
     html = (tmp_path / "out" / "report.html").read_text()
-    assert html.index('id=flagged') < html.index("id=unreadable") < html.index("id=rest")
+    assert html.index("id=flagged") < html.index("id=unreadable") < html.index("id=rest")
     assert "data:image/png;base64," in html and "<script" not in html
     assert "line2/broken.png" in html and "catch 90 %" in html
 
@@ -334,14 +334,12 @@ print((after - before) / 1024)
 """
 
 
-def test_memory_stays_flat_over_thousands_of_images(
-    workspace: Workspace, tmp_path: Path
-) -> None:
-    """3000 images of 64×64×3 as float32 are 147 MB: holding them would show."""
+def test_memory_stays_flat_over_thousands_of_images(workspace: Workspace, tmp_path: Path) -> None:
+    """2000 images of 64×64×3 as float32 are 98 MB: holding them would show."""
     run = workspace.fit("solder:per_class=5", "mlp", epochs=1, seed=0)
     rng = np.random.default_rng(0)
     tiles = rng.integers(0, 256, size=(16, 64, 64, 3), dtype=np.uint8)
-    for name, count in (("small", 40), ("big", 3000)):
+    for name, count in (("small", 40), ("big", 2000)):
         (tmp_path / name).mkdir()
         for i in range(count):
             Image.fromarray(tiles[i % 16]).save(tmp_path / name / f"{i:05d}.png", compress_level=1)
@@ -361,5 +359,6 @@ def test_memory_stays_flat_over_thousands_of_images(
     )
     assert done.returncode == 0, done.stderr
     growth_mb = float(done.stdout.strip().splitlines()[-1])
-    assert growth_mb < 40, f"peak memory grew by {growth_mb:.0f} MB over 3000 images"
-    assert len(read_report(tmp_path / "out" / "b")) == 3000
+    print(f"peak RSS growth: {growth_mb:.1f} MB")
+    assert growth_mb < 40, f"peak memory grew by {growth_mb:.0f} MB over 2000 images"
+    assert len(read_report(tmp_path / "out" / "b")) == 2000

@@ -35,8 +35,8 @@ def inspect(
     By default an item is flagged when its top probability lies below the run's review
     threshold (chosen on its validation split to catch 90 % of the model's errors there).
     """
-    from lernwerk.evaluation.inspection import inspect_batch, parse_rate, resolve_rule
     from lernwerk.errors import SpecError
+    from lernwerk.evaluation.inspection import inspect_batch, parse_rate, resolve_rule
 
     rate = parse_rate(review_rate) if review_rate is not None else None
     if onnx is not None:

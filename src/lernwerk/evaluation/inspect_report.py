@@ -77,7 +77,7 @@ def write_reports(
             )
             extra = kept.get(index)
             if extra is not None:
-                if extra.thumb:
+                if extra.pixels is not None:
                     row["thumbnail"] = extra.thumb
                 if extra.series:
                     row["series"] = extra.series

@@ -433,8 +433,13 @@ def _ts_series(path: Path, label: str, model: InspectModel) -> Iterator[Item]:
 class Kept:
     """What report.html shows of one item beside its row: a thumbnail or a plot."""
 
-    thumb: str | None = None  # a PNG data URI (images)
+    pixels: np.ndarray | None = None  # (h, w) or (h, w, 3) uint8, at most THUMB_SIDE a side
     series: list[list[float]] | None = None  # a few points per channel (sequences)
+
+    @property
+    def thumb(self) -> str | None:
+        """A PNG data URI of the pixels, encoded when asked for (only the kept ones are)."""
+        return None if self.pixels is None else _png_uri(self.pixels)
 
 
 @dataclass
@@ -496,7 +501,7 @@ def inspect_batch(
     rule: ReviewRule | None = None,
     force: bool = False,
     batch_size: int = BATCH_SIZE,
-    workers: int = 2,
+    workers: int = min(4, os.cpu_count() or 1),
     progress: Progress | None = None,
     keep_rows: bool = False,
     title: str = "",
@@ -609,7 +614,7 @@ class _Scan:
 
 def _keep(model: InspectModel, sample: np.ndarray) -> Kept:
     if model.kind == "images":
-        return Kept(thumb=_thumbnail(sample))
+        return Kept(pixels=_small(sample))
     if model.kind == "sequences":
         series = np.asarray(sample, dtype=np.float64).reshape(model.input_shape[0], -1)  # (C, T)
         step = max(1, math.ceil(series.shape[1] / SERIES_POINTS))
@@ -617,17 +622,26 @@ def _keep(model: InspectModel, sample: np.ndarray) -> Kept:
     return Kept()
 
 
-def _thumbnail(pixels: np.ndarray) -> str:
-    """A small PNG data URI of one (C, H, W) uint8 image, its longer side at most THUMB_SIDE."""
+def _small(pixels: np.ndarray) -> np.ndarray:
+    """One (C, H, W) uint8 image as (h, w) or (h, w, 3), its longer side at most THUMB_SIDE."""
+    hwc = np.moveaxis(pixels, 0, -1)
+    hwc = hwc[..., 0] if hwc.shape[-1] == 1 else hwc
+    if max(hwc.shape[:2]) <= THUMB_SIDE:
+        return np.ascontiguousarray(hwc)
+    from PIL import Image
+
+    image = Image.fromarray(np.ascontiguousarray(hwc))
+    image.thumbnail((THUMB_SIDE, THUMB_SIDE))
+    return np.asarray(image)
+
+
+def _png_uri(pixels: np.ndarray) -> str:
     import base64
 
     from PIL import Image
 
-    hwc = np.ascontiguousarray(np.moveaxis(pixels, 0, -1))
-    image = Image.fromarray(hwc[..., 0] if hwc.shape[-1] == 1 else hwc)
-    image.thumbnail((THUMB_SIDE, THUMB_SIDE))
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG", optimize=False)
+    Image.fromarray(pixels).save(buffer, format="PNG", compress_level=1)
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
