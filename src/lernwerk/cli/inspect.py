@@ -57,9 +57,11 @@ def inspect(
     task = bar.add_task("inspect", total=None)
 
     def progress(done: int, total: int | None) -> None:
+        if not bar.live.is_started:  # shown once the batch runs: a refusal stays one line
+            bar.start()
         bar.update(task, completed=done, total=total)
 
-    with bar:
+    try:
         result = inspect_batch(
             model,
             source,
@@ -70,6 +72,9 @@ def inspect(
             progress=progress,
             title=source.name or str(source),
         )
+    finally:
+        if bar.live.is_started:
+            bar.stop()
     if as_json:
         print_json(result.to_dict())
         return
