@@ -371,3 +371,20 @@ class TrainDefaults(BaseModel):
     lr: float = Field(description="the learning rate used when none is given")
     epochs: int = Field(description="the epochs the server would choose")
     fixed_test: bool = Field(description="the dataset brings its own test split")
+
+
+class InspectionView(_Answer):
+    """An inspection job: its progress, then its summary and rows (`result`)."""
+
+    inspection_id: str
+    run_id: str
+    dataset: str
+    status: str = Field(description="queued, running, finished or failed")
+    done: int
+    total: int | None
+    error: dict[str, Any] | None = Field(description="why it failed: an error body")
+    report_html: str | None = Field(description="the HTML report, once finished")
+    report_csv: str | None = Field(description="the CSV report, once finished")
+    result: dict[str, Any] | None = Field(
+        description="counts per class, flagged, unreadable, the rule, and every row"
+    )
