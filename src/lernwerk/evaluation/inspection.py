@@ -120,6 +120,7 @@ class ReviewRule:
     below: float | None = None
     rate: float | None = None
     source: str = "option"  # option, stored (the run's threshold), default, anomaly
+    why_default: str = "this run stored no review threshold"
 
     def describe(self) -> str:
         if self.rate is not None:
@@ -133,7 +134,7 @@ class ReviewRule:
                 f"{_percent(CATCH_RATE)} of the model's errors on its validation split"
             )
         if self.source == "default":
-            return f"{text} (the default: this run stored no review threshold)"
+            return f"{text} (the default: {self.why_default})"
         return text
 
 
@@ -192,7 +193,12 @@ def resolve_rule(
     stored = (model.review or {}).get("threshold")
     if stored is not None:
         return ReviewRule(below=float(stored), source="stored")
-    return ReviewRule(below=DEFAULT_REVIEW_BELOW, source="default")
+    why = {
+        "no validation split": "the run has no validation split to choose a threshold on",
+        "no validation errors": "the model made no error on its validation split to choose "
+        "a threshold by",
+    }.get((model.review or {}).get("reason"), "this run stored no review threshold")
+    return ReviewRule(below=DEFAULT_REVIEW_BELOW, source="default", why_default=why)
 
 
 # ----------------------------------------------------------------------------- the items

@@ -11,8 +11,9 @@ from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
 from lernwerk.api import Workspace
+from lernwerk.errors import SpecError
 from lernwerk.evaluation.inspection import parse_rate, resolve_rule
-from lernwerk.serving.deps import get_workspace, is_multipart, json_body, request_error
+from lernwerk.serving.deps import get_workspace, is_multipart, request_error
 from lernwerk.serving.errors import error_responses
 from lernwerk.serving.inspections import InspectionManager
 from lernwerk.serving.schemas import ClassName, InspectionView, SampleIds
@@ -86,8 +87,8 @@ def _number(value: Any, field: str) -> float | None:
         return None
     try:
         return float(value)
-    except ValueError:
-        raise request_error(field, f"expected a number; received {value!r}") from None
+    except ValueError:  # a SpecError: the schema allows any text here
+        raise SpecError(f"expected a number such as 0.9; received {value!r}", where=field) from None
 
 
 @router.get("/inspections/{inspection_id}", response_model=InspectionView, responses=_READ)
@@ -133,18 +134,17 @@ def report_csv(
     "/inspections/{inspection_id}/items/{index:int}/label",
     status_code=201,
     response_model=SampleIds,
-    responses=error_responses(400, 404, 409, 422),
+    responses=error_responses(400, 404, 409, 413, 422),
 )
 async def label_item(
     inspection_id: str,
     index: int,
-    request: Request,
+    body: ClassName,
     ws: Workspace = Depends(get_workspace),
     inspections: InspectionManager = Depends(get_inspections),
 ) -> dict[str, Any]:
     """Add an inspected image to the run's dataset under the right class (a correction),
     ready for the next training."""
-    body = await json_body(request, ClassName)
 
     def add() -> dict[str, Any]:
         job = inspections.get(inspection_id)
