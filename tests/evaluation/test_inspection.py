@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 import lernwerk
@@ -362,3 +363,16 @@ def test_memory_stays_flat_over_thousands_of_images(workspace: Workspace, tmp_pa
     print(f"peak RSS growth: {growth_mb:.1f} MB")
     assert growth_mb < 40, f"peak memory grew by {growth_mb:.0f} MB over 2000 images"
     assert len(read_report(tmp_path / "out" / "b")) == 2000
+
+
+def test_a_conv_net_inspects_in_channels_last_with_the_same_answers(
+    workspace: Workspace,
+) -> None:
+    run = workspace.fit("smileys:per_class=5", "smiley-cnn", epochs=1, seed=0)
+    single = run.predictor
+    batched = single.for_batches()
+    assert batched.channels_last and not single.channels_last  # the single-sample one stays
+    assert batched.network.layers[0][0].weight.is_contiguous(memory_format=torch.channels_last)
+    x = workspace.load_dataset(run.record.dataset).x[:40].numpy()  # (40, 1, 28, 28)
+    np.testing.assert_allclose(batched.predict(x), single.predict(x), atol=1e-5)
+    assert batched.for_batches() is batched

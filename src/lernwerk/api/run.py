@@ -260,7 +260,7 @@ class Run:
                 "has finished",
                 where="run",
             )
-        p = self.predictor
+        p = self.predictor.for_batches()
         return InspectModel.from_bundle(p.meta, p.predict, name=f"{self.name} ({self.id})")
 
     def inspect(
