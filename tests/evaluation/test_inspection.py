@@ -296,7 +296,7 @@ def predict(x):  # (N, 1, 8, 8) in [0, 1] -> (N, 2): brighter images are 'light'
     m = x.reshape(len(x), -1).mean(axis=1)
     return np.stack([1 - m, m], axis=1)
 
-model = InspectModel(predict=predict, kind="images", task="classification",
+model = InspectModel(predict=predict, kind="images", scores=False,
                      input_shape=(1, 8, 8), classes=["dark", "light"])
 result = inspect_batch(model, Path(sys.argv[1]), Path(sys.argv[2]))
 print(result.summary_line())

@@ -12,25 +12,69 @@ import csv
 import heapq
 import html
 import math
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from lernwerk import __version__
 
-if TYPE_CHECKING:
-    from lernwerk.evaluation.inspection import InspectModel, InspectResult, ReviewRule, _Scan
+# Duck-typed here (`lernwerk.evaluation.inspection` builds on this module, not the reverse):
+InspectModel = Any  # .scores, .classes, .normal_class, .review, .name
+ReviewRule = Any  # .rate, .below, .describe()
+Scan = Any  # .rows(), .kept(), .doubt, .per_class
 
 HTML_FLAGGED = 1000  # flagged items listed in report.html (the least sure)
 HTML_UNREADABLE = 500
 HTML_REST = 200
+REPORT_CSV, REPORT_HTML = "report.csv", "report.html"
+ANOMALY_LABEL = "anomaly"  # what report.csv predicts for an item scored above the threshold
+
+
+@dataclass
+class InspectResult:
+    """What `inspect_batch` found: counts, the rule, the files written."""
+
+    total: int
+    readable: int
+    unreadable: int
+    flagged: int
+    per_class: dict[str, int]
+    rule: str
+    seconds: float
+    files: list[Path]
+    review: dict[str, Any] | None = None
+    rows: list[dict[str, Any]] = field(default_factory=list)  # when asked for (HTTP)
+
+    def summary_line(self) -> str:
+        rate = self.total / self.seconds if self.seconds > 0 else 0.0
+        classes = ", ".join(f"{c} {n}" for c, n in self.per_class.items())
+        return (
+            f"inspected {self.total} items in {self.seconds:.1f} s ({rate:.0f}/s): "
+            f"{classes or 'nothing readable'}; {self.flagged} to review, "
+            f"{self.unreadable} unreadable"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "total": self.total,
+            "readable": self.readable,
+            "unreadable": self.unreadable,
+            "flagged": self.flagged,
+            "per_class": self.per_class,
+            "rule": self.rule,
+            "seconds": self.seconds,
+            "files": [str(f) for f in self.files],
+            "review": self.review,
+            "rows": self.rows,
+        }
 
 
 def write_reports(
     model: InspectModel,
-    scan: _Scan,
+    scan: Scan,
     flagged: np.ndarray,
     rule: ReviewRule,
     folder: Path,
@@ -39,10 +83,8 @@ def write_reports(
     keep_rows: bool = False,
 ) -> InspectResult:
     """Write report.csv and report.html into `folder`; the counts (and rows if asked)."""
-    from lernwerk.evaluation.inspection import REPORT_CSV, REPORT_HTML, InspectResult
-
     kept = scan.kept()
-    anomaly = model.task == "anomaly"
+    anomaly = model.scores
     header = ["item", "predicted"]
     header += ["score"] if anomaly else ["confidence", *(f"p_{c}" for c in model.classes)]
     header += ["review", "why"]
@@ -100,7 +142,7 @@ def write_reports(
     per_class = {c: scan.per_class[c] for c in (model.classes or [])} if not anomaly else {}
     if anomaly:
         per_class = {model.normal_class: scan.per_class[model.normal_class]}
-        per_class["anomaly"] = scan.per_class["anomaly"]
+        per_class[ANOMALY_LABEL] = scan.per_class[ANOMALY_LABEL]
     result = InspectResult(
         total=total,
         readable=total - counts["unreadable"],
@@ -122,10 +164,10 @@ def write_reports(
 def _why(rule: ReviewRule, row: dict[str, Any], model: InspectModel) -> str:
     if rule.rate is not None:
         share = f"{rule.rate * 100:g} %"
-        if model.task == "anomaly":
+        if model.scores:
             return f"among the highest {share} of anomaly scores"
         return f"among the least confident {share} (top probability {row['confidence']:.3f})"
-    if model.task == "anomaly":
+    if model.scores:
         return f"anomaly score {row['score']:.4g} above the threshold {rule.below:.4g}"
     return f"top probability {row['confidence']:.3f} below {rule.below:g}"
 
@@ -194,7 +236,7 @@ def _page(
 
 def _stored_threshold(model: InspectModel) -> str:
     review = model.review or {}
-    if model.task == "anomaly":
+    if model.scores:
         return ""
     if review.get("threshold") is None:
         why = review.get("reason") or "the run was trained before lernwerk stored one"
@@ -228,7 +270,7 @@ def _cards(rows: list[dict[str, Any]], model: InspectModel, kind: str) -> str:
             visual = _svg(r["series"])
         else:
             visual = ""
-        if model.task == "anomaly":
+        if model.scores:
             figure = f"score {r['score']:.4g}"
         else:
             figure = f"{r['confidence'] * 100:.1f} %"

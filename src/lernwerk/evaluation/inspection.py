@@ -38,6 +38,13 @@ from lernwerk.data.images.formats import (
     decode_image,
 )
 from lernwerk.errors import Conflict, DataError, LernwerkError, NotFound, SpecError
+from lernwerk.evaluation.inspect_report import (
+    ANOMALY_LABEL,
+    REPORT_CSV,
+    REPORT_HTML,
+    InspectResult,
+    write_reports,
+)
 from lernwerk.evaluation.review import CATCH_RATE, DEFAULT_REVIEW_BELOW
 
 BATCH_SIZE = 64
@@ -45,7 +52,6 @@ THUMBS_FLAGGED = 300  # flagged items shown with a thumbnail in report.html (lea
 THUMBS_REST = 60  # items of the rest shown with a thumbnail (the first ones)
 THUMB_SIDE = 64  # pixels, at most, of a thumbnail's longer side
 SERIES_POINTS = 120  # points per channel kept for a series' plot
-REPORT_CSV, REPORT_HTML = "report.csv", "report.html"
 SEQUENCE_SUFFIXES = (".csv", ".ts", ".ts.gz")
 
 Progress = Callable[[int, int | None], None]  # (items done, items in all or None)
@@ -65,7 +71,7 @@ class InspectModel:
 
     predict: Callable[[np.ndarray], np.ndarray]
     kind: str  # "images", "table" or "sequences"
-    task: str  # "classification" or "anomaly"
+    scores: bool  # True: one anomaly score per item (flagged above `threshold`); False: classes
     input_shape: tuple[int, ...]
     classes: list[str] = field(default_factory=list)
     data_meta: dict[str, Any] = field(default_factory=dict)
@@ -85,19 +91,19 @@ class InspectModel:
             SpecError: the run is neither a classifier nor an anomaly detector.
         """
         task = meta.get("task") or {}
-        kind = task.get("task")
-        if kind not in ("classification", "anomaly") or (
-            kind == "classification" and not task.get("classes")
-        ):
+        # what the task stored says what its outputs are: a threshold on a score (anomaly
+        # detection), or the classes its probabilities are over
+        scores = "threshold" in task and "normal_class" in task
+        if not scores and not task.get("classes"):
             raise SpecError(
                 f"inspect needs a classification or anomaly-detection run; this run's task is "
-                f"{kind}",
+                f"{task.get('task')}",
                 where="run",
             )
         return cls(
             predict=predict,
             kind=str(meta.get("kind")),
-            task=kind,
+            scores=scores,
             input_shape=tuple(int(d) for d in meta["input_shape"]),
             classes=list(task.get("classes") or []),
             data_meta=dict(meta.get("data_meta") or {}),
@@ -119,13 +125,13 @@ class ReviewRule:
 
     below: float | None = None
     rate: float | None = None
-    source: str = "option"  # option, stored (the run's threshold), default, anomaly
+    source: str = "option"  # option, stored (the run's review threshold), default, threshold
     why_default: str = "this run stored no review threshold"
 
     def describe(self) -> str:
         if self.rate is not None:
             return f"the least confident {_percent(self.rate)} of the batch"
-        if self.source == "anomaly":
+        if self.source == "threshold":
             return f"anomaly score above the run's threshold {self.below:.4g}"
         text = f"top probability below {self.below:g}"
         if self.source == "stored":
@@ -175,7 +181,7 @@ def resolve_rule(
                 f"must lie above 0 and at most 100%; received {review_rate}", where="review-rate"
             )
         return ReviewRule(rate=review_rate)
-    if model.task == "anomaly":
+    if model.scores:
         if review_below is not None:
             raise SpecError(
                 "--review-below is for classifiers; an anomaly run flags the scores above its "
@@ -183,7 +189,7 @@ def resolve_rule(
                 where="review-below",
             )
         threshold = math.inf if model.threshold is None else float(model.threshold)
-        return ReviewRule(below=threshold, source="anomaly")
+        return ReviewRule(below=threshold, source="threshold")
     if review_below is not None:
         if not (0 < review_below <= 1) or not math.isfinite(review_below):
             raise SpecError(
@@ -448,45 +454,6 @@ class Kept:
         return None if self.pixels is None else _png_uri(self.pixels)
 
 
-@dataclass
-class InspectResult:
-    """What `inspect_batch` found: counts, the rule, the files written."""
-
-    total: int
-    readable: int
-    unreadable: int
-    flagged: int
-    per_class: dict[str, int]
-    rule: str
-    seconds: float
-    files: list[Path]
-    review: dict[str, Any] | None = None
-    rows: list[dict[str, Any]] = field(default_factory=list)  # when asked for (HTTP)
-
-    def summary_line(self) -> str:
-        rate = self.total / self.seconds if self.seconds > 0 else 0.0
-        classes = ", ".join(f"{c} {n}" for c, n in self.per_class.items())
-        return (
-            f"inspected {self.total} items in {self.seconds:.1f} s ({rate:.0f}/s): "
-            f"{classes or 'nothing readable'}; {self.flagged} to review, "
-            f"{self.unreadable} unreadable"
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "total": self.total,
-            "readable": self.readable,
-            "unreadable": self.unreadable,
-            "flagged": self.flagged,
-            "per_class": self.per_class,
-            "rule": self.rule,
-            "seconds": self.seconds,
-            "files": [str(f) for f in self.files],
-            "review": self.review,
-            "rows": self.rows,
-        }
-
-
 def check_out_dir(out: Path, force: bool) -> None:
     """Refuse an output folder that holds files (unless `force`), or a file in its place."""
     if out.exists() and not out.is_dir():
@@ -522,8 +489,6 @@ def inspect_batch(
         Conflict: `out` holds files and not `force`.
         NotFound, DataError: the input does not exist or is not a kind the run takes.
     """
-    from lernwerk.evaluation.inspect_report import write_reports
-
     out = Path(out)
     check_out_dir(out, force)
     rule = rule or resolve_rule(model)
@@ -582,11 +547,11 @@ class _Scan:
     def add(self, name: str, output: np.ndarray, sample: np.ndarray) -> None:
         """One readable item: `output` its probabilities (C,) or score (1,)."""
         index = len(self.doubt)
-        if self.model.task == "anomaly":
+        if self.model.scores:
             score = float(output[0])
             threshold = self.model.threshold
             anomalous = threshold is not None and score > threshold
-            predicted = "anomaly" if anomalous else self.model.normal_class
+            predicted = ANOMALY_LABEL if anomalous else self.model.normal_class
             doubt = score
             values = [f"{score:.6g}"]
         else:
@@ -717,7 +682,7 @@ def _flags(scan: _Scan, rule: ReviewRule) -> np.ndarray:
         count = math.ceil(rule.rate * int(readable.sum()))
         order = np.argsort(-np.where(readable, doubt, -np.inf), kind="stable")  # most doubt first
         flagged[order[:count]] = True
-    elif rule.source == "anomaly":
+    elif rule.source == "threshold":
         flagged = readable & (doubt > (rule.below if rule.below is not None else math.inf))
     else:
         assert rule.below is not None
