@@ -6,7 +6,9 @@ those joints, read once so that the files are in the page cache, then timed in t
 
 - decode only: the ceiling, PIL's `Image.open(f).convert("RGB")` on each file, one thread;
 - inspect (PyTorch): `inspect_batch` as `lernwerk inspect` runs it (decoding on worker
-  threads, batches of 64, the model on the CPU, both reports written), model loaded once.
+  threads, batches of 64, the model on the CPU, both reports written), model loaded once;
+- the model alone: `predict` on the same images decoded beforehand, batches of 64: the
+  most inspect could reach with decoding free.
 
 The ratio inspect / decode-only is the target (issue 13: at least 50 %).
 """
@@ -65,6 +67,11 @@ def run(quick: bool, *, log: Log = print, **overrides: Any) -> dict[str, Any]:
         model = run_.inspect_model()
         decode_s: list[float] = []
         inspect_s: list[float] = []
+        model_s: list[float] = []
+        batches = [  # the same images, decoded once: what the model alone takes
+            pixels[np.arange(i, i + p["batch_size"]) % len(pixels)].astype(np.float32) / 255
+            for i in range(0, p["images"], p["batch_size"])
+        ]
         load_before = load_average()
         for r in range(p["rounds"]):
             started = time.perf_counter()
@@ -76,6 +83,10 @@ def run(quick: bool, *, log: Log = print, **overrides: Any) -> dict[str, Any]:
             started = time.perf_counter()
             inspect_batch(model, folder, out, batch_size=p["batch_size"])
             inspect_s.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            for b in batches:
+                model.predict(b)
+            model_s.append(time.perf_counter() - started)
         n = p["images"]
         decode = Result("decode only", "PIL `Image.open(f).convert('RGB')`, one thread")
         decode.seconds = statistics.median(decode_s)
@@ -96,10 +107,19 @@ def run(quick: bool, *, log: Log = print, **overrides: Any) -> dict[str, Any]:
             load_1min_before=load_before,
         )
         inspect.ratio = decode.seconds / inspect.seconds  # share of the decode-only rate
+        alone = Result(
+            "model alone (PyTorch)",
+            f"`predict` on decoded batches of {p['batch_size']}: the model's own ceiling",
+        )
+        alone.seconds = statistics.median(model_s)
+        alone.extra.update(
+            images_per_second=n / alone.seconds, round_seconds=model_s, load_1min_before=load_before
+        )
+        alone.ratio = decode.seconds / alone.seconds
         onnx = Result(
             "inspect (onnxruntime)", "`--onnx`", status="not available", note="not wired yet"
         )
-        results = [decode, inspect, onnx]
+        results = [decode, inspect, alone, onnx]
         for res in results:
             log(
                 f"  {res.peer:<24} {fmt(res.extra.get('images_per_second'), '.0f'):>7} images/s"
