@@ -12,6 +12,6 @@ against the machine's matmul peak), `predict` (latency through the API and over 
 `inspect` (`lernwerk inspect` images per second against decoding alone).
 """
 
-SUITES = ("tabular", "digits", "images", "predict", "ucr", "inspect")
+SUITES = ("tabular", "digits", "images", "predict", "ucr", "lecture", "inspect")
 
 __all__ = ["SUITES"]

@@ -21,6 +21,8 @@ SCHEMA_VERSION = 1
 OptimizerName = Literal["sgd", "adam", "adamw", "rmsprop", "adagrad"]
 LossName = Literal["cross_entropy", "binary_cross_entropy", "mse", "mae"]
 ScheduleName = Literal["constant", "step", "cosine", "onecycle"]
+# What `init` names to start from the ImageNet weights of the efficientnet-lite0 backbone
+PRETRAINED_INITS = ("efficientnet-lite0", "imagenet")
 # A run's task: any name registered in `lernwerk.training.tasks` (the four built in, or one
 # a user registers), checked against the registry when the run is planned (`make_task`),
 # since the registry lives above this layer.
@@ -174,12 +176,47 @@ class InputSpec(_Spec):
         return v
 
 
+class InputScaling(_Spec):
+    """A fixed scaling of the inputs, (x - mean) / std per channel, that a pretrained
+    network expects instead of the training data's own statistics."""
+
+    mean: tuple[float, ...] = Field(
+        min_length=1, description="one value for every channel, or one per channel"
+    )
+    std: tuple[float, ...] = Field(min_length=1, description="as mean; every value positive")
+
+    @field_validator("std")
+    @classmethod
+    def _positive_std(cls, v: tuple[float, ...]) -> tuple[float, ...]:
+        if any(not s > 0 for s in v):
+            raise ValueError("every std must be positive")
+        return v
+
+    def per_channel(self, channels: int) -> tuple[list[float], list[float]]:
+        """mean and std as `channels` values each (one value repeats)."""
+        out = []
+        for name, v in (("mean", self.mean), ("std", self.std)):
+            if len(v) not in (1, channels):
+                raise SpecError(
+                    f"preprocessing.{name} has {len(v)} values for {channels} channels; "
+                    "give one value or one per channel",
+                    where=f"preprocessing.{name}",
+                )
+            out.append(list(v) * channels if len(v) == 1 else list(v))
+        return out[0], out[1]
+
+
 class ModelSpec(_Spec):
     """A network as a list of layers with the names courses use."""
 
     name: str = Field("custom", description="a short name for tables and file names")
     description: str = Field("", description="one line on what the network is")
     input: InputSpec | None = Field(None, description="taken from the dataset when omitted")
+    preprocessing: InputScaling | None = Field(
+        None,
+        description="a fixed input scaling (a pretrained network's); when omitted, the "
+        "training data's mean and std per channel or feature",
+    )
     layers: tuple[dict[str, Any], ...] = Field(min_length=1, description="layers, in order")
 
     @field_validator("layers", mode="before")
@@ -345,6 +382,57 @@ class TrainConfig(_Spec):
         default_factory=AugmentConfig,  # type: ignore[arg-type]
         description="random transforms of each training batch (images only); off by default",
     )
+    init: str | None = Field(
+        None,
+        min_length=1,
+        max_length=200,
+        description="where the weights start: a run's id or name (its layers that fit are "
+        "loaded, a new head where the classes differ), or 'efficientnet-lite0' / 'imagenet' "
+        "(the preset's ImageNet weights); random when omitted",
+    )
+    freeze: Literal["features"] | int | tuple[str, ...] | None = Field(
+        None,
+        description="layers that do not train: 'features' (every layer before the last one "
+        "with weights), N (the first N layers) or a list of layer numbers, names or types",
+    )
+    unfreeze_after: int | None = Field(
+        None,
+        ge=1,
+        le=100_000,
+        description="unfreeze the frozen layers after this many epochs; they then train at "
+        "lr x backbone_lr_factor",
+    )
+    backbone_lr_factor: float = Field(
+        0.1, gt=0, le=1, description="the factor on the learning rate of unfrozen layers"
+    )
+
+    @field_validator("freeze", mode="before")
+    @classmethod
+    def _freeze(cls, v: Any) -> Any:
+        """'features', a number, '1,2' or a list of numbers, names or layer types."""
+        if v is None:
+            return None
+        if isinstance(v, bool):
+            raise ValueError("expected 'features', a number of layers or a list of layers")
+        if isinstance(v, str):
+            text = v.strip()
+            if text.casefold() in ("", "none"):
+                return None
+            if text.casefold() == "features":
+                return "features"
+            if text.isdigit():
+                return int(text)
+            v = text.split(",")
+        if isinstance(v, int):
+            if v < 1:
+                raise ValueError("the number of layers to freeze must be at least 1")
+            return v
+        if isinstance(v, list | tuple):
+            items = [str(x).strip() for x in v if not isinstance(x, bool)]
+            if len(items) != len(v) or not items or any(not x for x in items):
+                raise ValueError("expected a list of layer numbers, names or types")
+            return tuple(items)
+        raise ValueError("expected 'features', a number of layers or a list of layers")
 
     @field_validator("monitor")
     @classmethod
@@ -363,8 +451,10 @@ class RunConfig(_Spec):
     what_name: ClassVar[str] = "run config"
 
     dataset: str = Field(description="a dataset reference, e.g. 'xor' or 'tabular:rows=50000'")
-    model: str | dict[str, Any] = Field(
-        description="a preset name, a spec file path, or an inline spec"
+    model: str | dict[str, Any] | None = Field(
+        None,
+        description="a preset name, a spec file path, or an inline spec; with train.init "
+        "it may be left out: the network of the run it names (or efficientnet-lite0)",
     )
     name: str | None = Field(None, max_length=200, description="a name for the run")
     train: TrainConfig = Field(default_factory=TrainConfig)  # type: ignore[arg-type]

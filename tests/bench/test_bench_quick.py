@@ -37,6 +37,7 @@ TINY = {
         "levers": (loops.Levers(), loops.Levers(channels_last=True, bf16=True)),
     },
     "ucr": {"pairs": (("italypowerdemand", "fcn1d"),), "epochs": 1},
+    "lecture": {"dataset": "xor:samples=200", "models": (("mlp", 1),)},
     "predict": {
         "per_class": 5,
         "calls": 10,
@@ -182,6 +183,15 @@ def test_digits_compares_the_same_network(quick_run):
     assert rows["Keras (TensorFlow)"]["status"] == "skipped"  # left out here
     assert len(rows["lernwerk lenet"]["extra"]["round_seconds"]) == records["digits"]["rounds"]
     assert any(name.startswith("plain loop + ") for name in rows)
+
+
+def test_lecture_lists_the_baselines_beside_the_network(quick_run):
+    out, records = quick_run
+    rows = records["lecture"]["rows"]
+    assert [r["features"] for r in rows] == ["features"] * 3 + ["network"]
+    assert [r["model"] for r in rows][:2] == ["logistic-regression", "hist-gradient-boosting"]
+    assert all(0 <= r["accuracy"] <= 1 and r["seconds"] > 0 for r in rows)
+    assert "lecture's table: **reported**" in out.read_text()
 
 
 def test_images_report_flops_against_the_peak(quick_run):

@@ -237,7 +237,7 @@ def test_the_help_of_n_says_what_it_counts_for_each_generator(
 
     assert list(N_PER_CLASS) == sized_by("per_class")
     assert list(N_IN_ALL) == sized_by("samples", "rows")
-    assert "Per class for process, smileys, solder" in N_HELP
+    assert "Per class for photos, process, smileys, solder" in N_HELP
     assert cli(capsys, ws, "datasets", "create", "faces", "--from", "smileys", "--n", "5")[0] == 0
     _, out, _ = cli(capsys, ws, "datasets", "show", "faces", "--json")
     assert json.loads(out)["num_samples"] == 5 * 4  # per class: 4 faces

@@ -107,3 +107,26 @@ def test_bad_params_are_spec_errors(ref, message):
     with pytest.raises(SpecError) as info:
         load_dataset_ref(ref)
     assert message in str(info.value)
+
+
+def test_photos_are_patches_of_real_photographs_with_a_test_split_never_trained_on():
+    from lernwerk.data.synth import photos
+
+    data = load_builtin("photos", per_class=6, test_per_class=3, size=40)
+    classes = photos.CLASSES
+    assert data.classes == classes and data.x.shape == (9 * len(classes), 3, 40, 40)
+    assert float(data.x.min()) >= 0.0 and float(data.x.max()) <= 1.0
+    test = data.test_index
+    assert len(test) == 3 * len(classes)
+    assert torch.bincount(data.y[test], minlength=len(classes)).tolist() == [3] * len(classes)
+    again = load_builtin("photos", per_class=6, test_per_class=3, size=40)
+    assert torch.equal(again.x, data.x) and torch.equal(again.test_index, test)
+    # the parts a test patch comes from lie right of every training part of its box
+    for boxes in photos.REGIONS.values():
+        for _, box in boxes:
+            train, held = photos._part(box, False), photos._part(box, True)
+            assert train[2] <= held[0] and min(held[2] - held[0], held[3] - held[1]) >= 32
+    # sky is bright and blue-ish, leaves dark: real content, not noise
+    sky = data.x[data.y == classes.index("sky")].mean()
+    leaves = data.x[data.y == classes.index("leaves")].mean()
+    assert sky > 0.7 > 0.3 > leaves

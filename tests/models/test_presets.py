@@ -9,6 +9,7 @@ from lernwerk.models import build_network, list_presets, load_preset, preset_nam
 # An input each preset is meant for (no batch dimension): images (C, H, W), tables (F,),
 # sequences (C, T). A new preset must be added here, so it gets built at least once.
 PRESET_INPUTS = {
+    "efficientnet-lite0": (3, 32, 32),
     "fcn1d": (3, 20),
     "gru": (3, 20),
     "gru-bi": (3, 20),

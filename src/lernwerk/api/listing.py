@@ -47,6 +47,9 @@ def run_row(record: RunRecord) -> dict[str, Any]:
         "seconds": round(record.seconds or 0.0, 2),
         "created": record.created_at[:16].replace("T", " "),
     }
+    if isinstance(record.config.get("baseline"), dict):  # no epochs; its features instead
+        row["epochs"] = None
+        row["features"] = record.config["baseline"].get("features")
     for split in ("val", "test"):
         for key, value in _scalars(record.metrics.get(split, {})).items():
             row[f"{split}_{key}"] = value

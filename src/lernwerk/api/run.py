@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from lernwerk.api.baselines import is_baseline
 from lernwerk.api.evaluation_view import evaluation_view
 from lernwerk.api.listing import run_row
 from lernwerk.config import ModelSpec
@@ -90,8 +91,28 @@ class Run:
     @property
     def predictor(self) -> Predictor:
         if self._predictor is None:
+            self.require_network("predict")
             self._predictor = Predictor.load(self.dir)
         return self._predictor
+
+    @property
+    def is_baseline(self) -> bool:
+        """Whether this run is a classical baseline (`Workspace.baselines`): metrics only."""
+        return is_baseline(self.record)
+
+    def require_network(self, action: str) -> None:
+        """Raise `Conflict` naming `action` when the run is a baseline, which keeps no model.
+
+        Raises:
+            Conflict: the run is a baseline; its fitted estimator is not stored.
+        """
+        if self.is_baseline:
+            raise Conflict(
+                f"run {self.id} is a baseline ({self.record.model}): its fitted estimator is "
+                f"not stored, so it cannot {action}; its metrics are (`lernwerk runs show "
+                f"{self.id}`)",
+                where="run",
+            )
 
     def predict(self, x: np.ndarray | torch.Tensor) -> np.ndarray:
         """Probabilities (N, C) or values (N, K) for raw inputs shaped like the dataset's."""
@@ -122,7 +143,10 @@ class Run:
         return [{"input": label, **r} for label, r in zip(labels, results, strict=True)]
 
     def evaluate(self, split: str = "test") -> dict[str, Any]:
-        """Metrics of the trained model on a split of the run's dataset, computed now."""
+        """Metrics of the trained model on a split of the run's dataset, computed now (a
+        baseline's: as stored when it was fitted)."""
+        if self.is_baseline:
+            return self._stored_evaluation(split)["metrics"]
         ds, idx = self._split(split)
         return evaluate_split(self.predictor, ds, idx)  # a chunk at a time from disk
 
@@ -139,9 +163,35 @@ class Run:
             class's mean shape, or `reconstruction`, or a forecast's `past`). At most
             `limit` samples; see `evaluation_view`.
         """
+        if self.is_baseline:
+            return self._stored_evaluation(split)
         ds, idx = self._split(split)
         train_idx = self._split_indices(ds).train
         return evaluation_view(self.predictor, ds, idx, train_idx, split=split, limit=limit)
+
+    def _stored_evaluation(self, split: str) -> dict[str, Any]:
+        """A baseline's view of a split: the metrics stored when it was fitted (confusion
+        matrix included), no samples (its estimator is not stored to predict them)."""
+        if split not in SPLITS:
+            raise SpecError(
+                f"split must be one of {', '.join(SPLITS)}; received: {split!r}", where="split"
+            )
+        if split not in self.metrics:
+            stored = " and ".join(s for s in SPLITS if s in self.metrics)
+            raise Conflict(
+                f"run {self.id} is a baseline: only its {stored} metrics are stored, not {split}",
+                where="split",
+            )
+        metrics = self.metrics[split]
+        return {
+            "split": split,
+            "task": self.config.get("train", {}).get("task"),
+            "metrics": metrics,
+            "classes": list(metrics.get("classes", [])),
+            "num_samples": int(metrics.get("num_samples", 0)),
+            "samples": [],
+            "baseline": True,
+        }
 
     def predict_sample(
         self,
@@ -352,6 +402,7 @@ class Run:
 
     def summary(self) -> ModelSummary:
         """The network's layers, shapes, parameters and FLOPs."""
+        self.require_network("be summarised")
         meta_path = self.dir / "model.json"
         if meta_path.is_file():
             meta = json.loads(meta_path.read_text())
@@ -369,6 +420,7 @@ class Run:
 
     def export(self, out_dir: str | Path, format: str = "safetensors") -> list[Path]:
         """Write the model to `out_dir`: safetensors weights + model.json."""
+        self.require_network("export")
         if format != "safetensors":
             raise SpecError(f"format must be safetensors; received: {format!r}", where="format")
         return export_safetensors(self.dir, Path(out_dir))

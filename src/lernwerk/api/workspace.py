@@ -2,25 +2,29 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from lernwerk.api.baselines import BaselineMethods
 from lernwerk.api.dataset_views import DatasetViews
 from lernwerk.api.datasets import DatasetMethods
 from lernwerk.api.models import ModelMethods
 from lernwerk.api.run import Run
 from lernwerk.config import SCHEMA_VERSION, ModelSpec, TrainConfig
 from lernwerk.data import Dataset
-from lernwerk.errors import Conflict, SpecError
-from lernwerk.store import WorkspaceStore
+from lernwerk.errors import Conflict, NotFound, SpecError
+from lernwerk.export.bundle import META_FILE, WEIGHTS_FILE
+from lernwerk.store import WorkspaceStore, load_tensors
 from lernwerk.training import Listener, StopSignal
-from lernwerk.training.run import RunPlan, execute
+from lernwerk.training.run import CHECKPOINT_FILE, RunPlan, execute
+from lernwerk.training.transfer import PRETRAINED_NAMES, InitSource
 
 
-class Workspace(DatasetMethods, DatasetViews, ModelMethods):
+class Workspace(DatasetMethods, DatasetViews, ModelMethods, BaselineMethods):
     """A workspace directory: its datasets and runs. Pass it around; it holds no global state.
 
     Args:
@@ -43,7 +47,7 @@ class Workspace(DatasetMethods, DatasetViews, ModelMethods):
     def fit(
         self,
         dataset: str | Dataset,
-        model: str | dict[str, Any] | ModelSpec,
+        model: str | dict[str, Any] | ModelSpec | None = None,
         *,
         name: str | None = None,
         config: TrainConfig | None = None,
@@ -55,9 +59,14 @@ class Workspace(DatasetMethods, DatasetViews, ModelMethods):
 
         Args:
             dataset: a reference such as "digits" or a `Dataset`.
-            model: a preset name, a spec file path, a spec dict or a `ModelSpec`.
+            model: a preset name, a spec file path, a spec dict or a `ModelSpec`; may be
+                left out with `init`: then the network of the run it names (or
+                efficientnet-lite0 for `init="efficientnet-lite0"`).
             name: a name for the run.
-            config: a `TrainConfig`; keyword arguments (epochs=…, lr=…) override it.
+            config: a `TrainConfig`; keyword arguments (epochs=…, lr=…) override it, e.g.
+                `init="RUN"` (start from a run's weights: the layers that fit, a new head
+                where the classes differ), `freeze="features"` (or N, or layer names),
+                `unfreeze_after=E` (then the frozen layers train at lr × backbone_lr_factor).
             listeners: extra listeners (e.g. a progress bar).
             stop_signal: set it from another thread to stop after the current step.
 
@@ -72,6 +81,7 @@ class Workspace(DatasetMethods, DatasetViews, ModelMethods):
             "dataset": ds.name,
             "model": spec.to_dict(),
             "train": plan.config.to_dict(),
+            **({"transfer": plan.transfer} if plan.transfer else {}),
         }
         rec = self.store.create_run(
             name=name or self._numbered_run_name(f"{spec.name} on {ds.name}"),
@@ -98,7 +108,7 @@ class Workspace(DatasetMethods, DatasetViews, ModelMethods):
     def check_fit(
         self,
         dataset: str | Dataset,
-        model: str | dict[str, Any] | ModelSpec,
+        model: str | dict[str, Any] | ModelSpec | None = None,
         *,
         config: TrainConfig | None = None,
         **train: Any,
@@ -129,20 +139,57 @@ class Workspace(DatasetMethods, DatasetViews, ModelMethods):
             "train": plan.config.to_dict(),
             "device": str(plan.device),
             "num_parameters": sum(p.numel() for p in plan.network.parameters()),
+            **({"transfer": plan.transfer} if plan.transfer else {}),
         }
 
     def _plan(
         self,
         dataset: str | Dataset,
-        model: str | dict[str, Any] | ModelSpec,
+        model: str | dict[str, Any] | ModelSpec | None,
         config: TrainConfig | None,
         train: dict[str, Any],
     ) -> tuple[Dataset, ModelSpec, RunPlan]:
         base = config.to_dict() if config is not None else {}
         cfg = TrainConfig.from_dict({**base, **train})
+        init = None
+        if cfg.init is not None and cfg.init not in PRETRAINED_NAMES:
+            init = self._init_source(cfg.init)
+            cfg = cfg.model_copy(update={"init": init.name})  # recorded by id
+        if model is None:
+            if cfg.init is None:
+                raise SpecError("model: give a model (a preset name or a spec)", where="model")
+            model = "efficientnet-lite0" if init is None else init.spec
         ds = self._as_stored(self.load_dataset(dataset))
         spec = self.resolve_model(model)
-        return ds, spec, RunPlan(ds, spec, cfg)
+        return ds, spec, RunPlan(ds, spec, cfg, init)
+
+    def _init_source(self, ref: str) -> InitSource:
+        """The trained network of the run `init` names: spec, input shape and weights."""
+        try:
+            rec = self.store.get_run(ref)
+        except NotFound:
+            raise NotFound(
+                f"init: no run {ref!r} in this workspace; `lernwerk runs list` shows the runs "
+                f"(or use {' or '.join(PRETRAINED_NAMES)} for the ImageNet backbone)",
+                where="init",
+            ) from None
+        except Conflict as exc:
+            raise Conflict(f"init: {exc.message}", where="init") from None
+        bundle = self.store.run_dir(rec.id)
+        if not (bundle / META_FILE).is_file():
+            raise Conflict(
+                f"init: run {rec.id} ({rec.status}) has no trained model to start from",
+                where="init",
+            )
+        meta = json.loads((bundle / META_FILE).read_text())
+        weights, _ = load_tensors(bundle / WEIGHTS_FILE)
+        return InitSource(
+            name=rec.id,
+            spec=meta["spec"],
+            input_shape=tuple(meta["input_shape"]),
+            weights=weights,
+            run_name=rec.name,
+        )
 
     def resume(
         self,
@@ -159,6 +206,7 @@ class Workspace(DatasetMethods, DatasetViews, ModelMethods):
         can change.
         """
         rec = self.store.get_run(ref)
+        Run(self, rec).require_network("resume")
         if rec.status == "running" and self.store.is_alive(rec):
             raise Conflict(f"run {rec.id} is still running", where="run")
         train = dict(rec.config["train"])
@@ -183,7 +231,12 @@ class Workspace(DatasetMethods, DatasetViews, ModelMethods):
                 where="dataset",
             )
         spec = ModelSpec.from_dict(rec.config["model"])
-        plan = RunPlan(ds, spec, TrainConfig.from_dict(train))
+        cfg = TrainConfig.from_dict(train)
+        init = None  # the checkpoint holds the weights; without one, start as the run did
+        started = (self.store.run_dir(rec.id) / CHECKPOINT_FILE).is_file()
+        if cfg.init is not None and cfg.init not in PRETRAINED_NAMES and not started:
+            init = self._init_source(cfg.init)
+        plan = RunPlan(ds, spec, cfg, init)
         if epochs is not None:
             config = {**rec.config, "train": plan.config.to_dict()}
             rec = self.store.update_run(rec.id, config=config)

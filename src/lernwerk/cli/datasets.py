@@ -89,7 +89,7 @@ def datasets_list(as_json: bool = JsonOption) -> None:
 
 
 # What --n counts, per generator (a test holds this to the generators' parameters)
-N_PER_CLASS = ("process", "smileys", "solder")
+N_PER_CLASS = ("photos", "process", "smileys", "solder")
 N_IN_ALL = ("blobs", "circles", "moons", "spiral", "tabular", "xor")
 N_HELP = (
     f"How many samples. Per class for {', '.join(N_PER_CLASS)} (smileys has 4 faces: "

@@ -82,8 +82,8 @@ def runs_compare(
 ) -> None:
     """Runs side by side: settings and final metrics."""
     frame = open_workspace().compare(runs)
-    if as_json:
-        print_json(frame.to_dict())
+    if as_json:  # a fact one run lacks (a baseline's features, a network's epochs): null
+        print_json(frame.astype(object).where(frame.notna(), None).to_dict())
         return
     table = Table(title="Runs compared")
     table.add_column("")

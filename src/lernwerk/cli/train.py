@@ -135,6 +135,30 @@ def train(
     augment_with: str | None = typer.Option(
         None, "--augment-with", help="Augmentation settings: 'rotation_deg=20,flip_horizontal=1'."
     ),
+    from_run: str | None = typer.Option(
+        None,
+        "--from-run",
+        help="Start from this run's weights: every layer that still fits is loaded, a new "
+        "head where the classes differ (the model defaults to the run's); "
+        "efficientnet-lite0 or imagenet: the backbone's ImageNet weights.",
+    ),
+    freeze: str | None = typer.Option(
+        None,
+        "--freeze",
+        help="Layers that do not train: features (all but the head), N (the first N "
+        "layers) or layer numbers/types, comma-separated (1,2 or Conv2D).",
+    ),
+    unfreeze_after: int | None = typer.Option(
+        None,
+        "--unfreeze-after",
+        help="Unfreeze the frozen layers after this many epochs; they then train at "
+        "--lr x --backbone-lr-factor.",
+    ),
+    backbone_lr_factor: float | None = typer.Option(
+        None,
+        "--backbone-lr-factor",
+        help="The learning-rate factor for unfrozen layers (default: 0.1).",
+    ),
     name: str | None = typer.Option(None, "--name", help="A name for the run."),
     resume: str | None = typer.Option(
         None,
@@ -166,6 +190,10 @@ def train(
         "val_split": val_split,
         "test_split": test_split,
         "early_stopping": early_stopping,
+        "init": from_run,
+        "freeze": freeze,
+        "unfreeze_after": unfreeze_after,
+        "backbone_lr_factor": backbone_lr_factor,
     }
     flags = {k: v for k, v in flags.items() if v is not None}
     if augment or augment_with:
@@ -202,7 +230,16 @@ def train(
             },
             what=str(config) if config else "options",
         )
-        first_line = f"training {_model_label(run_config.model)} on {run_config.dataset} …"
+        if run_config.model is None and run_config.train.init is None:
+            raise SpecError(
+                f"{config or 'options'}: model: Field required (give --model)", where="model"
+            )
+        label = (
+            _model_label(run_config.model)
+            if run_config.model is not None
+            else f"the network of run '{run_config.train.init}'"
+        )
+        first_line = f"training {label} on {run_config.dataset} …"
     if not as_json:  # on stdout, before the result: stderr holds the progress bar or one error
         out.print(first_line, markup=False, highlight=False, soft_wrap=True)
 

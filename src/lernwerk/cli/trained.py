@@ -48,13 +48,37 @@ def predict(
     ),
     as_json: bool = JsonOption,
 ) -> None:
-    """Predict with a trained run: the class and its probability per input."""
-    results = open_workspace().run(run).predict_files(inputs)
+    """Predict with a trained run: the class and its probability per input.
+
+    `lernwerk predict efficientnet-lite0 photo.jpg` (no run of that name) shows the
+    pretrained network's top-5 ImageNet classes instead."""
+    from lernwerk.errors import NotFound
+
+    ws = open_workspace()
+    try:
+        trained = ws.run(run)
+    except NotFound:
+        from lernwerk.api.imagenet import PRETRAINED_CLASSIFIERS, classify_imagenet
+
+        if run not in PRETRAINED_CLASSIFIERS:
+            raise
+        _print_imagenet(classify_imagenet(inputs), as_json)
+        return
+    results = trained.predict_files(inputs)
     if as_json:
         print_json(results)
         return
     rows = [{k: v for k, v in r.items() if k != "probabilities"} for r in results]
     out.print(rows_table(rows, "Predictions"))
+
+
+def _print_imagenet(results: list[dict], as_json: bool) -> None:
+    if as_json:
+        print_json(results)
+        return
+    for r in results:
+        rows = [{"rank": i, **t} for i, t in enumerate(r["top"], start=1)]
+        out.print(rows_table(rows, f"{r['input']}: ImageNet classes (EfficientNet-Lite0)"))
 
 
 @app.command()

@@ -26,7 +26,7 @@ from lernwerk.data.registry import (
 )
 from lernwerk.data.sequences import forecasting
 from lernwerk.data.sequences.ucr import load_ucr
-from lernwerk.data.synth import process, smileys, solder
+from lernwerk.data.synth import photos, process, smileys, solder
 
 __all__ = [
     "BUILTINS",
@@ -177,6 +177,13 @@ def _solder(p: Any) -> _Generated:
     return _Generated(x=x, y=y, classes=list(solder.CLASSES), feature_names=[])
 
 
+def _photos(p: Any) -> _Generated:
+    x, y, test_index = photos.draw_photos(p.per_class, p.test_per_class, p.size, p.seed)
+    return _Generated(
+        x=x, y=y, classes=list(photos.CLASSES), feature_names=[], test_index=test_index
+    )
+
+
 def _process(p: Any) -> _Generated:
     x, y, quality = process.draw_process(p.per_class, p.length, p.channels, p.seed)
     if p.target == "quality":
@@ -216,6 +223,7 @@ GENERATORS: dict[str, Callable[..., _Generated]] = {
     "digits": _digits,
     "smileys": _smileys,
     "solder": _solder,
+    "photos": _photos,
     "process": _process,
     "seasonal": _seasonal,
     "ucr": _ucr,

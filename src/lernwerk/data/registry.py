@@ -146,6 +146,19 @@ class _SolderParams(BaseModel):
     seed: int = Field(0, ge=0, le=_MAX_SEED, description="Random seed.")
 
 
+class _PhotosParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    per_class: int = Field(
+        20, ge=5, le=500, description="Patches of each scene for training and validation."
+    )
+    test_per_class: int = Field(
+        20, ge=1, le=500, description="Test patches of each scene, from parts never trained on."
+    )
+    size: int = Field(64, ge=8, le=224, description="Image side in pixels.")
+    seed: int = Field(0, ge=0, le=_MAX_SEED, description="Random seed.")
+
+
 class _ProcessParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -283,6 +296,16 @@ BUILTINS: dict[str, Builtin] = {
             task="classification",
             params_model=_SolderParams,
             generator="solder",
+        ),
+        Builtin(
+            name="photos",
+            description="Patches of real photographs (the two scikit-learn ships): sky, lake, "
+            "trees, pagoda, roof, dahlia, leaves; 64x64 RGB, few per class, the test split "
+            "cut from parts of each scene never trained on.",
+            kind="images",
+            task="classification",
+            params_model=_PhotosParams,
+            generator="photos",
         ),
         Builtin(
             name="process",

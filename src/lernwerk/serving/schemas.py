@@ -388,3 +388,30 @@ class InspectionView(_Answer):
     result: dict[str, Any] | None = Field(
         description="counts per class, flagged, unreadable, the rule, and every row"
     )
+
+
+# -- baselines ------------------------------------------------------------------------------
+
+
+class RunBaselines(_Body):
+    """Which split the baselines fit on: the one a run with these settings uses."""
+
+    val_split: float = Field(0.2, ge=0, lt=1, description="as the runs to compare with")
+    test_split: float = Field(0.2, ge=0, lt=1, description="as the runs to compare with")
+    split_seed: JsonInt = Field(0, ge=0, le=2**31 - 1, description="as the runs to compare with")
+    task: Literal["classification", "regression"] | None = Field(
+        None, description="default: the dataset's own"
+    )
+    seed: JsonInt = Field(0, ge=0, le=2**31 - 1, description="seeds the estimators")
+
+
+class BaselinesView(_Answer):
+    """The baselines just stored as runs, the networks on the same split, and the table."""
+
+    dataset: str
+    task: str
+    splits: dict[str, int] = Field(description="samples in train, val and test")
+    runs: list[dict[str, Any]] = Field(description="the baseline runs, as /api/runs lists them")
+    networks: list[dict[str, Any]] = Field(description="finished networks on the same split")
+    table: list[dict[str, Any]] = Field(description="model, features, test score, seconds")
+    notes: list[str] = Field(description="what was left out, and why")

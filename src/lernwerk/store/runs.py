@@ -97,6 +97,12 @@ class RunRows:
             _insert(con, "runs", rec, _RUN_JSON)
         return rec
 
+    def add_runs(self, records: list[RunRecord]) -> None:
+        """Store whole runs (already ended, e.g. baselines) in one transaction: all or none."""
+        with self._connect(write=True) as con:
+            for rec in records:
+                _insert(con, "runs", rec, _RUN_JSON)
+
     def get_run(self, ref: str) -> RunRecord:
         """Find a run by exact id, unique id prefix (3+ characters) or unique name.
 

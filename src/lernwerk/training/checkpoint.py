@@ -103,6 +103,19 @@ def save_checkpoint(
     save_tensors(path, tensors, {"lernwerk": json.dumps(meta)})
 
 
+def checkpoint_param_groups(path: Path) -> int:
+    """How many param groups a checkpoint's first optimizer had (read from its header
+    alone): 2 once a run's frozen layers joined it (`transfer.Freezer`); 0 unreadable."""
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            meta = json.loads((f.metadata() or {})["lernwerk"])
+        return len(meta["optimizer"]["param_groups"])
+    except Exception:  # an unreadable checkpoint: loading it says what is wrong
+        return 0
+
+
 def load_checkpoint(
     path: Path,
     model: torch.nn.Module,

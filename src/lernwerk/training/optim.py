@@ -54,9 +54,10 @@ OPTIMIZERS: dict[str, OptimizerFactory] = {
 def make_optimizer(
     params: Iterable[torch.nn.Parameter], config: TrainConfig
 ) -> torch.optim.Optimizer:
-    """The optimizer a (resolved) config names, at its peak learning rate."""
+    """The optimizer a (resolved) config names, at its peak learning rate, over the
+    parameters that train (frozen ones, `requires_grad` False, are left out)."""
     assert config.lr is not None, "resolve the config first"
-    return OPTIMIZERS[config.optimizer](list(params), config, config.lr)
+    return OPTIMIZERS[config.optimizer]([p for p in params if p.requires_grad], config, config.lr)
 
 
 # A schedule maps (step, total_steps, steps_per_epoch, config) to a factor of the peak lr.

@@ -36,6 +36,15 @@ from lernwerk.training.streaming import StreamedRows
 from lernwerk.training.tasks import ClassificationTask, Task
 from lernwerk.training.tasks_registry import resolve_task
 from lernwerk.training.trainer import StopSignal, Trainer, TrainingData
+from lernwerk.training.transfer import (
+    PRETRAINED_NAMES,
+    Freezer,
+    InitSource,
+    frozen_layers,
+    load_fitting_layers,
+    pretrained_layers,
+    starts_pretrained,
+)
 
 CHECKPOINT_FILE = "checkpoint.safetensors"
 
@@ -178,6 +187,7 @@ def _prepare(
         checkpoint_path=run_dir / CHECKPOINT_FILE,
         stop_signal=stop_signal,
         augmenter=plan.augmenter,
+        freezer=plan.freezer,
     )
     checkpoint = run_dir / CHECKPOINT_FILE
     if resume and checkpoint.is_file():
@@ -250,15 +260,30 @@ def _split_predictions(
     return y.numpy(), predictor.predict(x), x.numpy()
 
 
+def _standardizer(spec: ModelSpec, x_train: Any, ds: Dataset) -> Standardizer:
+    """The spec's fixed scaling (a pretrained network's), else the training data's."""
+    if spec.preprocessing is None:
+        return Standardizer.fit(x_train, ds.kind)
+    channels = ds.input_shape[-1] if ds.kind == "table" else ds.input_shape[0]
+    mean, std = spec.preprocessing.per_channel(channels)
+    return Standardizer(torch.tensor(mean), torch.tensor(std), ds.kind)
+
+
 class RunPlan:
     """Everything a run needs, validated before anything is written to the store.
 
     `splits` are the dataset's train/val/test; the network trains and validates on the
     part of train and val that the task selects (`train_index`, `val_index`: the normal
     samples for anomaly detection, all samples otherwise).
+
+    `init` holds the weights of the run that `cfg.init` names (the API reads them); the
+    network starts from each of its layers that still fits. `transfer` records where the
+    run started and which layers it loaded and froze (empty for a run from scratch).
     """
 
-    def __init__(self, ds: Dataset, spec: ModelSpec, cfg: TrainConfig) -> None:
+    def __init__(
+        self, ds: Dataset, spec: ModelSpec, cfg: TrainConfig, init: InitSource | None = None
+    ) -> None:
         task_class = resolve_task(cfg.task, ds)
         self.splits: Splits = ds.split(cfg.val_split, cfg.test_split, cfg.split_seed)
         if cfg.early_stopping and len(self.splits.val) == 0:
@@ -298,18 +323,21 @@ class RunPlan:
             n_val=len(self.val_index),
             y_train=y_train if classes else None,
             num_classes=classes,
+            pretrained=starts_pretrained(spec, cfg.init),
         )
         self.device = resolve_device(self.config.device)
         torch.manual_seed(self.config.seed)  # the same seed gives the same initial weights
         self.network: Network = build_network(spec, ds.input_shape, self.task.num_outputs)
         self.task.output_activation = self.network.output_activation
         self.task.check_output(self.network.output_shape, ds.input_shape)
+        self.transfer: dict[str, Any] = self._start_from(init, ds)
+        self.freezer: Freezer | None = self._freezer()
         self.sample_weights = (
             balanced_weights(y_train, classes)
             if self.config.balanced_sampling and classes
             else None
         )
-        self.standardizer = Standardizer.fit(x_train, ds.kind)
+        self.standardizer = _standardizer(spec, x_train, ds)
         self.augmenter = Augmenter(
             self.config.augment,
             self.config.seed,
@@ -317,6 +345,65 @@ class RunPlan:
             std=self.standardizer.std,
         )
         self.augmenter.check_applicable(ds.kind)
+
+    def _start_from(self, init: InitSource | None, ds: Dataset) -> dict[str, Any]:
+        """Load the weights `init` names into the network; what was loaded, as recorded."""
+        name = self.config.init
+        pretrained = pretrained_layers(self.network)
+        if name is None:
+            return {"init": "imagenet", "loaded_layers": pretrained} if pretrained else {}
+        if name in PRETRAINED_NAMES:
+            if not pretrained:
+                raise SpecError(
+                    f"init: '{name}' starts from the ImageNet weights of the "
+                    f"efficientnet-lite0 backbone; model '{self.network.spec.name}' has no "
+                    "EfficientNetLite0 layer with weights: imagenet (use --model "
+                    "efficientnet-lite0)",
+                    where="init",
+                )
+            return {"init": "imagenet", "loaded_layers": pretrained}
+        record: dict[str, Any] = {"init": name}
+        if init is None:  # a resume: its checkpoint holds the weights
+            return record
+        if init.input_shape is not None and tuple(init.input_shape) != tuple(ds.input_shape):
+            raise SpecError(
+                f"init: run {name} was trained on inputs of shape "
+                f"{'x'.join(map(str, init.input_shape))}; dataset '{ds.name}' has "
+                f"{'x'.join(map(str, ds.input_shape))}; start from a run on data of the same shape",
+                where="init",
+            )
+        loaded, fresh = load_fitting_layers(self.network, init.spec, init.weights)
+        if not loaded:
+            raise SpecError(
+                f"init: no layer of run {name} fits model '{self.network.spec.name}' "
+                "(the layer types or weight shapes differ at every position)",
+                where="init",
+            )
+        if init.run_name:
+            record["init_run_name"] = init.run_name
+        return {**record, "loaded_layers": loaded, "new_layers": fresh}
+
+    def _freezer(self) -> Freezer | None:
+        """The layers `freeze` keeps out of training, recorded in `transfer`."""
+        cfg = self.config
+        positions = frozen_layers(self.network, cfg.freeze)
+        if not positions:
+            if cfg.unfreeze_after is not None:
+                raise SpecError(
+                    "unfreeze_after: nothing is frozen; give freeze as well (e.g. features)",
+                    where="unfreeze_after",
+                )
+            return None
+        table = self.network.layer_table
+        self.transfer["frozen_layers"] = [table[i][0] for i in positions]
+        if cfg.unfreeze_after is not None:
+            self.transfer["unfreeze_after"] = cfg.unfreeze_after
+            self.transfer["backbone_lr_factor"] = cfg.backbone_lr_factor
+        return Freezer(
+            [self.network.layers[i] for i in positions],
+            cfg.unfreeze_after,
+            cfg.backbone_lr_factor,
+        )
 
     def training_data(self, ds: Dataset, device: torch.device) -> TrainingData:
         nhwc = uses_channels_last(self.network, device)

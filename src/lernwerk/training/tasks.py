@@ -218,6 +218,12 @@ class Task:
                 r["series"] = x[i].tolist()
         return results
 
+    def verdict(self, answer: dict[str, Any]) -> dict[str, Any]:
+        """One answer of `prediction_rows` as a hand-off verdict (`lernwerk watch`):
+        `{"verdict": text, ...}` with what backs it; by default the value(s)."""
+        value = answer.get("value", answer.get("values"))
+        return {"verdict": str(value), "value": value}
+
     def calibrate(
         self,
         network: torch.nn.Module,
@@ -361,6 +367,16 @@ class ClassificationTask(Task):
 
     def answer(self, row: np.ndarray) -> dict[str, Any]:
         return class_answer(self.classes, row) if self.classes else value_answer(row)
+
+    def verdict(self, answer: dict[str, Any]) -> dict[str, Any]:
+        """The predicted class, its probability and every class's."""
+        if "predicted" not in answer:
+            return super().verdict(answer)
+        return {
+            "verdict": answer["predicted"],
+            "probability": answer["confidence"],
+            "probabilities": answer.get("probabilities"),
+        }
 
     def to_dict(self) -> dict[str, Any]:
         return {**super().to_dict(), "classes": list(self.classes)}

@@ -348,6 +348,14 @@ class AnomalyTask(Task):
                 r["reconstruction"] = d["reconstruction"][i].tolist()
         return results
 
+    def verdict(self, answer: dict[str, Any]) -> dict[str, Any]:
+        """`anomaly` or `normal`, with the score and the threshold it was held against."""
+        return {
+            "verdict": "anomaly" if answer["is_anomaly"] else "normal",
+            "score": answer["score"],
+            "threshold": answer["threshold"],
+        }
+
     def calibrate(
         self,
         network: torch.nn.Module,

@@ -33,12 +33,18 @@ from lernwerk.events import (
 )
 from lernwerk.models.network import Network, batched_forward
 from lernwerk.training.callbacks import Listener, Throttle
-from lernwerk.training.checkpoint import TrainerState, load_checkpoint, save_checkpoint
+from lernwerk.training.checkpoint import (
+    TrainerState,
+    checkpoint_param_groups,
+    load_checkpoint,
+    save_checkpoint,
+)
 from lernwerk.training.optim import lr_at
 from lernwerk.training.precision import autocast, channels_last, rows, uses_channels_last
 from lernwerk.training.sampling import epoch_order
 from lernwerk.training.tasks import Task
 from lernwerk.training.threads import free_threads
+from lernwerk.training.transfer import Freezer
 
 LOWER_IS_BETTER = ("loss", "mse", "mae", "log_loss")
 
@@ -93,7 +99,16 @@ def fingerprint(spec: dict, config: TrainConfig) -> str:
     if not config.augment.enabled:
         fixed.pop("augment", None)  # checkpoints from before augmentation existed still fit
     # checkpoints from before these fields existed still fit while they are unused
-    for key in ("balanced_sampling", "normal_class", "threshold_quantile"):
+    if not fixed.get("unfreeze_after"):
+        fixed.pop("backbone_lr_factor", None)
+    for key in (
+        "balanced_sampling",
+        "normal_class",
+        "threshold_quantile",
+        "init",
+        "freeze",
+        "unfreeze_after",
+    ):
         if not fixed.get(key):
             fixed.pop(key, None)
     fixed["early_stopping"] = fixed.get("early_stopping") or None  # 0 and None both: off
@@ -115,6 +130,7 @@ class Trainer:
             often (and always after the last epoch), so tiny epochs are not slowed by I/O.
         stop_signal: set from outside to stop after the current step.
         augmenter: transforms each training batch (random, seeded); None: none.
+        freezer: layers kept out of training (and when they join it); None: all train.
         batch_event_interval_s: at most one BatchEnded event per this many seconds.
     """
 
@@ -130,6 +146,7 @@ class Trainer:
         checkpoint_path: Path | None = None,
         stop_signal: StopSignal | None = None,
         augmenter: Augmenter | None = None,
+        freezer: Freezer | None = None,
         batch_event_interval_s: float = 0.2,
         checkpoint_interval_s: float = 2.0,
     ) -> None:
@@ -144,6 +161,9 @@ class Trainer:
         self.stop_signal = stop_signal or StopSignal()
         self.augmenter = augmenter if augmenter is not None and augmenter.enabled else None
         self.batch_throttle = Throttle(batch_event_interval_s)
+        self.freezer = freezer
+        if freezer is not None:
+            freezer.freeze()  # before the optimizers: they leave frozen weights out
         self.optimizers = task.make_optimizers(model, config)
         self.shuffle_generator = torch.Generator().manual_seed(config.seed)
         self.state = TrainerState()
@@ -175,6 +195,10 @@ class Trainer:
 
     def resume_from(self, path: Path) -> None:
         """Load a checkpoint written by this trainer's `fit` for the same spec and config."""
+        if self.freezer is not None and checkpoint_param_groups(path) > len(
+            self.optimizers[0].param_groups
+        ):  # saved after the frozen layers joined: they have their group in it
+            self.freezer.unfreeze(self.optimizers[0])
         self.state, self.best_weights, extra = load_checkpoint(
             path,
             self.model,
@@ -267,7 +291,10 @@ class Trainer:
     ) -> None:
         cfg, model, task, optimizers = self.config, self.model, self.task, self.optimizers
         epoch = self.state.epoch + 1
+        self._unfreeze_if_due(self.state.epoch)
         model.train()
+        if self.freezer is not None:
+            self.freezer.hold_statistics()
         perm = epoch_order(len(data.x_train), self.shuffle_generator, data.sample_weights)
         perm = perm.to(self.device)
         loss_sum = torch.zeros((), device=self.device)  # the sum of the batches' mean losses
@@ -290,7 +317,7 @@ class Trainer:
                 lr = lr_at(self.state.global_step, total_steps, steps, cfg)
                 for optimizer in optimizers:
                     for group in optimizer.param_groups:
-                        group["lr"] = lr
+                        group["lr"] = lr * group.get("lr_factor", 1.0)
             loss, out = task.train_step(
                 model, xb, yb, optimizers, autocast=amp, grad_clip_norm=cfg.grad_clip_norm
             )
@@ -339,6 +366,10 @@ class Trainer:
                 extra=self._extra_state(),
             )
             self.emit(CheckpointSaved(self.run_id, epoch, str(self.checkpoint_path)))
+
+    def _unfreeze_if_due(self, epochs_done: int) -> None:
+        if self.freezer is not None and self.freezer.due(epochs_done):
+            self.freezer.unfreeze(self.optimizers[0])
 
     def _extra_state(self) -> dict[str, torch.Tensor]:
         if self.augmenter is None:

@@ -24,12 +24,14 @@ from lernwerk.serving.errors import error_responses
 from lernwerk.serving.schemas import (
     NAME_PATTERN,
     AddSample,
+    BaselinesView,
     ClassList,
     ClassName,
     CreateDataset,
     DatasetItem,
     DatasetView,
     ImportedDataset,
+    RunBaselines,
     SampleIds,
     SamplePage,
     TrainDefaults,
@@ -188,6 +190,17 @@ def train_defaults(
         test_split=test_split,
         task=task,
     )
+
+
+@router.post("/{name}/baselines", status_code=201, response_model=BaselinesView, responses=_WRITE)
+def baselines(
+    name: str, body: RunBaselines | None = None, ws: Workspace = Depends(get_workspace)
+) -> dict[str, Any]:
+    """Fit logistic regression (ridge), gradient boosting and XGBoost on the dataset's split
+    and store each as a run; answers with them, the networks on the same split and the
+    table. Seconds on small data; nothing is stored when it fails (an empty split: 422)."""
+    options = (body or RunBaselines()).model_dump()
+    return ws.baselines(name, **options).to_dict()
 
 
 @router.delete("/{name}", status_code=204, response_class=Response, responses=_READ)

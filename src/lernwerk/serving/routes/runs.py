@@ -288,11 +288,12 @@ async def predict(
     response_class=Response,
     responses={
         200: {"content": {"application/zip": {}}, "description": "model.zip"},
-        **_READ,
+        **error_responses(404, 409, 422),  # 409: a baseline run, which keeps no model
     },
 )
 def weights(run_id: str, ws: Workspace = Depends(get_workspace)) -> Response:
-    """The trained model as `model.zip`: `model.safetensors` and `model.json`."""
+    """The trained model as `model.zip`: `model.safetensors` and `model.json`; 409 for a
+    baseline run, which keeps only its metrics."""
     run = ws.run(run_id)
     return Response(
         run.weights_zip(),

@@ -5,6 +5,7 @@ import { add, confirmButton, errorSlot, h } from "../dom.js";
 import { int, shape } from "../fmt.js";
 import { t, tData } from "../i18n.js";
 import { rememberDataset } from "../components/datasetselect.js";
+import { baselinesAction } from "./dataset-baselines.js";
 
 function splitsLine(splits) {
   if (!splits) return null;
@@ -30,17 +31,19 @@ function header(info, error) {
       error.show(err);
     }
   }, { testid: "dataset-delete" });
+  const baselines = baselinesAction(info.name);
   const el = h("section", { class: "panel" },
     h("div", { class: "spread" },
       h("h1", { testid: "dataset-name" }, info.name),
       h("div", { class: "row" },
         h("a", { class: "button", href: `#/designer?${q}`, testid: "dataset-design" }, t("dataset.design")),
         h("a", { class: "button primary", href: `#/train?${q}`, testid: "dataset-train" }, t("dataset.train")),
+        baselines.button,
         del)),
     info.description ? h("p", { testid: "dataset-description" },
       info.description_key ? tData(info.description_key, info.description) : info.description) : null,
     facts, splits, error);
-  return { el, refresh };
+  return { el, refresh, baselines: baselines.panel };
 }
 
 export async function render(root, { name }) {
@@ -55,7 +58,7 @@ export async function render(root, { name }) {
   }
   rememberDataset(info.name);
   const head = header(info, error);
-  add(root, head.el);
+  add(root, head.el, head.baselines);
   const body = h("div", {});
   add(root, body);
   const part = { images: "dataset-images", table: "dataset-table", sequences: "dataset-sequences" }[info.kind];

@@ -157,7 +157,7 @@ async function datasetKind(ref) {
 export function renderEvaluation(section, record) {
   const error = errorSlot("evaluation-error");
   const split = h("select", { testid: "eval-split", id: "eval-split" },
-    ["test", "val", "train"].map((s) => h("option", { value: s }, t(`split.${s}`))));
+    (record.config?.baseline ? ["test", "val"] : ["test", "val", "train"]).map((s) => h("option", { value: s }, t(`split.${s}`))));
   const body = h("div", {});
   section.append(h("div", { class: "spread" }, h("h2", {}, t("results.evaluation")),
     h("div", { class: "row" }, h("label", { for: split.id }, t("results.split")), split)), error, body);
@@ -217,7 +217,9 @@ export function renderEvaluation(section, record) {
         h("div", {}, h("h3", {}, t("results.perClass")), perClassTable(metrics.per_class || {}, classes))));
     }
     const wrong = samples.filter((s) => s.label !== s.predicted);
-    if (classes.length) {
+    if (res.baseline) {  // its estimator is not stored: no sample is predicted again
+      parts.push(h("p", { class: "muted", testid: "eval-baseline" }, t("baselines.noSamples")));
+    } else if (classes.length) {
       parts.push(h("h3", {}, t("results.misclassified", { n: wrong.length })),
         wrong.length ? h("div", { testid: "misclassified" }, sampleViews(wrong))
           : h("p", { class: "empty" }, t("results.noneWrong")));

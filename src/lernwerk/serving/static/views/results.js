@@ -9,6 +9,7 @@ import { t } from "../i18n.js";
 import { createCurves } from "../components/curves.js";
 import { createLivePanel } from "../components/live.js";
 import { trainAgainButton } from "../components/runactions.js";
+import { featureLabel } from "./dataset-baselines.js";
 import { renderEvaluation } from "./results-evaluation.js";
 
 const LIVE = ["queued", "created", "running"];
@@ -16,6 +17,11 @@ const SCALARS = ["accuracy", "f1_macro", "precision_macro", "recall_macro", "log
 
 function settingsLine(record) {
   const tr = record.config?.train || {};
+  const baseline = record.config?.baseline;
+  if (baseline) {
+    return [t("baselines.settingsLine", { estimator: baseline.estimator, features: featureLabel(baseline.features), library: baseline.library }),
+      `${t("train.valSplit")} ${num(tr.val_split)}`, baseline.feature_note].filter(Boolean).join(" · ");
+  }
   const parts = [
     `${t("train.optimizer")} ${tr.optimizer ?? "–"}`, `${t("train.lr")} ${num(tr.lr, 6)}`,
     `${t("train.batchSize")} ${tr.batch_size ?? "–"}`, `${t("train.epochs")} ${record.epoch ?? 0}/${tr.epochs ?? "–"}`,
@@ -24,6 +30,12 @@ function settingsLine(record) {
   if (tr.early_stopping) parts.push(`${t("train.earlyStopping")} ${tr.early_stopping}`);
   const aug = Object.entries(tr.augment || {}).filter(([, v]) => v);
   if (aug.length) parts.push(`${t("train.augmentation")}: ${aug.map(([k]) => t(`augment.${k}`)).join(", ")}`);
+  const tf = record.config?.transfer || {};  // where the weights started, what stayed frozen
+  if (tf.init) parts.push(tf.init === "imagenet" ? t("transfer.fromPretrained") : t("transfer.fromRun", { run: tf.init_run_name || tf.init }));
+  if (tf.frozen_layers?.length) {
+    const layers = tf.frozen_layers.join(", ");
+    parts.push(tf.unfreeze_after ? t("transfer.frozenFor", { layers, epochs: tf.unfreeze_after }) : t("transfer.frozen", { layers }));
+  }
   return parts.join(" · ");
 }
 
@@ -41,16 +53,17 @@ export function metricsTable(metrics, testid = "final-metrics") {
 function header(record) {
   const error = errorSlot("run-error");
   const id = record.id;
+  const network = !record.config?.baseline;  // a baseline keeps only its metrics
   return h("section", { class: "panel" },
     h("div", { class: "spread" },
       h("h1", { testid: "run-name" }, record.name || id, " ", statusBadge(record.status, "run-status")),
       h("div", { class: "row" },
-        h("a", { class: "button primary", href: `#/runs/${enc(id)}/try`, testid: "run-try" }, t("run.try")),
-        h("a", { class: "button", href: `#/runs/${enc(id)}/inspect`, testid: "run-inspect" }, t("inspect.title")),
-        trainAgainButton(id, error),
-        h("a", { class: "button", href: `#/train?from=${enc(id)}`, testid: "run-edit" }, t("run.edit")),
-        h("a", { class: "button", href: withToken(`/api/runs/${enc(id)}/weights`), download: `${id}.zip`, testid: "run-weights" },
-          t("run.weights")),
+        network ? h("a", { class: "button primary", href: `#/runs/${enc(id)}/try`, testid: "run-try" }, t("run.try")) : null,
+        network ? h("a", { class: "button", href: `#/runs/${enc(id)}/inspect`, testid: "run-inspect" }, t("inspect.title")) : null,
+        network ? trainAgainButton(id, error) : null,
+        network ? h("a", { class: "button", href: `#/train?from=${enc(id)}`, testid: "run-edit" }, t("run.edit")) : null,
+        network ? h("a", { class: "button", href: withToken(`/api/runs/${enc(id)}/weights`), download: `${id}.zip`, testid: "run-weights" },
+          t("run.weights")) : null,
         confirmButton(t("common.delete"), async () => {
           error.clear();
           try {
@@ -65,6 +78,7 @@ function header(record) {
       ` · ${t("run.model")} ${record.model} · ${dateTime(record.created_at || record.created)} · ${duration(record.seconds)}`,
       record.device ? ` · ${record.device}` : ""),
     h("p", { class: "muted", testid: "run-settings" }, settingsLine(record)),
+    network ? null : h("p", { class: "muted", testid: "run-baseline" }, t("baselines.runNote")),
     record.status === "failed" && record.error ? h("p", { class: "error" }, record.error) : null,
     error);
 }
@@ -94,12 +108,15 @@ export async function render(root, { id }) {
       add(root, live.el);
       return;
     }
-    curves = createCurves({});
-    add(root, 
-      h("div", { class: "grid-side" },
-        h("section", { class: "panel" }, h("h2", {}, t("results.final")), metricsTable(record.metrics)),
+    const final = h("section", { class: "panel" }, h("h2", {}, t("results.final")), metricsTable(record.metrics));
+    if (record.config?.baseline) {  // fitted, not trained epoch by epoch: no curves
+      add(root, final);
+    } else {
+      curves = createCurves({});
+      add(root, h("div", { class: "grid-side" }, final,
         h("section", { class: "panel" }, h("h2", {}, t("results.curves")), curves.el)));
-    curves.setHistory(record.history || []);
+      curves.setHistory(record.history || []);
+    }
     const evaluation = h("section", { class: "panel", testid: "evaluation" });
     add(root, evaluation);
     renderEvaluation(evaluation, record);

@@ -5,6 +5,7 @@ import { api, enc, withToken } from "../api.js";
 import { add, confirmButton, errorSlot, h } from "../dom.js";
 import { dateTime, duration, metricLabel, num, statusBadge } from "../fmt.js";
 import { t } from "../i18n.js";
+import { featureLabel } from "./dataset-baselines.js";
 import { renderComparison } from "./runs-compare.js";
 
 const POLL_MS = 3000;
@@ -72,7 +73,7 @@ export async function render(root) {
       } }) : null;
     const val = scoreOf(r, "val");
     const test = scoreOf(r, "test");
-    const settings = [r.optimizer, r.lr !== undefined && r.lr !== null ? t("runs.short.lr", { v: num(r.lr, 6) }) : null,
+    const settings = r.features ? t("baselines.rowSettings", { features: featureLabel(r.features) }) : [r.optimizer, r.lr !== undefined && r.lr !== null ? t("runs.short.lr", { v: num(r.lr, 6) }) : null,
       r.batch_size ? t("runs.short.batch", { v: r.batch_size }) : null,
       r.epochs ? t("runs.short.epochs", { v: r.epochs }) : null].filter(Boolean).join(" · ");
     const tr = h("tr", { testid: "run-row", class: selected.has(r.id) ? "selected" : "", dataset: { runId: r.id || "", jobId: r.job_id || "" } },
@@ -89,7 +90,7 @@ export async function render(root) {
       h("td", {}, dateTime(r.created)),
       // the two buttons stacked: side by side they pushed Delete past the right edge at 1280 px
       h("td", {}, r.id ? h("div", { class: "actions-stack" },
-        h("a", { class: "button small", href: withToken(`/api/runs/${enc(r.id)}/weights`), download: `${r.id}.zip`,
+        r.features ? null : h("a", { class: "button small", href: withToken(`/api/runs/${enc(r.id)}/weights`), download: `${r.id}.zip`,
           testid: "run-download" }, t("runs.weights")),
         confirmButton(t("common.delete"), async () => {
           rowError.clear();

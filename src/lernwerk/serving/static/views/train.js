@@ -7,6 +7,7 @@ import { t } from "../i18n.js";
 import { datasetSelect as makeDatasetSelect, rememberDataset, trainDefaults } from "../components/datasetselect.js";
 import { createLivePanel } from "../components/live.js";
 import { startRun, watchHash } from "../components/runactions.js";
+import { transferControls } from "../components/transfer.js";
 
 const OPTIMIZERS = ["adam", "sgd", "adamw", "rmsprop", "adagrad"];
 // Each switch and the magnitude it turns on (the CLI's --augment uses the same values).
@@ -181,9 +182,10 @@ export async function render(root, { query }) {
   const augmentBox = h("fieldset", { testid: "train-augment" }, h("legend", {}, t("train.augmentation")),
     h("div", { class: "aug" }, augment.map((a) => a.el)),
     h("small", { class: "hint", testid: "augment-hint" }));
+  const transfer = transferControls({ datasets, datasetSelect, modelSelect, train: tr });
   const inputs = { dataset: datasetSelect, model: modelSelect, task: taskSelect, normal_class: normalSelect,
     optimizer, lr, batch_size: batch, epochs,
-    val_split: valSplit, early_stopping: patience, name: runName };
+    val_split: valSplit, early_stopping: patience, name: runName, ...transfer.inputs };
 
   function updateAugment() {
     const kind = datasets.find((d) => d.name === datasetSelect.value)?.kind;
@@ -220,7 +222,7 @@ export async function render(root, { query }) {
       train,
     };
     out.name = runName.value.trim() || autoName();
-    return out;
+    return transfer.apply(out);
   }
 
   const start = h("button", { type: "submit", class: "primary", testid: "train-start" }, t("train.start"));
@@ -234,6 +236,7 @@ export async function render(root, { query }) {
       for (const input of Object.values(inputs)) input.classList.remove("invalid");
       start.disabled = true;
       try {
+        await transfer.fetchSpec();
         const sent = body();
         const job = await startRun(sent);
         runNames.add(sent.name);
@@ -260,6 +263,7 @@ export async function render(root, { query }) {
     field(t("train.valSplit"), valSplit, valHint)),
   h("div", { class: "fields" }, field(t("train.earlyStopping"), early, t("train.early.hint")), patienceField,
     field(t("train.name"), runName, nameHint)),
+  transfer.el,
   augmentBox,
   h("div", { class: "row" }, start), error);
 
