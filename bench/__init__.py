@@ -8,10 +8,23 @@ server is measured through HTTP, in a subprocess).
 
 Suites: `tabular` (the lecture benchmark), `digits` (LeNet), `images` (CNNs, FLOP/s
 against the machine's matmul peak), `predict` (latency through the API and over HTTP),
-`ucr` (FCN and ResNet on two UCR time-series sets against published accuracies), `export`
-(ONNX single-sample latency against PyTorch's).
+`ucr` (FCN and ResNet on two UCR time-series sets against published accuracies), `lecture`
+(classical baselines against lenet and mlp on the digits), `transfer` (the pretrained
+backbone against networks from scratch and the baselines; image anomaly detection),
+`export` (ONNX single-sample latency against PyTorch's), `inspect` (`lernwerk inspect`
+images per second against decoding alone).
 """
 
-SUITES = ("tabular", "digits", "images", "predict", "ucr", "lecture", "transfer", "export")
+SUITES = (
+    "tabular",
+    "digits",
+    "images",
+    "predict",
+    "ucr",
+    "lecture",
+    "transfer",
+    "export",
+    "inspect",
+)
 
 __all__ = ["SUITES"]

@@ -55,6 +55,7 @@ TINY = {
         "under_load": False,
     },
     "export": {"calls": 5, "warmup": 1, "models": (("mlp", "xor:samples=60", "mlp"),)},
+    "inspect": {"per_class": 5, "images": 40, "rounds": 1},
 }
 
 
@@ -312,3 +313,13 @@ def test_report_only_rewrites_from_the_json(quick_run, tmp_path):
     text = copy.read_text()
     assert all(f"<!-- suite:{s} -->" in text for s in SUITES)
     assert "](#digits-lenet-on-88-digits)" in text
+
+
+def test_inspect_measures_both_paths_on_the_same_files(quick_run):
+    _, records = quick_run
+    by_path = {r["peer"]: r for r in records["inspect"]["results"]}
+    decode, inspect = by_path["decode only"], by_path["inspect (PyTorch)"]
+    assert decode["status"] == inspect["status"] == "ok"
+    assert decode["extra"]["images_per_second"] == pytest.approx(40 / decode["seconds"])
+    assert inspect["ratio"] == pytest.approx(decode["seconds"] / inspect["seconds"])
+    assert "inspect ≥ 50 % of the decode-only rate" in quick_run[0].read_text()

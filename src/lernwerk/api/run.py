@@ -24,6 +24,13 @@ from lernwerk.data.dataset import Splits
 from lernwerk.data.images.formats import IMAGE_SUFFIXES
 from lernwerk.data.inputs import read_inputs
 from lernwerk.errors import Conflict, DataError, LernwerkError, NotFound, SpecError
+from lernwerk.evaluation.inspection import (
+    InspectModel,
+    InspectResult,
+    Progress,
+    inspect_batch,
+    resolve_rule,
+)
 from lernwerk.export import Predictor, export_safetensors
 from lernwerk.export.bundle import META_FILE
 from lernwerk.export.onnx_export import PARITY_SAMPLES
@@ -317,6 +324,53 @@ class Run:
         for r in results:
             r["input"] = str(r["input"]).replace(f"{tmp}/", "")
         return results
+
+    def inspect_model(self) -> InspectModel:
+        """The trained model as `inspect` runs it (PyTorch behind a numpy interface).
+
+        Raises:
+            Conflict: the run is still training.
+            NotFound: it has no trained model.
+            SpecError: it is neither a classifier nor an anomaly detector.
+        """
+        if self.status in ("created", "running"):
+            raise Conflict(
+                f"run {self.id} is still training ({self.status}); inspect with it once it "
+                "has finished",
+                where="run",
+            )
+        p = self.predictor.for_batches()
+        return InspectModel.from_bundle(p.meta, p.predict, name=f"{self.name} ({self.id})")
+
+    def inspect(
+        self,
+        source: str | Path,
+        out_dir: str | Path,
+        *,
+        review_below: float | None = None,
+        review_rate: float | None = None,
+        force: bool = False,
+        progress: Progress | None = None,
+        keep_rows: bool = False,
+        batch_size: int = 64,
+        title: str = "",
+    ) -> InspectResult:
+        """Predict every item of a folder, zip, CSV or `.ts` file and write `report.csv`
+        and `report.html` to `out_dir`, flagging the items to review (see
+        `lernwerk.evaluation.inspection`); nothing is written when the input is refused."""
+        model = self.inspect_model()
+        rule = resolve_rule(model, review_below, review_rate)
+        return inspect_batch(
+            model,
+            Path(source),
+            Path(out_dir),
+            rule=rule,
+            force=force,
+            progress=progress,
+            keep_rows=keep_rows,
+            batch_size=batch_size,
+            title=title,
+        )
 
     def weights_zip(self) -> bytes:
         """The trained model as a zip: `model.safetensors` and `model.json`."""

@@ -12,6 +12,7 @@ from lernwerk.errors import LernwerkError, RunFailed
 
 # The modules that register commands on `app`, in the order `lernwerk --help` lists them.
 COMMAND_MODULES = ("train", "trained", "demo", "bench", "serve", "models", "datasets", "runs")
+COMMAND_MODULES += ("inspect",)
 COMMAND_MODULES += ("watch",)  # lernwerk watch: the hot folder (hand-off to the line)
 COMMAND_MODULES += ("baselines",)
 for _module in COMMAND_MODULES:

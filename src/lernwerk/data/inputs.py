@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from lernwerk.data.csv_text import detect_dialect, parse_number, read_records
 from lernwerk.data.images.formats import IMAGE_SUFFIXES
 from lernwerk.errors import DataError, NotFound
+
+if TYPE_CHECKING:
+    import torch
 
 __all__ = ["read_inputs"]
 
@@ -65,6 +68,8 @@ def read_inputs(
         DataError: A file is unreadable, too large, of an unsupported type, or does
             not fit the input shape; the message names the file (and row, column).
     """
+    import torch  # here: the readers below serve the torch-free inspect path too
+
     if kind not in _KINDS:
         raise DataError(f"unknown data kind {kind!r}; expected one of images, table, sequences")
     kind = _KINDS[kind]

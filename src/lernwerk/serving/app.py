@@ -17,10 +17,12 @@ from lernwerk import __version__
 from lernwerk.api import Workspace
 from lernwerk.errors import NotFound
 from lernwerk.serving.errors import allowed_methods, install_error_handlers
+from lernwerk.serving.inspections import InspectionManager
 from lernwerk.serving.jobs import JobManager
 from lernwerk.serving.middleware import BodyLimitMiddleware, TokenMiddleware
 from lernwerk.serving.responses import SafeJSONResponse
 from lernwerk.serving.routes import datasets, health, models, runs
+from lernwerk.serving.routes import inspections as inspections_routes
 from lernwerk.serving.settings import STATIC_DIR, Settings
 
 log = logging.getLogger("lernwerk.serving")
@@ -58,6 +60,7 @@ def create_app(settings: Settings) -> FastAPI:
             yield
         finally:
             await run_in_threadpool(jobs.shutdown)
+            inspections.shutdown()
 
     app = FastAPI(
         title="lernwerk",
@@ -72,9 +75,11 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.workspace = workspace
     app.state.jobs = jobs
     app.state.runs = runs.RunCache()
+    app.state.inspections = inspections = InspectionManager()
     install_error_handlers(app)
     for router in (health.router, datasets.router, models.router, runs.router):
         app.include_router(router, prefix="/api")
+    app.include_router(inspections_routes.router, prefix="/api")
 
     app.mount("/docs-assets", StaticFiles(directory=SWAGGER_DIR), name="docs-assets")
 

@@ -418,6 +418,26 @@ class OnnxExport(_Answer):
     files: list[ExportFile]
 
 
+# -- inspections ----------------------------------------------------------------------------
+
+
+class InspectionView(_Answer):
+    """An inspection job: its progress, then its summary and rows (`result`)."""
+
+    inspection_id: str
+    run_id: str
+    dataset: str
+    status: str = Field(description="queued, running, finished or failed")
+    done: int
+    total: int | None
+    error: dict[str, Any] | None = Field(description="why it failed: an error body")
+    report_html: str | None = Field(description="the HTML report, once finished")
+    report_csv: str | None = Field(description="the CSV report, once finished")
+    result: dict[str, Any] | None = Field(
+        description="counts per class, flagged, unreadable, the rule, and every row"
+    )
+
+
 # -- baselines ------------------------------------------------------------------------------
 
 

@@ -22,6 +22,7 @@ from lernwerk.data.images.augment import Augmenter
 from lernwerk.data.rows import in_chunks
 from lernwerk.errors import DataError, SpecError
 from lernwerk.errors import RunFailed as RunFailedError
+from lernwerk.evaluation.review import review_meta
 from lernwerk.events import TERMINAL_EVENTS, CheckpointSaved, EpochEnded, Event, RunStarted
 from lernwerk.export import Predictor, save_bundle
 from lernwerk.models import build_network
@@ -32,7 +33,7 @@ from lernwerk.training.defaults import resolve_device, resolve_train_config
 from lernwerk.training.precision import to_training_layout, uses_channels_last
 from lernwerk.training.sampling import balanced_weights
 from lernwerk.training.streaming import StreamedRows
-from lernwerk.training.tasks import Task
+from lernwerk.training.tasks import ClassificationTask, Task
 from lernwerk.training.tasks_registry import resolve_task
 from lernwerk.training.trainer import StopSignal, Trainer, TrainingData
 from lernwerk.training.transfer import (
@@ -214,15 +215,19 @@ def _finish(
     if status != "failed" or trainer.state.epoch > 0:
         network.to("cpu")
         plan.calibrate(ds)
-        save_bundle(run_dir, network, plan.task, plan.standardizer, plan.bundle_meta(ds))
+        meta = plan.bundle_meta(ds)
         if status != "failed":
+            predictor = Predictor(network, plan.task, plan.standardizer, {}, torch.device("cpu"))
+            predicted: dict[str, tuple[np.ndarray, np.ndarray]] = {}
             for split in ("val", "test"):
                 idx = getattr(plan.splits, split)
                 if len(idx):
-                    predictor = Predictor(
-                        network, plan.task, plan.standardizer, {}, torch.device("cpu")
-                    )
-                    metrics[split] = evaluate_split(predictor, ds, idx)
+                    y, out, x = _split_predictions(predictor, ds, idx)
+                    metrics[split] = predictor.task.metrics(y, out, x)
+                    predicted[split] = (y, out)
+            if isinstance(plan.task, ClassificationTask) and plan.task.classes:
+                meta["review"] = review_meta(predicted.get("val"), predicted.get("test"))
+        save_bundle(run_dir, network, plan.task, plan.standardizer, meta)
     store.update_run(
         rec.id,
         status=status,
@@ -239,13 +244,20 @@ def _finish(
 def evaluate_split(predictor: Predictor, ds: Dataset, idx: torch.Tensor) -> dict[str, Any]:
     """Metrics on some samples; the raw inputs go along (a forecast's naive baseline).
     Samples on disk are predicted a chunk at a time."""
+    return predictor.task.metrics(*_split_predictions(predictor, ds, idx))
+
+
+def _split_predictions(
+    predictor: Predictor, ds: Dataset, idx: torch.Tensor
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Labels, predictions and (in memory only) the raw inputs of some samples."""
     if ds.on_disk:
         y = ds.y[idx]
         chunks = in_chunks(ds.x.take(idx), 1024)
         predictions = np.concatenate([predictor.predict(xb) for xb in chunks])
-        return predictor.task.metrics(y.numpy(), predictions)
+        return y.numpy(), predictions, None
     x, y = ds.subset(idx)
-    return predictor.task.metrics(y.numpy(), predictor.predict(x), x.numpy())
+    return y.numpy(), predictor.predict(x), x.numpy()
 
 
 def _standardizer(spec: ModelSpec, x_train: Any, ds: Dataset) -> Standardizer:

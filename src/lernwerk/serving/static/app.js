@@ -13,6 +13,7 @@ const ROUTES = [
   { pattern: /^\/runs$/, view: "runs", nav: "runs" },
   { pattern: /^\/runs\/([^/]+)$/, view: "results", nav: "runs", keys: ["id"] },
   { pattern: /^\/runs\/([^/]+)\/try$/, view: "try", nav: "runs", keys: ["id"] },
+  { pattern: /^\/runs\/([^/]+)\/inspect$/, view: "inspect", nav: "runs", keys: ["id"] },
 ];
 
 const main = document.getElementById("view");

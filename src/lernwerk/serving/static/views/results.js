@@ -60,6 +60,7 @@ function header(record) {
       h("h1", { testid: "run-name" }, record.name || id, " ", statusBadge(record.status, "run-status")),
       h("div", { class: "row" },
         network ? h("a", { class: "button primary", href: `#/runs/${enc(id)}/try`, testid: "run-try" }, t("run.try")) : null,
+        network ? h("a", { class: "button", href: `#/runs/${enc(id)}/inspect`, testid: "run-inspect" }, t("inspect.title")) : null,
         network ? trainAgainButton(id, error) : null,
         network ? h("a", { class: "button", href: `#/train?from=${enc(id)}`, testid: "run-edit" }, t("run.edit")) : null,
         network ? h("a", { class: "button", href: withToken(`/api/runs/${enc(id)}/weights`), download: `${id}.zip`, testid: "run-weights" },
