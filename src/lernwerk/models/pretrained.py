@@ -267,7 +267,7 @@ class EfficientNetLite0(LayerType):
             raise LayerMisfit(
                 f"needs images of at least {MIN_SIZE}×{MIN_SIZE} pixels; received "
                 f"{fmt_shape((h, w))}: import the images at a larger size "
-                f"(lernwerk datasets import … --size {max(64, MIN_SIZE)})"
+                f"(lernwerk datasets import … --image-size 64)"
             )
         module = EfficientNetLite0Features()
         if p.weights == "imagenet" and module._bn1.weight.device.type != "meta":
