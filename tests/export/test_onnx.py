@@ -28,6 +28,8 @@ SHORT = "italypowerdemand"  # 24 steps: tracing a recurrent layer takes time per
 PRESET_DATA: dict[str, tuple[str, dict]] = {
     # the anomaly score, scaled per step (12 per class: enough normal curves to fit the scale)
     "autoencoder1d": ("process:per_class=12,length=208", {"task": "anomaly"}),
+    # the image autoencoder's anomaly score (UpSampling2D, filters: auto)
+    "autoencoder2d": ("solder:per_class=8", {"task": "anomaly", "normal_class": "good"}),
     "efficientnet-lite0": ("solder:per_class=5", {}),  # pretrained, with a fixed scaling
     "fcn1d": (SERIES, {}),
     "gru": (SHORT, {}),
@@ -45,8 +47,20 @@ PRESET_DATA: dict[str, tuple[str, dict]] = {
 }
 
 
+NOT_EXPORTED = {"patchcore"}  # refused with a reason: test_patchcore_is_refused_by_name
+
+
 def test_every_preset_has_a_dataset_here() -> None:
-    assert sorted(PRESET_DATA) == preset_names()
+    assert sorted({*PRESET_DATA, *NOT_EXPORTED}) == preset_names()
+
+
+def test_patchcore_is_refused_by_name(workspace: lernwerk.Workspace, tmp_path: Path) -> None:
+    run = workspace.fit(
+        "solder:per_class=6", "patchcore", task="anomaly", normal_class="good", seed=0
+    )
+    with pytest.raises(ExportFailed, match="PatchCore detector is not exported to ONNX"):
+        run.export(tmp_path / "onnx", "onnx")
+    assert not (tmp_path / "onnx").exists()
 
 
 def _export_and_check(run: lernwerk.Run, out: Path) -> dict:

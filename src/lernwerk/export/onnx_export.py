@@ -52,7 +52,20 @@ class ExportGraph(nn.Module):
 
 
 def export_graph(predictor: Predictor, path: Path, graph: nn.Module | None = None) -> None:
-    """Write `model.onnx` for the predictor (or for `graph`, a stand-in for tests)."""
+    """Write `model.onnx` for the predictor (or for `graph`, a stand-in for tests).
+
+    Raises:
+        ExportFailed: the graph cannot be exported (named), e.g. a PatchCore detector.
+    """
+    from lernwerk.models.patchcore import PatchCoreModule
+
+    if any(isinstance(m, PatchCoreModule) for m in predictor.network.modules()):
+        raise ExportFailed(
+            "a PatchCore detector is not exported to ONNX yet (its nearest-neighbour search "
+            "over the memory bank does not trace with a variable batch); run it with "
+            "lernwerk inspect, watch or predict, or export an autoencoder2d run",
+            where="onnx",
+        )
     graph = (graph or ExportGraph(predictor)).cpu().eval()
     example = torch.rand(2, *predictor.input_shape)  # batch 2: the batch stays symbolic
     batch = torch.export.Dim("batch")
