@@ -217,12 +217,16 @@ def test_onnx_refusals_are_one_line_and_write_nothing(
     half = tmp_path / "half"
     half.mkdir()
     shutil.copy(exported / "model.json", half / "model.json")  # no model.onnx
+    broken = tmp_path / "broken"
+    shutil.copytree(exported, broken)
+    (broken / "model.onnx").write_bytes(b"not a model")
     table = tmp_path / "rows.csv"
     table.write_text("a,b\n1,2\n", encoding="utf-8")
     cases = [
         ([run_id, str(folder), "--onnx", str(empty)], "missing model.json"),
         ([run_id, str(folder), "--onnx", str(half)], "missing model.onnx"),
         (["0000", str(folder), "--onnx", str(exported)], f"is of run {run_id}"),
+        ([run_id, str(folder), "--onnx", str(broken)], "onnxruntime cannot load model.onnx"),
         ([run_id, str(table), "--onnx", str(exported)], "rows.csv"),
     ]
     for i, (args, message) in enumerate(cases):
