@@ -323,3 +323,7 @@ def test_inspect_measures_both_paths_on_the_same_files(quick_run):
     assert decode["extra"]["images_per_second"] == pytest.approx(40 / decode["seconds"])
     assert inspect["ratio"] == pytest.approx(decode["seconds"] / inspect["seconds"])
     assert "inspect ≥ 50 % of the decode-only rate" in quick_run[0].read_text()
+    onnx = by_path["inspect (onnxruntime)"]  # the --onnx route, timed on the same folder
+    assert onnx["status"] == "ok", onnx["note"]
+    assert onnx["ratio"] == pytest.approx(decode["seconds"] / onnx["seconds"])
+    assert "decode-only rate (onnxruntime): **" in quick_run[0].read_text()

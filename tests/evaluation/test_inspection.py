@@ -376,3 +376,43 @@ def test_a_conv_net_inspects_in_channels_last_with_the_same_answers(
     x = workspace.load_dataset(run.record.dataset).x[:40].numpy()  # (40, 1, 28, 28)
     np.testing.assert_allclose(batched.predict(x), single.predict(x), atol=1e-5)
     assert batched.for_batches() is batched
+
+
+@pytest.mark.parametrize("which", ["table", "anomaly"])
+def test_the_onnx_export_gives_the_same_report(
+    which: str, table_run: lernwerk.Run, anomaly_run: lernwerk.Run, tmp_path: Path
+) -> None:
+    from lernwerk.evaluation.inspection import InspectModel, inspect_batch, resolve_rule
+
+    run = table_run if which == "table" else anomaly_run
+    ds = run.workspace.load_dataset(run.record.dataset)
+    if which == "table":
+        source = tmp_path / "rows.csv"
+        names = list(ds.feature_names)
+        lines = [",".join(names)] + [
+            ",".join(f"{v:.6f}" for v in row) for row in ds.x[:20].tolist()
+        ]
+        source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    else:
+        source = tmp_path / "curves.ts"
+        write_ts(source, ds.x[:8].numpy())
+    run.export(tmp_path / "onnx", "onnx")
+    onnx = InspectModel.from_onnx(tmp_path / "onnx", run=run.id)
+    torch_model = run.inspect_model()
+    assert (onnx.classes, onnx.scores, onnx.threshold) == (
+        torch_model.classes,
+        torch_model.scores,
+        torch_model.threshold,
+    )
+    assert onnx.review == torch_model.review
+    results = [
+        inspect_batch(m, source, tmp_path / name, rule=resolve_rule(m))
+        for m, name in ((torch_model, "pt"), (onnx, "r-onnx"))
+    ]
+    assert results[0].rule == results[1].rule and results[0].flagged == results[1].flagged
+    keep = ("item", "predicted", "review")
+    assert [[r[k] for k in keep] for r in read_report(tmp_path / "pt")] == [
+        [r[k] for k in keep] for r in read_report(tmp_path / "r-onnx")
+    ]
+    with pytest.raises(SpecError, match="is of run"):
+        InspectModel.from_onnx(tmp_path / "onnx", run="zz")

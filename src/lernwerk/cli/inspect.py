@@ -26,7 +26,9 @@ def inspect(
     force: bool = typer.Option(False, "--force", help="Replace the report in a non-empty --out."),
     batch_size: int = typer.Option(64, "--batch-size", min=1, max=4096, help="Items per batch."),
     onnx: Path | None = typer.Option(
-        None, "--onnx", help="Run an exported ONNX model (a folder with model.onnx) instead."
+        None,
+        "--onnx",
+        help="An ONNX export folder to run with onnxruntime instead (RUN: its run id).",
     ),
     as_json: bool = JsonOption,
 ) -> None:
@@ -35,15 +37,19 @@ def inspect(
     By default an item is flagged when its top probability lies below the run's review
     threshold (chosen on its validation split to catch 90 % of the model's errors there).
     """
-    from lernwerk.errors import SpecError
-    from lernwerk.evaluation.inspection import inspect_batch, parse_rate, resolve_rule
+    from lernwerk.evaluation.inspection import (
+        InspectModel,
+        inspect_batch,
+        parse_rate,
+        resolve_rule,
+    )
 
     rate = parse_rate(review_rate) if review_rate is not None else None
     if onnx is not None:
-        # The seam for the ONNX route: an InspectModel whose predict is onnxruntime's, built
-        # from the export's model.json, with no PyTorch import (wired once the exporter lands).
-        raise SpecError("--onnx is not available yet in this version", where="--onnx")
-    model = open_workspace().run(run).inspect_model()
+        # onnxruntime alone: the workspace (and with it PyTorch) stays unloaded
+        model = InspectModel.from_onnx(onnx, run=run)
+    else:
+        model = open_workspace().run(run).inspect_model()
     rule = resolve_rule(model, review_below, rate)
     bar = Progress(
         TextColumn("[bold]inspect"),

@@ -114,6 +114,40 @@ class InspectModel:
             name=name,
         )
 
+    @classmethod
+    def from_onnx(cls, directory: str | Path, run: str | None = None) -> InspectModel:
+        """From an ONNX export folder (model.onnx + model.json), run by onnxruntime alone.
+
+        `run`, when given, must be the export's run id or a prefix of it.
+
+        Raises:
+            NotFound: the folder lacks model.onnx or model.json.
+            DataError: model.json is unreadable, or onnxruntime refuses model.onnx.
+            SpecError: the export is of another run, or neither a classifier nor an
+                anomaly detector.
+        """
+        from lernwerk.export.onnx_runner import META_FILE, OnnxModel
+
+        where = str(directory)
+        try:
+            onnx = OnnxModel(directory)
+        except LernwerkError:
+            raise
+        except ValueError as exc:  # model.json is not JSON
+            raise DataError(f"{META_FILE} is not valid JSON ({exc})", where=where) from None
+        except Exception as exc:  # onnxruntime refuses the file
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise DataError(f"onnxruntime cannot load model.onnx: {first}", where=where) from None
+        meta = onnx.meta
+        run_id = str(meta.get("run_id") or "")
+        if run is not None and not (run_id and run_id.startswith(run)):
+            raise SpecError(
+                f"the export in {directory} is of run {run_id or '(unknown)'}, not {run!r}; "
+                "give its run id (or a prefix) with --onnx",
+                where="run",
+            )
+        return cls.from_bundle(meta, onnx.predict, name=f"{run_id} (ONNX, {directory})")
+
 
 # ------------------------------------------------------------------------------ the rule
 
