@@ -106,7 +106,7 @@ def write_report(path: Path, records: list[dict[str, Any]], modules: dict[str, A
         "## How to reproduce",
         "",
         "In a lernwerk checkout: `make bench` (all suites into `bench/RESULTS.md`), or "
-        "`python -m bench.run --suite tabular|digits|images|predict|ucr|lecture|all [--quick] "
+        f"`python -m bench.run --suite {'|'.join(SUITES)}|all [--quick] "
         "[--out PATH]` (`lernwerk bench` takes the same options; its default report is "
         "`lernwerk-bench/RESULTS.md`). `--quick` runs each suite in under a minute on tiny "
         "sizes; its figures only show the suite works. Optional peers: "
