@@ -3,7 +3,14 @@
 import torch
 import torch.nn.functional as F
 
-from lernwerk.models.patchcore import PatchCoreModule, greedy_coreset, nearest_distances
+from lernwerk.models import build_network, load_preset, summarize
+from lernwerk.models.patchcore import (
+    PatchCoreModule,
+    greedy_coreset,
+    nearest_distances,
+    resized_size,
+)
+from lernwerk.models.pretrained import _flops
 
 
 def test_coreset_keeps_the_farthest_points() -> None:
@@ -74,3 +81,63 @@ def test_bank_travels_in_the_state_dict() -> None:
     fresh.load_state_dict(state)
     x = torch.rand(1, 3, 32, 32)
     assert torch.equal(fresh.eval()(x), module.eval()(x))
+
+
+def test_images_are_resized_to_input_size_before_the_features() -> None:
+    module = PatchCoreModule(
+        ["a", "b"], 16, coreset=1.0, neighbours=1, features=_conv_features, input_size=64
+    )
+    module.memorize(torch.rand(2, 3, 32, 32))  # 64×64 at stride 4: 16×16 patches each
+    module.finish()
+    assert module.bank.shape == (2 * 16 * 16, 16)
+    assert module.eval()(torch.rand(1, 3, 32, 32)).shape == (1, 1, 32, 32)  # map at input size
+    assert resized_size(64, 128, 224) == (224, 448) and resized_size(64, 48, None) == (64, 48)
+
+
+def _mean_colour(x: torch.Tensor) -> torch.Tensor:
+    return x.mean(dim=(2, 3))  # (N, 3): a stand-in for the backbone's image embedding
+
+
+def test_image_distance_is_added_to_each_patch_each_divided_by_its_spread() -> None:
+    torch.manual_seed(0)
+    normal = 0.5 + 0.05 * torch.randn(6, 3, 32, 32)
+    plain = PatchCoreModule(["a", "b"], 16, coreset=0.25, neighbours=1, features=_conv_features)
+    both = PatchCoreModule(
+        ["a", "b"],
+        16,
+        coreset=0.25,
+        neighbours=1,
+        features=_conv_features,
+        embedding=_mean_colour,
+        embedding_dims=3,
+    )
+    for m in (plain, both):
+        m.memorize(normal)
+        m.finish()
+    assert torch.equal(plain.bank, both.bank) and both.images.shape == (6, 3)
+    worst = nearest_distances(_patches(normal), both.bank).reshape(6, -1).amax(dim=1)
+    colours = _mean_colour(normal)
+    others = torch.cdist(colours, colours).fill_diagonal_(float("inf")).amin(dim=1)
+    assert torch.allclose(both.spread, torch.stack([worst.mean(), others.mean()]))
+
+    darker = normal[:1] - 0.2  # the whole image changed: the image distance says so
+    whole = torch.cdist(_mean_colour(darker), colours).amin()
+    expected = plain.eval()(darker) / both.spread[0] + whole / both.spread[1]
+    assert torch.allclose(both.eval()(darker), expected, atol=1e-5)
+
+    # a run stored before the image distance loads and scores by its patches alone
+    state = {"bank": plain.state_dict()["bank"]}
+    both.load_state_dict(state)
+    assert len(both.images) == 0 and torch.equal(both(darker), plain(darker))
+
+
+def _patches(x: torch.Tensor) -> torch.Tensor:
+    f = PatchCoreModule(["a", "b"], 16, 1.0, 1, features=_conv_features).patch_features(x)
+    return f.permute(0, 2, 3, 1).reshape(-1, 16)
+
+
+def test_preset_resizes_to_224_and_counts_the_flops_there() -> None:
+    small = summarize(build_network(load_preset("patchcore"), (3, 64, 64), 1))
+    large = summarize(build_network(load_preset("patchcore"), (3, 224, 224), 1))
+    assert small.flops_per_sample == large.flops_per_sample  # the backbone sees 224×224
+    assert small.flops_per_sample > 2 * _flops(224, 224)  # patches and the image embedding

@@ -1,13 +1,21 @@
 """PatchCore: anomaly detection on images from normal samples only (Roth et al. 2022,
 "Towards Total Recall in Industrial Anomaly Detection").
 
-Each image is cut into patches by a pretrained backbone's middle stages: every position of
-their feature maps, averaged over its 3×3 neighbourhood and the deeper map upsampled to the
-shallower one, is one patch's feature vector. "Training" is one pass over the normal images
-that collects their patches; a greedy coreset (k-center greedy on a random projection) keeps
-a share of them as the memory bank. A new image's patches are scored by their distance to
-the nearest patch(es) of the bank; the image's score is its most distant patch, and the
-anomaly map is the patch distances upsampled to the image.
+Each image is resized to the backbone's scale (`input_size`, 224 by default: the scale its
+ImageNet weights were trained at) and cut into patches by the backbone's stages: every
+position of their feature maps, averaged over its 3×3 neighbourhood and the deeper map
+upsampled to the shallower one, is one patch's feature vector. "Training" is one pass over
+the normal images that collects their patches; a greedy coreset (k-center greedy on a random
+projection) keeps a share of them as the memory bank. A new image's patches are scored by
+their distance to the nearest patch(es) of the bank, and the anomaly map is the patch
+distances upsampled to the image; the image's score is its most distant patch.
+
+With `image_score`, the whole image's pooled embedding is compared too: its distance to the
+nearest training image is added to every patch's. Each distance is divided by its spread on
+the normal training images (patches: the mean of each image's largest distance to the bank;
+images: the mean distance to the nearest other training image), so neither term swamps the
+other. Defects that change a whole part (too much or too little solder) show up more in the
+image's embedding than in any one patch.
 
 The bank is a buffer of the module: it travels in the run's safetensors, so a stored run
 scores new images after a reload.
@@ -23,7 +31,15 @@ import torch.nn.functional as F
 from pydantic import Field
 from torch import nn
 
-from lernwerk.models.pretrained import MIN_SIZE, STAGE_CHANNELS, _flops, feature_maps
+from lernwerk.models.pretrained import (
+    FEATURES,
+    IMAGENET_SIZE,
+    MIN_SIZE,
+    STAGE_CHANNELS,
+    _flops,
+    embed,
+    feature_maps,
+)
 from lernwerk.models.registry import (
     BuildContext,
     Built,
@@ -39,6 +55,16 @@ PROJECTION_DIMS = 128  # the coreset's distances are taken on a random projectio
 DISTANCE_CHUNK = 4096  # query patches compared with the bank at once
 
 FeatureFn = Callable[[torch.Tensor, list[str]], dict[str, torch.Tensor]]
+EmbedFn = Callable[[torch.Tensor], torch.Tensor]
+
+
+def resized_size(h: int, w: int, input_size: int | None) -> tuple[int, int]:
+    """(H, W) an h × w image is resized to: its shorter side `input_size`, the aspect kept;
+    unchanged for None."""
+    if not input_size:
+        return h, w
+    scale = input_size / min(h, w)
+    return max(input_size, round(h * scale)), max(input_size, round(w * scale))
 
 
 def greedy_coreset(
@@ -79,13 +105,20 @@ def _pretrained_features(x: torch.Tensor, names: list[str]) -> dict[str, torch.T
     return feature_maps(x, tuple(names))
 
 
+def _spread(values: torch.Tensor) -> torch.Tensor:
+    """The mean of `values` as a scale, 1 where it is not positive (nothing to divide by)."""
+    m = values.float().mean() if len(values) else torch.tensor(0.0)
+    return m if m > 1e-8 else torch.tensor(1.0)
+
+
 class PatchCoreModule(nn.Module):
     """Patch features -> memory bank -> an anomaly map (N, 1, H, W) per image.
 
     In training mode `memorize` collects patches; the bank is chosen from them (`finish`)
     before the first forward in eval mode or the first save, whichever comes first.
-    Inputs are images in [0, 1] (the preset's `preprocessing` leaves them so); the
-    backbone applies its own scaling.
+    Inputs are images in [0, 1] (the preset's `preprocessing` leaves them so); they are
+    resized to `input_size` (the shorter side) first; the backbone applies its own scaling.
+    With `embedding` (images -> (N, E)), the image-level distance is added (module docstring).
     """
 
     def __init__(
@@ -96,6 +129,10 @@ class PatchCoreModule(nn.Module):
         neighbours: int,
         features: FeatureFn | None = None,
         seed: int = 0,
+        *,
+        input_size: int | None = None,
+        embedding: EmbedFn | None = None,
+        embedding_dims: int = 0,
     ) -> None:
         super().__init__()
         self.stages, self.coreset, self.neighbours, self.seed = (
@@ -105,12 +142,25 @@ class PatchCoreModule(nn.Module):
             seed,
         )
         self.features = features or _pretrained_features
+        self.input_size, self.embedding = input_size, embedding
         self.register_buffer("bank", torch.zeros(0, dims))  # (M, D) the memory bank
+        # (K, E) the training images' embeddings; (2,) the patch and the image distances' spread
+        self.register_buffer("images", torch.zeros(0, embedding_dims if embedding else 0))
+        self.register_buffer("spread", torch.ones(2))
         self._pending: list[torch.Tensor] = []
+        self._pending_images: list[torch.Tensor] = []
+        self._grid = 0  # patches per image of the batches collected
+
+    def resize(self, x: torch.Tensor) -> torch.Tensor:
+        """The images at the backbone's scale: the shorter side `input_size` (bilinear)."""
+        size = resized_size(x.shape[-2], x.shape[-1], self.input_size)
+        if size == tuple(x.shape[-2:]):
+            return x
+        return F.interpolate(x, size=size, mode="bilinear", align_corners=False).clamp(0, 1)
 
     def patch_features(self, x: torch.Tensor) -> torch.Tensor:
         """(N, D, h, w): each patch's features, its 3×3 neighbourhood averaged, the deeper
-        stages upsampled to the first stage's grid."""
+        stages upsampled to the first stage's grid (x already resized)."""
         maps = self.features(x, self.stages)
         size = maps[self.stages[0]].shape[-2:]
         parts = []
@@ -124,17 +174,34 @@ class PatchCoreModule(nn.Module):
     @torch.no_grad()
     def memorize(self, x: torch.Tensor) -> None:
         """Collect the patches of a batch of normal images for the bank."""
+        x = self.resize(x)
         f = self.patch_features(x)
+        self._grid = f.shape[-2] * f.shape[-1]
         self._pending.append(f.permute(0, 2, 3, 1).reshape(-1, f.shape[1]).cpu())  # (N·h·w, D)
+        if self.embedding is not None:
+            self._pending_images.append(self.embedding(x).float().cpu())  # (N, E)
 
     def finish(self) -> None:
-        """Choose the bank from the patches collected: the coreset of `coreset` of them."""
+        """Choose the bank from the patches collected: the coreset of `coreset` of them; with
+        an embedding, keep the images' embeddings and measure both distances' spread."""
         if not self._pending:
             return
         patches = torch.cat(self._pending)
         self._pending = []
         keep = greedy_coreset(patches, math.ceil(self.coreset * len(patches)), seed=self.seed)
         self.bank = patches[keep].to(self.bank.device)
+        if self.embedding is None or not self._pending_images:
+            return
+        images = torch.cat(self._pending_images)  # (K, E)
+        self._pending_images = []
+        largest = nearest_distances(patches, self.bank.cpu(), self.neighbours)
+        largest = largest.reshape(-1, self._grid).amax(dim=1)  # (K,) each image's worst patch
+        others = torch.cdist(images, images).fill_diagonal_(float("inf"))  # (K, K)
+        nearest = others.amin(dim=1)
+        self.images = images.to(self.bank.device)
+        self.spread = torch.stack([_spread(largest), _spread(nearest[nearest.isfinite()])]).to(
+            self.bank.device
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not self.training:
@@ -142,10 +209,14 @@ class PatchCoreModule(nn.Module):
         n, _, height, width = x.shape
         if len(self.bank) == 0:  # nothing memorised yet: no patch stands out
             return x.new_zeros(n, 1, height, width)
+        x = self.resize(x)
         f = self.patch_features(x)  # (N, D, h, w)
         h, w = f.shape[-2:]
         queries = f.permute(0, 2, 3, 1).reshape(-1, f.shape[1])
         d = nearest_distances(queries, self.bank, self.neighbours).reshape(n, 1, h, w)
+        if self.embedding is not None and len(self.images):
+            whole = nearest_distances(self.embedding(x).float(), self.images)  # (N,)
+            d = d / self.spread[0] + (whole / self.spread[1]).reshape(n, 1, 1, 1).to(d)
         return F.interpolate(d, size=(height, width), mode="bilinear", align_corners=False)
 
     def _save_to_state_dict(self, destination, prefix, keep_vars):  # type: ignore[no-untyped-def]
@@ -156,6 +227,12 @@ class PatchCoreModule(nn.Module):
         bank = state_dict.get(prefix + "bank")
         if bank is not None:  # the bank's size is the data's, not the spec's
             self.bank = torch.empty_like(bank, device=self.bank.device)
+            # a run stored before the image-level distance: patches alone, as it scored then
+            state_dict.setdefault(prefix + "images", torch.zeros(0, self.images.shape[1]))
+            state_dict.setdefault(prefix + "spread", torch.ones(2))
+        images = state_dict.get(prefix + "images")
+        if images is not None:
+            self.images = torch.empty_like(images, device=self.images.device)
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
 
@@ -167,15 +244,26 @@ ANOMALY_MAP = "anomaly_map"  # the output activation that says: the output is an
 
 class PatchCoreParams(_Params):
     stages: list[str] = Field(
-        default_factory=lambda: ["stage2", "stage3"],
+        default_factory=lambda: ["stage7"],
         description="the backbone's stages whose feature maps make the patches, "
         "stage1 (stride 2) to stage7 (stride 32); the first sets the patch grid",
     )
     coreset: float = Field(
-        0.1, gt=0, le=1, description="share of the training patches kept in the memory bank"
+        0.25, gt=0, le=1, description="share of the training patches kept in the memory bank"
     )
     neighbours: int = Field(
-        1, ge=1, description="a patch's distance is the mean over this many nearest in the bank"
+        3, ge=1, description="a patch's distance is the mean over this many nearest in the bank"
+    )
+    input_size: int | None = Field(
+        IMAGENET_SIZE,
+        ge=MIN_SIZE,
+        description="images are resized so their shorter side is this many pixels before the "
+        "backbone (224: the scale of its ImageNet weights); null keeps their size",
+    )
+    image_score: bool = Field(
+        True,
+        description="add the whole image's embedding distance to the nearest training image "
+        "to every patch's distance, each divided by its spread on the training images",
     )
 
 
@@ -208,7 +296,19 @@ class PatchCore(LayerType):
             raise LayerMisfit("PatchCore gives the anomaly map: it must be the last layer")
         ctx.output_activation = ANOMALY_MAP
         dims = sum(STAGE_CHANNELS[s] for s in p.stages)
-        module = PatchCoreModule(p.stages, dims, p.coreset, p.neighbours)
+        module = PatchCoreModule(
+            p.stages,
+            dims,
+            p.coreset,
+            p.neighbours,
+            input_size=p.input_size,
+            embedding=embed if p.image_score else None,
+            embedding_dims=FEATURES,
+        )
+        rh, rw = resized_size(h, w, p.input_size)  # what the backbone sees
         stride = STAGE_STRIDES[p.stages[0]]
-        patches = math.ceil(h / stride) * math.ceil(w / stride)
-        return Built(module, (1, h, w), _flops(h, w) + 2 * dims * patches)
+        patches = math.ceil(rh / stride) * math.ceil(rw / stride)
+        flops = _flops(rh, rw) + 2 * dims * patches
+        if p.image_score:  # the embedding's own pass and its distance
+            flops += _flops(rh, rw) + 2 * FEATURES
+        return Built(module, (1, h, w), flops)
