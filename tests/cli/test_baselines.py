@@ -41,7 +41,7 @@ def test_the_table_lists_baselines_and_the_network_on_the_same_split(
     code, out, _ = run_cli(capsys, ws, "runs", "list", "--json")
     rows = json.loads(out)
     baselines = [r for r in rows if r.get("features")]
-    assert len(baselines) == 3 and all(r["status"] == "finished" for r in baselines)
+    assert len(baselines) == 2 + len(xgb) and all(r["status"] == "finished" for r in baselines)
     assert all(isinstance(r["test_accuracy"], float) for r in baselines)
     code, out, _ = run_cli(capsys, ws, "runs", "compare", baselines[0]["id"], net, "--json")
     assert code == 0 and set(json.loads(out)) == {baselines[0]["id"], net}

@@ -3,6 +3,8 @@ baseline refuses what needs a network with a 409; bad input a 422 that stores no
 
 from __future__ import annotations
 
+import importlib.util
+
 import httpx
 import numpy as np
 from tests.serving.helpers import make_image_dataset, wait_for
@@ -28,7 +30,7 @@ def test_baselines_on_an_image_dataset_stand_beside_its_network(client: httpx.Cl
     assert [row["features"] for row in answer["table"]][-1] == "network"
     assert any("at least 32×32" in note for note in answer["notes"])
     ids = {row["id"] for row in answer["runs"]}
-    assert len(ids) == 3
+    assert len(ids) == (3 if importlib.util.find_spec("xgboost") else 2)  # XGBoost if installed
     listed = {row["id"]: row for row in runs_on(client, "baseline-halves")}
     assert ids | {net} == set(listed)
     assert all(listed[i]["status"] == "finished" and listed[i]["features"] for i in ids)
