@@ -115,6 +115,10 @@ def test_fine_tune_the_pretrained_backbone_on_photos(
     expect(page.get_by_test_id("train-init-pretrained")).to_be_enabled()  # images: offered
     init.select_option("pretrained")
     expect(page.get_by_test_id("train-model")).to_have_value("efficientnet-lite0")
+    # the automatic run name follows the network the choice set
+    expect(page.get_by_test_id("train-name")).to_have_attribute(
+        "placeholder", re.compile(r"^efficientnet-lite0 on photos")
+    )
     page.get_by_test_id("train-freeze").select_option("features")
     page.get_by_test_id("train-epochs").fill("1")
     shots("train-form")

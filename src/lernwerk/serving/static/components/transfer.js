@@ -78,7 +78,10 @@ export function transferControls({ datasets, datasetSelect, modelSelect, train =
     const pretrained = init.querySelector("[value=pretrained]");
     pretrained.hidden = pretrained.disabled = !pretrainedAvailable();
     if (init.value === "pretrained" && pretrained.disabled) init.value = "";
-    if (init.value === "pretrained") modelSelect.value = BACKBONE;
+    if (init.value === "pretrained" && modelSelect.value !== BACKBONE) {
+      modelSelect.value = BACKBONE;
+      modelSelect.dispatchEvent(new Event("change"));  // as if chosen: the name, the defaults follow
+    }
     runField.hidden = init.value !== "run";
     modelSelect.disabled = init.value === "run";  // the run's own network
     freezeNField.hidden = freeze.value !== "first";
