@@ -37,6 +37,7 @@ from lernwerk.models.pretrained import (
     MIN_SIZE,
     STAGE_CHANNELS,
     _flops,
+    check_backbone_input,
     embed,
     feature_maps,
 )
@@ -46,7 +47,6 @@ from lernwerk.models.registry import (
     LayerMisfit,
     LayerType,
     Shape,
-    _expect_dims,
     _Params,
     register,
 )
@@ -277,15 +277,7 @@ class PatchCore(LayerType):
     )
 
     def build(self, p: PatchCoreParams, shape: Shape, ctx: BuildContext) -> Built:
-        _expect_dims(shape, 3, "an image input (C, H, W)", "PatchCore works on images")
-        c, h, w = shape
-        if c not in (1, 3):
-            raise LayerMisfit(f"expects grayscale or RGB images (1 or 3 channels); received {c}")
-        if min(h, w) < MIN_SIZE:
-            raise LayerMisfit(
-                f"the pretrained backbone needs images of at least {MIN_SIZE}×{MIN_SIZE}; "
-                f"received {h}×{w}: use larger images"
-            )
+        _, h, w = check_backbone_input(shape, self.name)
         unknown = [s for s in p.stages if s not in STAGE_CHANNELS]
         if unknown or not p.stages:
             raise LayerMisfit(

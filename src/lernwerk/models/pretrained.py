@@ -240,6 +240,24 @@ def imagenet_classes() -> list[str]:
 # ---------------------------------------------------------------------------- the layer
 
 
+def check_backbone_input(shape: Shape, layer: str) -> tuple[int, int, int]:
+    """(C, H, W) of an input the backbone takes: grey or colour, at least 32×32.
+
+    Raises:
+        LayerMisfit: it is no image, has other channels, or is too small (named).
+    """
+    _expect_dims(shape, 3, "an image input (C, H, W)", f"{layer} works on images")
+    c, h, w = shape
+    if c not in (1, 3):
+        raise LayerMisfit(f"expects colour (3 channels) or grey (1) images; received {c} channels")
+    if min(h, w) < MIN_SIZE:
+        raise LayerMisfit(
+            f"needs images of at least {MIN_SIZE}×{MIN_SIZE}; received {fmt_shape((h, w))}: "
+            "import the images at a larger size (lernwerk datasets import … --image-size 64)"
+        )
+    return c, h, w
+
+
 class EfficientNetLite0Params(_Params):
     weights: Literal["imagenet", "none"] = Field(
         "imagenet",
@@ -257,18 +275,7 @@ class EfficientNetLite0(LayerType):
     )
 
     def build(self, p: EfficientNetLite0Params, shape: Shape, ctx: BuildContext) -> Built:
-        _expect_dims(shape, 3, "an image input (C, H, W)", "EfficientNetLite0 works on images")
-        c, h, w = shape
-        if c not in (1, 3):
-            raise LayerMisfit(
-                f"expects colour (3 channels) or grey (1) images; received {c} channels"
-            )
-        if min(h, w) < MIN_SIZE:
-            raise LayerMisfit(
-                f"needs images of at least {MIN_SIZE}×{MIN_SIZE} pixels; received "
-                f"{fmt_shape((h, w))}: import the images at a larger size "
-                f"(lernwerk datasets import … --image-size 64)"
-            )
+        _, h, w = check_backbone_input(shape, self.name)
         module = EfficientNetLite0Features()
         if p.weights == "imagenet" and module._bn1.weight.device.type != "meta":
             load_imagenet_weights(module)
