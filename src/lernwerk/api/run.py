@@ -34,6 +34,7 @@ from lernwerk.evaluation.inspection import (
 from lernwerk.export import Predictor, export_safetensors
 from lernwerk.export.bundle import META_FILE
 from lernwerk.export.onnx_export import PARITY_SAMPLES
+from lernwerk.export.pytorch_code import pytorch_file
 from lernwerk.export.writing import check_format, write_export
 from lernwerk.models import ModelSummary, build_network, summarize
 from lernwerk.store import RunRecord, atomic_write_json
@@ -512,6 +513,7 @@ class Run:
         self._check_ended()
         onnx = format in ("onnx", "all")
         parity_x = self._parity_inputs() if onnx else None  # before anything is written
+        code = self._pytorch_code() if format == "pytorch" else None
         return write_export(
             self.dir,
             Path(out_dir),
@@ -520,7 +522,41 @@ class Run:
             force=force,
             predictor=lambda: self.predictor,
             parity_x=lambda: parity_x,
+            code=lambda: code,
         )
+
+    def pytorch_code(self) -> str:
+        """The run as one plain PyTorch file (`export --format pytorch` writes it as
+        model.py): the network class, the preprocessing, `load_weights` and the run's
+        training loop with its settings.
+
+        Raises:
+            SpecError: a run the code export does not write (an anomaly detector, a
+                forecaster), named.
+        """
+        self.require_network("show the code of")
+        p = self.predictor
+        title = f"{self.record.model} on '{self.record.dataset}' (run {self.id})"
+        return pytorch_file(
+            p.network, p.task, p.standardizer.to_dict(), self.config["train"], title=title
+        )
+
+    def _pytorch_code(self) -> tuple[str, dict[str, torch.Tensor]]:
+        """model.py's source and the run's split as raw tensors (x_train, y_train, ...)."""
+        source = self.pytorch_code()
+        ds = self.workspace.load_dataset(self.record.dataset)
+        if ds.content_hash != self.record.dataset_hash:
+            raise Conflict(
+                f"dataset '{ds.name}' changed since run {self.id} was trained; the code "
+                "export writes the data the run saw",
+                where="dataset",
+            )
+        splits = self._split_indices(ds)
+        data: dict[str, torch.Tensor] = {}
+        for split in SPLITS:
+            x, y = ds.subset(getattr(splits, split))
+            data[f"x_{split}"], data[f"y_{split}"] = torch.as_tensor(x), torch.as_tensor(y)
+        return source, data
 
     def onnx_export(self) -> dict[str, Any]:
         """The run's checked ONNX export, kept in its folder (`onnx-export/`) for download:

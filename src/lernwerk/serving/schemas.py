@@ -418,6 +418,13 @@ class OnnxExport(_Answer):
     files: list[ExportFile]
 
 
+class CodeView(_Answer):
+    """A network (or a whole run) as one plain PyTorch file."""
+
+    filename: str
+    code: str
+
+
 # -- inspections ----------------------------------------------------------------------------
 
 

@@ -24,6 +24,7 @@ from lernwerk.serving.errors import error_responses
 from lernwerk.serving.events import run_events
 from lernwerk.serving.jobs import Job, JobManager, JobRequest
 from lernwerk.serving.schemas import (
+    CodeView,
     EvaluationView,
     JobView,
     OnnxExport,
@@ -362,6 +363,14 @@ async def export_onnx(run_id: str, ws: Workspace = Depends(get_workspace)) -> di
             return run.onnx_export()
 
     return _export_answer(await run_in_threadpool(export))
+
+
+@router.get("/runs/{run_id}/code", response_model=CodeView, responses=error_responses(404, 422))
+def run_code(run_id: str, ws: Workspace = Depends(get_workspace)) -> dict[str, Any]:
+    """The run as one plain PyTorch file: the network class, the preprocessing,
+    `load_weights` and the run's training loop (what `export --format pytorch` writes as
+    model.py); 422 for a run the code export does not write (anomaly, forecasting)."""
+    return {"filename": "model.py", "code": ws.run(run_id).pytorch_code()}
 
 
 @router.get(

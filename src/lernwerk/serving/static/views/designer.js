@@ -7,6 +7,7 @@ import { compact, int, shape } from "../fmt.js";
 import { t, tData } from "../i18n.js";
 import { cleanLayer, layerCard, normaliseLayer } from "./designer-layer.js";
 import { datasetSelect as makeDatasetSelect, lastDataset, rememberDataset, trainDefaults } from "../components/datasetselect.js";
+import { codeView } from "../components/codeview.js";
 
 const DEBOUNCE_MS = 350;
 const REPLACE_WINDOW_MS = 6000;  // a second Save within this replaces a saved model
@@ -214,7 +215,8 @@ export async function render(root, { query }) {
       h("section", { class: "panel" },
         h("div", { class: "spread" }, h("h2", {}, t("designer.layers")), totals),
         error, list,
-        h("div", { class: "row" }, addType, addBtn))));
+        h("div", { class: "row" }, addType, addBtn),
+        codeView(() => api.post("/models/code", { spec: spec(), dataset: datasetSelect.value }), "designer-code"))));
 
   // the model asked for, else the preset that suits the dataset (one rule, the server's)
   const suited = query.get("model") ? null
