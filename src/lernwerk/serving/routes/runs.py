@@ -26,6 +26,8 @@ from lernwerk.serving.jobs import Job, JobManager, JobRequest
 from lernwerk.serving.schemas import (
     CodeView,
     EvaluationView,
+    ExplainRequest,
+    ExplanationView,
     JobView,
     OnnxExport,
     Prediction,
@@ -288,6 +290,29 @@ async def predict(
     started = time.perf_counter()
     result = await run_in_threadpool(lambda: run.predict_sample(**body.model_dump()))
     return {**result, "ms": (time.perf_counter() - started) * 1000}
+
+
+@router.post(
+    "/runs/{run_id}/explain",
+    response_model=ExplanationView,
+    responses=error_responses(400, 404, 413, 422),
+)
+async def explain(
+    run_id: str,
+    body: ExplainRequest,
+    ws: Workspace = Depends(get_workspace),
+    cache: RunCache = Depends(get_run_cache),
+) -> dict[str, Any]:
+    """Why the model decided so for one input, given as for predict: integrated gradients
+    (any network), Grad-CAM and each convolution layer's feature maps (images)."""
+    run = await run_in_threadpool(cache.get, ws, run_id)
+    given = body.model_dump(exclude={"target"})
+
+    def explained() -> dict[str, Any]:
+        x = run.sample_input(**given)
+        return run.explain(x[0], target=body.target).to_dict()
+
+    return await run_in_threadpool(explained)
 
 
 @router.put(
