@@ -15,6 +15,7 @@ import { createWebcam, fileToDataUrl } from "../components/webcam.js";
 import { pixelsFor } from "./dataset-images.js";
 import { targetOf } from "./dataset-table.js";
 import { explainView } from "../components/explainview.js";
+import { helpHeading } from "../components/help.js";
 
 const channelLabel = (label, c) => t("series.channelOf", { label, c });
 
@@ -110,6 +111,7 @@ function resultBox(kind, channels) {
             charts.push(plot);
           }
           show(h("p", { class: "predicted" }, t("try.predicted"), " ", h("b", { testid: "predicted-class" }, res.predicted)),
+            ...helpHeading("p", t("try.probabilities"), "chart.probabilities", "muted"),
             probabilityBars(res.probabilities, { order: classes }), truth, plot?.el, ms, explain ? explainView(explain) : null);
         } else if (res.target_channel !== undefined) {
           show(...forecastResult(res, charts), truth, ms);
