@@ -197,6 +197,15 @@ class ExplainRequest(PredictRequest):
     target: str | None = Field(None, description="the class to explain; default the predicted")
 
 
+class JoinRequest(_Body):
+    name: str = Field(description="the participant's name: 1 to 32 letters, digits, spaces, . _ -")
+
+
+class PushRequest(_Body):
+    dataset: str | None = Field(None, description="a dataset of the trainer's workspace")
+    model: str | None = Field(None, description="a saved model of the trainer's workspace")
+
+
 # -- responses ------------------------------------------------------------------------------
 
 
@@ -499,3 +508,33 @@ class BaselinesView(_Answer):
     networks: list[dict[str, Any]] = Field(description="finished networks on the same split")
     table: list[dict[str, Any]] = Field(description="model, features, test score, seconds")
     notes: list[str] = Field(description="what was left out, and why")
+
+
+# -- workshop -------------------------------------------------------------------------------
+
+
+class Joined(_Answer):
+    name: str
+    token: str = Field(description="opens this participant's workspace and nothing else")
+    url: str = Field(description="the page with the token")
+
+
+class WhoView(_Answer):
+    workshop: bool
+    participant: str | None
+    trainer: bool
+
+
+class RoomView(_Answer):
+    """Every participant, their datasets, runs and trainings, and the leaderboard."""
+
+    participants: list[dict[str, Any]]
+    leaderboard: list[dict[str, Any]]
+    task: str = Field(description="the leaderboard's dataset (best test accuracy on it)")
+
+
+class PushView(_Answer):
+    dataset: str | None
+    model: str | None
+    pushed: list[str]
+    skipped: list[dict[str, Any]]

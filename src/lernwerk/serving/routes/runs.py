@@ -59,19 +59,20 @@ class RunCache:
 
     def get(self, ws: Workspace, ref: str) -> Run:
         fresh = ws.run(ref)
+        key = f"{ws.path}\0{fresh.id}"  # a workshop's participants' runs never mix
         with self._lock:
-            cached = self._runs.get(fresh.id)
+            cached = self._runs.get(key)
             if cached is not None and cached.record.finished_at == fresh.record.finished_at:
-                self._runs.move_to_end(fresh.id)
+                self._runs.move_to_end(key)
                 return cached
-            self._runs[fresh.id] = fresh
+            self._runs[key] = fresh
             while len(self._runs) > self.size:
                 self._runs.popitem(last=False)
         return fresh
 
-    def forget(self, run_id: str) -> None:
+    def forget(self, ws: Workspace, run_id: str) -> None:
         with self._lock:
-            self._runs.pop(run_id, None)
+            self._runs.pop(f"{ws.path}\0{run_id}", None)
 
 
 def get_run_cache(request: Request) -> RunCache:
@@ -222,7 +223,7 @@ def delete_run(
     if run.status in ("created", "running") and jobs.job_for_run(run.id) is not None:
         raise Conflict(f"run {run.id} is training; stop it first", where="run")
     ws.delete_run(run.id)
-    cache.forget(run.id)
+    cache.forget(ws, run.id)
     return Response(status_code=204)
 
 

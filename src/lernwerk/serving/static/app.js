@@ -15,6 +15,7 @@ const ROUTES = [
   { pattern: /^\/runs\/([^/]+)\/try$/, view: "try", nav: "runs", keys: ["id"] },
   { pattern: /^\/runs\/([^/]+)\/inspect$/, view: "inspect", nav: "runs", keys: ["id"] },
   { pattern: /^\/lessons$/, view: "lessons", nav: "lessons" },
+  { pattern: /^\/room$/, view: "room", nav: "room" },
 ];
 
 const main = document.getElementById("view");
@@ -99,6 +100,7 @@ function buildLanguageSwitch() {
     applyI18n();
     route();
     checkHealth();  // the footer line is in the language too
+    showWho();
   };
 }
 
@@ -125,6 +127,20 @@ window.addEventListener("error", (ev) => {
   toast(ev.error.message || t("error.unknown"));
 });
 
+/** In a workshop: the trainer gets the Room in the menu, a participant sees their name. */
+async function showWho() {
+  try {
+    const who = await api.get("/workshop/me");
+    if (!who.workshop) return;
+    document.querySelector("[data-nav=room]").hidden = !who.trainer;
+    const badge = document.getElementById("who");
+    badge.hidden = !who.participant;
+    if (who.participant) badge.textContent = t("room.you", { name: who.participant });
+  } catch {
+    // an older server without workshops, or no server: nothing to show
+  }
+}
+
 async function start() {
   initToken();
   await loadI18n();
@@ -133,6 +149,7 @@ async function start() {
   window.addEventListener("hashchange", route);
   await route();
   checkHealth();
+  showWho();
 }
 
 start();
