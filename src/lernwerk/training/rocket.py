@@ -178,7 +178,6 @@ class MiniRocket:
             # alternate kernels count only the steps the padding does not reach (the paper's)
             unpadded = (torch.arange(NUM_KERNELS) + d_index) % 2 == 1  # (84,)
             counts = torch.where(unpadded[None, :], inner.sum(1, keepdim=True), lengths[:, None])
-            f = b.shape[1]
             batch = max(1, CHUNK_VALUES // (NUM_KERNELS * t * self.channels))
             out = []
             for i in range(0, len(x), batch):
