@@ -23,6 +23,15 @@ def _series(n: int = 6, c: int = 1, t: int = 40, seed: int = 0) -> torch.Tensor:
     return torch.randn(n, c, t, generator=g)  # (N, C, T)
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    """One intra-op thread, as the baselines take on a busy machine (threads.py)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def test_real_lengths_drop_the_repeated_last_value_only() -> None:
     x = _series(3, 2, 10)
     x[0, :, 6:] = x[0, :, 5:6]  # padded after 6 real steps
@@ -91,16 +100,7 @@ def test_bad_input_is_refused_with_the_shape() -> None:
         fit_rocket(_series(4), np.zeros(4, dtype=np.int64), classify=True, n_classes=2)
 
 
-@pytest.fixture
-def one_thread():
-    """One intra-op thread, as the baselines take on a busy machine (threads.py)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-def test_rocket_on_gunpoint_predicts_the_official_test_split(one_thread) -> None:
+def test_rocket_on_gunpoint_predicts_the_official_test_split() -> None:
     ds = load_builtin("gunpoint")
     train = ~ds.is_test
     model = fit_rocket(ds.x[train], ds.y[train].numpy(), classify=True, n_classes=2, seed=0)
