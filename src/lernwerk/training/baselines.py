@@ -290,8 +290,8 @@ def _fit_rocket(
         feature_seconds=feature_seconds,
         feature_note=(
             f"{rocket.num_features} PPV features of {NUM_KERNELS} MiniRocket kernels at "
-            f"{len(rocket.dilations)} dilations over {rocket.channels} channel(s), "
-            f"{length_note} per series (trailing padding not counted)"
+            f"{len(rocket.dilations)} dilations over {rocket.channels} channel(s); train series "
+            f"of {length_note} (trailing padding not counted)"
         ),
     )
 
