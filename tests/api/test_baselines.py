@@ -172,7 +172,7 @@ def test_rocket_on_a_shipped_multivariate_set_of_unequal_lengths(workspace) -> N
     assert test["num_samples"] == 370 and set(net.metrics["test"]) == set(test)
     assert test["accuracy"] > 0.95  # published ROCKET-style figures: about 0.98
     assert run.row()["features"] == "minirocket"
-    again = workspace.baselines("japanesevowels", estimators=["rocket"], seed=3)
+    again = workspace.baselines("japanesevowels", estimators="rocket", seed=3)  # one name
     assert again.runs[0].metrics == run.metrics
     assert again.runs[0].record.name == "rocket (minirocket) on japanesevowels #2"
 

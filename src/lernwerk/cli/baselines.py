@@ -20,6 +20,7 @@ def baselines(
     estimator: list[str] | None = typer.Option(
         None,
         "--estimator",
+        metavar="NAME",
         help="Only these (repeatable): logistic-regression, ridge, hist-gradient-boosting, "
         "xgboost, rocket (series). Default: all that suit the data.",
     ),

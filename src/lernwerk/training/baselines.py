@@ -157,6 +157,8 @@ def _check_estimators(ds: Dataset, task: str, estimators: Sequence[str] | None) 
     other = "ridge" if task == "classification" else "logistic-regression"
     if estimators is None:
         return [e for e in ESTIMATORS if e != other and (series or e not in SERIES_ESTIMATORS)]
+    if isinstance(estimators, str):  # one name, not its letters
+        estimators = [estimators]
     if not estimators:
         raise SpecError(f"name at least one estimator: {', '.join(ESTIMATORS)}", "estimators")
     for name in estimators:
