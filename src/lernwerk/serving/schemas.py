@@ -496,6 +496,10 @@ class RunBaselines(_Body):
         None, description="default: the dataset's own"
     )
     seed: JsonInt = Field(0, ge=0, le=2**31 - 1, description="seeds the estimators")
+    estimators: (
+        list[Literal["logistic-regression", "ridge", "hist-gradient-boosting", "xgboost", "rocket"]]
+        | None
+    ) = Field(None, description="only these (rocket: series only); default: all that suit")
 
 
 class BaselinesView(_Answer):
