@@ -138,10 +138,14 @@ def test_mislabelled_samples_show_as_mistakes_and_retraining_on_the_fix_removes_
     wrong = run.mistakes(split="train") + run.mistakes(split="val")
     assert {4, 6} <= set(wrong)
     assert not run.dataset_changed()
+    shown = run.evaluation("val")
+    run.evaluation("val", limit=2)  # a shorter look (Try-it's list) keeps the longer view
     ws.relabel("stripes", [4, 6], "top")
     assert run.dataset_changed() and run.data_state()["dataset_version"] != run.data_version
     kept = run.evaluation("val")  # the view as it was, with what the edits made of it
     assert kept["dataset_changed"] is True
+    assert kept["metrics"] == shown["metrics"] and len(kept["samples"]) == len(shown["samples"])
+    assert len(run.evaluation("val", limit=3)["samples"]) == 3
     moved = [s for s in kept["samples"] if s["id"] in (4, 6)]
     assert all(s["now"] == "top" for s in moved)
     again = run.retrain()

@@ -202,7 +202,7 @@ class Run(RunData):
         ds, idx = self._split(split)
         train_idx = self._split_indices(ds).train
         view = evaluation_view(self.predictor, ds, idx, train_idx, split=split, limit=limit)
-        self._keep_view(split, view)
+        self._keep_view(split, view, limit)
         return self._with_data_state(view)
 
     def _stored_evaluation(self, split: str) -> dict[str, Any]:

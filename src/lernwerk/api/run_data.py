@@ -109,9 +109,19 @@ class RunData:
 
     # -- the evaluation a page showed -------------------------------------------------------
 
-    def _keep_view(self, split: str, view: dict[str, Any]) -> None:
-        if self.workspace.store.has_dataset(self.record.dataset):  # only stored data changes
-            atomic_write_json(self.dir / _KEPT_VIEW.format(split=split), view)
+    def _keep_view(self, split: str, view: dict[str, Any], limit: int) -> None:
+        """Keep `view` unless a view of as many samples or more is kept (the data it shows
+        is the run's own version, so a kept view never goes stale)."""
+        if not self.workspace.store.has_dataset(self.record.dataset):  # only stored data changes
+            return
+        path = self.dir / _KEPT_VIEW.format(split=split)
+        if path.is_file():
+            try:
+                if json.loads(path.read_text()).get("limit", 0) >= limit:
+                    return
+            except (OSError, ValueError):
+                pass  # unreadable: written anew
+        atomic_write_json(path, {"limit": limit, "view": view})
 
     def _kept_view(self, split: str, limit: int) -> dict[str, Any]:
         path = self.dir / _KEPT_VIEW.format(split=split)
@@ -122,7 +132,7 @@ class RunData:
                 f"(`lernwerk runs retrain {self.record.id}`) or undo the edit",
                 where="dataset",
             )
-        view = json.loads(path.read_text())
+        view = json.loads(path.read_text())["view"]
         view["samples"] = view.get("samples", [])[:limit]
         return view
 
