@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
-from lernwerk.api.listing import data_version, dataset_items
+from lernwerk.api.listing import dataset_items
 from lernwerk.data import Dataset, editing, list_builtins, load_dataset_ref
 from lernwerk.data.builtin import BUILTINS, parse_dataset_ref
 from lernwerk.data.packing import pack, stored_x, unpack
@@ -288,64 +288,6 @@ class DatasetMethods:
             [index] = editing.label_indices(name, rec.task, rec.classes, [label])
             self.store.relabel_samples(name, ids, int(index))
 
-    def relabel(self, name: str, ids: int | list[int], to: str) -> dict[str, Any]:
-        """Move samples (one id or a list) to the class `to`, all or none; undo with `undo`.
-
-        Returns:
-            `{"dataset", "ids", "to", "data_version"}`: the new data version included.
-
-        Raises:
-            NotFound: no such dataset, class or sample id (the message names it).
-            DataError: no ids, or the dataset has no classes.
-        """
-        wanted = _id_list(ids, name)
-        self.relabel_samples(name, wanted, to)
-        return {"dataset": name, "ids": wanted, "to": to, **self.data_version(name)}
-
-    def delete(self, name: str, ids: int | list[int]) -> dict[str, Any]:
-        """Delete samples (one id or a list), all or none; undo with `undo`."""
-        wanted = _id_list(ids, name)
-        self.delete_samples(name, wanted)
-        return {"dataset": name, "ids": wanted, **self.data_version(name)}
-
-    def mark_checked(self, name: str, ids: int | list[int], checked: bool = True) -> dict[str, Any]:
-        """Mark samples as checked by a person ("the label is right"), or unmark them; the
-        data version stays. Undo with `undo`."""
-        wanted = _id_list(ids, name)
-        with self.store.dataset_lock(name):
-            self.store.set_checked(name, wanted, checked)
-        return {"dataset": name, "ids": wanted, "checked": bool(checked), **self.data_version(name)}
-
-    def checked(self, name: str) -> list[int]:
-        """The ids of the samples marked as checked, sorted."""
-        self.store.get_dataset(name)
-        return sorted(self.store.checked_ids(name))
-
-    def undo(self, name: str) -> dict[str, Any]:
-        """Undo the dataset's last edit of samples (add, delete, relabel, check): it is
-        again exactly as before, data version included.
-
-        Returns:
-            `{"dataset", "undone": {"action", "ids", ...}, "data_version"}`.
-
-        Raises:
-            Conflict: nothing to undo (the message says why).
-        """
-        with self.store.dataset_lock(name):
-            undone = self.store.undo_edit(name)
-        return {"dataset": name, "undone": undone, **self.data_version(name)}
-
-    def data_version(self, name: str) -> dict[str, Any]:
-        """A stored dataset's data version (short content hash, new with every edit) and
-        its last edit that `undo` would revert (None: nothing to undo)."""
-        from lernwerk.store.edits import summary
-
-        rec = self.store.get_dataset(name)
-        return {
-            "data_version": data_version(rec.content_hash),
-            "undo": summary(rec.last_edit) if rec.last_edit else None,
-        }
-
     def add_class(self, name: str, cls: str) -> None:
         with self.store.dataset_lock(name):
             rec = self.store.get_dataset(name)
@@ -406,18 +348,6 @@ class DatasetMethods:
                 f"dataset '{name}' already exists; choose another name or delete it first",
                 where="name",
             )
-
-
-def _id_list(ids: int | list[int], dataset: str) -> list[int]:
-    wanted = [ids] if isinstance(ids, int | np.integer) else list(ids)
-    if not wanted:
-        raise DataError("give at least one sample id", where=f"dataset '{dataset}'")
-    for i in wanted:
-        if isinstance(i, bool) or not isinstance(i, int | np.integer):
-            raise DataError(
-                f"sample ids are whole numbers; received {i!r}", where=f"dataset '{dataset}'"
-            )
-    return [int(i) for i in wanted]
 
 
 def _read_file(path: Path) -> bytes:
