@@ -265,10 +265,12 @@ export async function render(root, { id }) {
   const classes = spec?.classes?.length ? spec.classes : info?.classes || [];
   const adder = kind === "images" && record.dataset_version && classes.length && !record.config?.baseline
     && (record.config?.train?.task ?? "classification") === "classification" ? createAddToClass(record.dataset, classes) : null;
+  let asked = 0;  // an older answer arriving late must not arm "add" with its input
   const predict = (makeBody, send) => result.predict(record, send || (async () => {
+    const mine = ++asked;
     const body = await makeBody();
     const answer = await api.post(`/runs/${enc(id)}/predict`, body);
-    adder?.offer(body, answer.predicted);
+    if (mine === asked) adder?.offer(body, answer.predicted);
     return answer;
   }));
 
