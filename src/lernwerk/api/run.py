@@ -18,6 +18,7 @@ import torch
 from lernwerk.api.baselines import is_baseline
 from lernwerk.api.evaluation_view import evaluation_view
 from lernwerk.api.listing import run_row
+from lernwerk.api.run_data import RunData
 from lernwerk.config import ModelSpec
 from lernwerk.data import Dataset
 from lernwerk.data.dataset import Splits
@@ -53,7 +54,7 @@ ONNX_EXPORT_DIR = "onnx-export"  # in a run's folder: the export the page downlo
 ONNX_EXPORT_FILES = ("model.json", "model.onnx")
 
 
-class Run:
+class Run(RunData):
     """A stored run: its config, history, metrics and trained model."""
 
     def __init__(self, workspace: Workspace, record: RunRecord) -> None:
@@ -196,9 +197,15 @@ class Run:
         """
         if self.is_baseline:
             return self._stored_evaluation(split)
+        if split not in SPLITS:
+            self._split(split)  # SpecError naming the splits
+        if self.dataset_changed():  # the view shown before the edits, with what they did
+            return self._with_data_state(self._kept_view(split, limit))
         ds, idx = self._split(split)
         train_idx = self._split_indices(ds).train
-        return evaluation_view(self.predictor, ds, idx, train_idx, split=split, limit=limit)
+        view = evaluation_view(self.predictor, ds, idx, train_idx, split=split, limit=limit)
+        self._keep_view(split, view, limit)
+        return self._with_data_state(view)
 
     def _stored_evaluation(self, split: str) -> dict[str, Any]:
         """A baseline's view of a split: the metrics stored when it was fitted (confusion

@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 from lernwerk.api.baselines import BaselineMethods
+from lernwerk.api.dataset_edits import DatasetEdits
 from lernwerk.api.dataset_views import DatasetViews
 from lernwerk.api.datasets import DatasetMethods
 from lernwerk.api.models import ModelMethods
@@ -24,7 +25,7 @@ from lernwerk.training.run import CHECKPOINT_FILE, RunPlan, execute
 from lernwerk.training.transfer import PRETRAINED_NAMES, InitSource
 
 
-class Workspace(DatasetMethods, DatasetViews, ModelMethods, BaselineMethods):
+class Workspace(DatasetMethods, DatasetEdits, DatasetViews, ModelMethods, BaselineMethods):
     """A workspace directory: its datasets and runs. Pass it around; it holds no global state.
 
     Args:

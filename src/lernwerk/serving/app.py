@@ -21,7 +21,7 @@ from lernwerk.serving.inspections import InspectionManager
 from lernwerk.serving.jobs import JobManager
 from lernwerk.serving.middleware import BodyLimitMiddleware, TokenMiddleware
 from lernwerk.serving.responses import SafeJSONResponse
-from lernwerk.serving.routes import datasets, health, models, runs
+from lernwerk.serving.routes import datasets, fixes, health, models, runs
 from lernwerk.serving.routes import inspections as inspections_routes
 from lernwerk.serving.routes import workshop as workshop_routes
 from lernwerk.serving.settings import STATIC_DIR, Settings
@@ -87,7 +87,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.runs = runs.RunCache()
     app.state.inspections = inspections = InspectionManager()
     install_error_handlers(app)
-    for router in (health.router, datasets.router, models.router, runs.router):
+    for router in (health.router, datasets.router, models.router, runs.router, fixes.router):
         app.include_router(router, prefix="/api")
     app.include_router(inspections_routes.router, prefix="/api")
     app.include_router(workshop_routes.router, prefix="/api")

@@ -542,3 +542,41 @@ class PushView(_Answer):
     model: str | None
     pushed: list[str]
     skipped: list[dict[str, Any]]
+# -- fixing what the model got wrong -----------------------------------------------------
+
+SampleIdList = Annotated[
+    list[JsonInt], Field(min_length=1, max_length=10_000, description="sample ids")
+]
+
+
+class RelabelRequest(_Body):
+    ids: SampleIdList
+    to: ClassLabel = Field(description="the class the samples belong to")
+
+
+class CheckedRequest(_Body):
+    ids: SampleIdList
+    checked: bool = Field(True, description="false takes the mark away")
+
+
+class DeleteRequest(_Body):
+    ids: SampleIdList
+
+
+class DataEdit(_Answer):
+    """A dataset's data version after an edit, and the edit `undo` would revert (null:
+    none); `undone`: what an undo reverted."""
+
+    dataset: str
+    data_version: str
+    undo: dict[str, Any] | None
+
+
+class Mistakes(_Answer):
+    """The ids a classifier gets wrong on a split, the most confident first."""
+
+    run: str
+    split: str
+    ids: list[int]
+    data_version: str
+    dataset_changed: bool

@@ -106,7 +106,12 @@ async def start_run(
         ws.check_fit(body.dataset, spec, config=config)
         return JobRequest(body.dataset, spec.to_dict(), config.to_dict(), body.name)
 
-    job = jobs.submit(await run_in_threadpool(check))
+    return await answer_when_started(jobs, jobs.submit(await run_in_threadpool(check)))
+
+
+async def answer_when_started(jobs: JobManager, job: Job) -> dict[str, Any]:
+    """The job's answer once its run has an id, it waits for another training, or after a
+    few seconds."""
     deadline = time.monotonic() + _RUN_ID_WAIT_S
     while not job.ended and job.run_id is None and time.monotonic() < deadline:
         if job.status == "queued" and not jobs.has_free_slot():
@@ -145,7 +150,12 @@ def show_run(
     trained, what its prediction takes (`input`)."""
     run = ws.run(run_id)
     job = jobs.job_for_run(run.id)
-    return {**run.to_dict(), "input": run.input_spec(), "job_id": job.id if job else None}
+    return {
+        **run.to_dict(),
+        "input": run.input_spec(),
+        "job_id": job.id if job else None,
+        **run.data_state(),  # the data version it trained on, and whether the data changed
+    }
 
 
 @router.get(

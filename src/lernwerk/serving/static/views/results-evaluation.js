@@ -9,6 +9,7 @@ import { t } from "../i18n.js";
 import { confusionHeatmap } from "../components/heatmap.js";
 import { COLORS } from "../components/chart.js";
 import { roleLines, seriesChart } from "../components/seriesplot.js";
+import { sampleActions } from "../components/dataedit.js";
 import { helpHeading } from "../components/help.js";
 
 const MAX_TILES = 48;
@@ -25,7 +26,7 @@ function normaliseSamples(samples, classes) {
   });
 }
 
-function sampleTile(sample, dataset, isImages) {
+function sampleTile(sample, dataset, isImages, fix) {
   // every class up to six (a four-class set shows all four), else the six likeliest
   const top = Object.entries(sample.probabilities).sort((a, b) => b[1] - a[1]).slice(0, 6);
   const wrong = sample.label !== sample.predicted;
@@ -36,7 +37,8 @@ function sampleTile(sample, dataset, isImages) {
   h("figcaption", { class: "probs-small" },
     h("div", {}, t("results.truth"), ": ", h("b", {}, sample.label)),
     h("div", { style: { color: wrong ? "var(--danger)" : "var(--ok)" } }, t("results.predicted"), ": ", h("b", {}, sample.predicted)),
-    top.map(([c, p]) => h("div", { class: "muted" }, `${c} ${pct(p, 0)}`))));
+    top.map(([c, p]) => h("div", { class: "muted" }, `${c} ${pct(p, 0)}`))),
+  fix ? sampleActions(dataset, sample, fix.classes, fix.onEdit) : null);
 }
 
 function perClassTable(perClass, classes) {
@@ -234,7 +236,7 @@ async function datasetKind(ref) {
   }
 }
 
-export function renderEvaluation(section, record) {
+export function renderEvaluation(section, record, { onEdit } = {}) {
   const error = errorSlot("evaluation-error");
   const split = h("select", { testid: "eval-split", id: "eval-split" },
     (record.config?.baseline ? ["test", "val"] : ["test", "val", "train"]).map((s) => h("option", { value: s }, t(`split.${s}`))));
@@ -274,7 +276,9 @@ export function renderEvaluation(section, record) {
     const typical = res.typical || null;
     const sampleViews = (list) => {
       const plotted = typical ? list.filter((s) => s.series).slice(0, MAX_CHARTS) : [];
-      if (!plotted.length) return h("div", { class: "gallery" }, list.slice(0, MAX_TILES).map((s) => sampleTile(s, record.dataset, isImages)));
+      // a stored dataset's samples can be fixed where they are shown (`now` says it is stored)
+      const fix = record.dataset_version && res.task === "classification" ? { classes, onEdit } : null;
+      if (!plotted.length) return h("div", { class: "gallery" }, list.slice(0, MAX_TILES).map((s) => sampleTile(s, record.dataset, isImages, fix)));
       return h("div", { class: "charts", testid: "misclassified-series" }, plotted.map((s) => {
         const chart = misclassifiedChart(s, typical);
         charts.push(chart);
@@ -313,4 +317,5 @@ export function renderEvaluation(section, record) {
 
   split.addEventListener("change", () => load());
   load();
+  return { reload: () => load() };
 }

@@ -12,6 +12,7 @@ import { trainAgainButton } from "../components/runactions.js";
 import { featureLabel } from "./dataset-baselines.js";
 import { renderEvaluation } from "./results-evaluation.js";
 import { exportPanel } from "./results-export.js";
+import { createDataBar } from "../components/dataedit.js";
 import { helpHeading } from "../components/help.js";
 
 const LIVE = ["queued", "created", "running"];
@@ -120,8 +121,10 @@ export async function render(root, { id }) {
       curves.setHistory(record.history || []);
     }
     const evaluation = h("section", { class: "panel", testid: "evaluation" });
-    add(root, evaluation);
-    renderEvaluation(evaluation, record);
+    // the data this run trained on: changed since (retrain), the last edit (undo)
+    const dataBar = createDataBar(record, { onUndo: () => shown.reload() });
+    add(root, dataBar.el, evaluation);
+    const shown = renderEvaluation(evaluation, record, { onEdit: () => dataBar.refresh() });
     if (record.input) add(root, exportPanel(record));  // a trained model to export
   }
 
