@@ -13,7 +13,8 @@ against the machine's matmul peak), `predict` (latency through the API and over 
 backbone against networks from scratch and the baselines; image anomaly detection),
 `export` (ONNX single-sample latency against PyTorch's), `inspect` (`lernwerk inspect`
 images per second against decoding alone), `explain` (one input's saliency against its
-ceiling and against a prediction).
+ceiling and against a prediction), `workshop` (simulated participants on one workshop
+server: 5xx, lost samples, finished trainings, p99 latency).
 """
 
 SUITES = (
@@ -27,6 +28,7 @@ SUITES = (
     "export",
     "inspect",
     "explain",
+    "workshop",
 )
 
 __all__ = ["SUITES"]
