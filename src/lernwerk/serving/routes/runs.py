@@ -306,7 +306,7 @@ async def predict(
 @router.post(
     "/runs/{run_id}/explain",
     response_model=ExplanationView,
-    responses=error_responses(400, 404, 413, 422),
+    responses=error_responses(400, 404, 409, 413, 422),
 )
 async def explain(
     run_id: str,
@@ -401,7 +401,9 @@ async def export_onnx(run_id: str, ws: Workspace = Depends(get_workspace)) -> di
     return _export_answer(await run_in_threadpool(export))
 
 
-@router.get("/runs/{run_id}/code", response_model=CodeView, responses=error_responses(404, 422))
+@router.get(
+    "/runs/{run_id}/code", response_model=CodeView, responses=error_responses(404, 409, 422)
+)
 def run_code(run_id: str, ws: Workspace = Depends(get_workspace)) -> dict[str, Any]:
     """The run as one plain PyTorch file: the network class, the preprocessing,
     `load_weights` and the run's training loop (what `export --format pytorch` writes as

@@ -11,6 +11,7 @@ import { COLORS } from "../components/chart.js";
 import { roleLines, seriesChart } from "../components/seriesplot.js";
 import { sampleActions } from "../components/dataedit.js";
 import { helpHeading } from "../components/help.js";
+import { explainView } from "../components/explainview.js";
 
 const MAX_TILES = 48;
 const MAX_CHARTS = 6;
@@ -26,7 +27,7 @@ function normaliseSamples(samples, classes) {
   });
 }
 
-function sampleTile(sample, dataset, isImages, fix) {
+function sampleTile(sample, dataset, isImages, fix, why = null) {
   // every class up to six (a four-class set shows all four), else the six likeliest
   const top = Object.entries(sample.probabilities).sort((a, b) => b[1] - a[1]).slice(0, 6);
   const wrong = sample.label !== sample.predicted;
@@ -38,7 +39,8 @@ function sampleTile(sample, dataset, isImages, fix) {
     h("div", {}, t("results.truth"), ": ", h("b", {}, sample.label)),
     h("div", { style: { color: wrong ? "var(--danger)" : "var(--ok)" } }, t("results.predicted"), ": ", h("b", {}, sample.predicted)),
     top.map(([c, p]) => h("div", { class: "muted" }, `${c} ${pct(p, 0)}`))),
-  fix ? sampleActions(dataset, sample, fix.classes, fix.onEdit) : null);
+  fix ? sampleActions(dataset, sample, fix.classes, fix.onEdit) : null,
+  why ? h("button", { type: "button", class: "button small", testid: "eval-why", onclick: () => why(sample) }, t("explain.why")) : null);
 }
 
 function perClassTable(perClass, classes) {
@@ -278,7 +280,17 @@ export function renderEvaluation(section, record, { onEdit } = {}) {
       const plotted = typical ? list.filter((s) => s.series).slice(0, MAX_CHARTS) : [];
       // a stored dataset's samples can be fixed where they are shown (`now` says it is stored)
       const fix = record.dataset_version && res.task === "classification" ? { classes, onEdit } : null;
-      if (!plotted.length) return h("div", { class: "gallery" }, list.slice(0, MAX_TILES).map((s) => sampleTile(s, record.dataset, isImages, fix)));
+      if (!plotted.length) {
+        // images: "Why?" on a tile explains that sample in the panel under the gallery
+        const panel = h("div", { testid: "eval-why-panel" });
+        const why = isImages && res.task === "classification" && !res.baseline ? (sample) => {
+          const view = explainView(() => api.post(`/runs/${enc(record.id)}/explain`, { sample: sample.id }));
+          mount(panel, h("h3", {}, t("explain.sampleTitle", { id: sample.id, label: sample.label })), view);
+          view.querySelector("[data-testid=explain-button]").click();
+          panel.scrollIntoView({ block: "nearest", behavior: "smooth" });
+        } : null;
+        return h("div", {}, h("div", { class: "gallery" }, list.slice(0, MAX_TILES).map((s) => sampleTile(s, record.dataset, isImages, fix, why))), panel);
+      }
       return h("div", { class: "charts", testid: "misclassified-series" }, plotted.map((s) => {
         const chart = misclassifiedChart(s, typical);
         charts.push(chart);
