@@ -94,7 +94,7 @@ def open_storage(url: str, *, create: bool = True) -> Any:
                 engine_kwargs={"connect_args": connect_args},
                 heartbeat_interval=HEARTBEAT_S,
                 grace_period=GRACE_S,
-                heartbeat_stale_trial_callback=_retry(),
+                heartbeat_stale_trial_callback=_retry,
             )
     except (SQLAlchemyError, ArgumentError, NoSuchModuleError, ImportError, ValueError) as exc:
         first = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
@@ -104,13 +104,29 @@ def open_storage(url: str, *, create: bool = True) -> Any:
         ) from None
 
 
-def _retry() -> Any:
-    """Queues a dead worker's trial again, once (a trial that kills its worker twice is
-    left failed)."""
+def _retry(study: Any, trial: Any) -> None:
+    """Queue a dead worker's trial again with the same settings, once (a trial that kills
+    its worker twice stays failed); as Optuna's RetryHeartbeatStaleTrialCallback, but
+    without the dead worker's process and run in the copy."""
     optuna = _optuna()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        return optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1)
+    history = [*trial.system_attrs.get("retry_history", []), trial.number]
+    if len(history) > 1:
+        return
+    study.add_trial(
+        optuna.create_trial(
+            state=optuna.trial.TrialState.WAITING,
+            params=trial.params,
+            distributions=trial.distributions,
+            system_attrs={"failed_trial": history[0], "retry_history": history},
+        )
+    )
+
+
+def _pruner() -> Any:
+    """The median pruner, once two trials have finished: a trial whose value after an epoch
+    is below the median of the others' at that epoch stops there. (Optuna keeps no pruner
+    in the storage: every worker makes its own.)"""
+    return _optuna().pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=0)
 
 
 def _direction(metric: str) -> str:
@@ -252,7 +268,7 @@ def _worker_main(workspace: str, url: str, study: str, share: int, deadline: flo
 def load_study(storage: Any, name: str) -> Any:
     optuna = _optuna()
     try:
-        study = optuna.load_study(study_name=name, storage=storage)
+        study = optuna.load_study(study_name=name, storage=storage, pruner=_pruner())
     except KeyError:
         names = [s.study_name for s in optuna.get_all_study_summaries(storage)]
         raise NotFound(
@@ -296,9 +312,7 @@ def fail_dead_trials(study: Any) -> list[int]:
             continue
         if storage.set_trial_state_values(t._trial_id, optuna.trial.TrialState.FAIL):
             failed.append(t.number)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-                _retry()(study, storage.get_trial(t._trial_id))
+            _retry(study, storage.get_trial(t._trial_id))
     return failed
 
 
@@ -529,7 +543,7 @@ def _create_or_resume(storage: Any, name: str, record: dict[str, Any]) -> Any:
         study_name=name,
         storage=storage,
         direction=_direction(record["metric"]),
-        pruner=optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=1),
+        pruner=_pruner(),
     )
     study.set_user_attr(RECORD_KEY, record)
     return study
@@ -590,7 +604,9 @@ def _importance(study: Any) -> dict[str, float]:
     if len(done) < 3:
         return {}
     try:
-        found = optuna.importance.get_param_importances(study)
+        with warnings.catch_warnings():  # e.g. "importances will be equal" on few trials
+            warnings.simplefilter("ignore")
+            found = optuna.importance.get_param_importances(study)
     except (RuntimeError, ValueError, ZeroDivisionError):  # e.g. every trial the same settings
         return {}
     return {k: float(v) for k, v in found.items()}

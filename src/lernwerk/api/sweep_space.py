@@ -155,6 +155,7 @@ def _param(key: str, value: Any, source: str, spec: ModelSpec) -> Param:
     _check_key(key, source, spec)
     where = f"{source}: {key}"
     if isinstance(value, dict):
+        value = {k: _number(v) for k, v in value.items()}
         unknown = set(value) - _RANGE_KEYS
         if unknown:
             raise SpecError(
@@ -189,6 +190,7 @@ def _param(key: str, value: Any, source: str, spec: ModelSpec) -> Param:
         )
         return Param(key, "int" if is_int else "float", low, high, log, step)
     if isinstance(value, list):
+        value = [_number(v) for v in value]
         if not value:
             raise SpecError(f"{where}: empty range: the list of choices is empty", where=key)
         for choice in value:
@@ -200,6 +202,16 @@ def _param(key: str, value: Any, source: str, spec: ModelSpec) -> Param:
                 )
         return Param(key, "choice", choices=tuple(value))
     return Param(key, "fixed", value=value)
+
+
+def _number(value: Any) -> Any:
+    """A number YAML read as a string (YAML 1.1 wants `1.0e-6`, not `1e-6`), as a number."""
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    return value
 
 
 def _check_key(key: str, source: str, spec: ModelSpec) -> None:
