@@ -498,10 +498,15 @@ class SweepMethods:
         fail_dead_trials(study)
         return sweep_summary(study)
 
-    def train_best(
+    def best_longer(
         self, name: str, *, epochs: int | None = None, storage: str | None = None
-    ) -> Run:
-        """Train the best trial's settings again, longer (default: twice its epochs)."""
+    ) -> dict[str, Any]:
+        """The run config that trains the best trial's settings again, longer (default:
+        twice its epochs): `{dataset, model, name, train}`, as `POST /api/runs` takes it.
+
+        Raises:
+            NotFound: no such sweep; Conflict: it has no finished trial yet.
+        """
         summary = self.sweep_summary(name, storage)
         best = summary["best"]
         if best is None or not best.get("run_id"):
@@ -509,11 +514,25 @@ class SweepMethods:
         rec = self.run(best["run_id"]).record
         train = dict(rec.config["train"])
         train["epochs"] = epochs or 2 * int(train.get("epochs") or rec.epoch or 1)
+        return {
+            "dataset": rec.dataset,
+            "model": rec.config["model"],
+            "name": f"{name}: best trial #{best['number']}, {train['epochs']} epochs",
+            "train": train,
+            "best": best,
+        }
+
+    def train_best(
+        self, name: str, *, epochs: int | None = None, storage: str | None = None
+    ) -> Run:
+        """Train the best trial's settings again, longer (default: twice its epochs)."""
+        plan = self.best_longer(name, epochs=epochs, storage=storage)
+        best = plan["best"]
         return self.fit(
-            rec.dataset,
-            rec.config["model"],
-            name=f"{name}: best trial #{best['number']}, {train['epochs']} epochs",
-            config=TrainConfig.from_dict(train),
+            plan["dataset"],
+            plan["model"],
+            name=plan["name"],
+            config=TrainConfig.from_dict(plan["train"]),
             sweep={"study": name, "best_of": best["number"], "params": best["params"]},
         )
 

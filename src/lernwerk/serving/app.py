@@ -23,6 +23,7 @@ from lernwerk.serving.middleware import BodyLimitMiddleware, TokenMiddleware
 from lernwerk.serving.responses import SafeJSONResponse
 from lernwerk.serving.routes import datasets, health, models, runs
 from lernwerk.serving.routes import inspections as inspections_routes
+from lernwerk.serving.routes import sweeps as sweeps_routes
 from lernwerk.serving.settings import STATIC_DIR, Settings
 
 log = logging.getLogger("lernwerk.serving")
@@ -80,6 +81,7 @@ def create_app(settings: Settings) -> FastAPI:
     for router in (health.router, datasets.router, models.router, runs.router):
         app.include_router(router, prefix="/api")
     app.include_router(inspections_routes.router, prefix="/api")
+    app.include_router(sweeps_routes.router, prefix="/api")
 
     app.mount("/docs-assets", StaticFiles(directory=SWAGGER_DIR), name="docs-assets")
 

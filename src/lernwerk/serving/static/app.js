@@ -14,6 +14,8 @@ const ROUTES = [
   { pattern: /^\/runs\/([^/]+)$/, view: "results", nav: "runs", keys: ["id"] },
   { pattern: /^\/runs\/([^/]+)\/try$/, view: "try", nav: "runs", keys: ["id"] },
   { pattern: /^\/runs\/([^/]+)\/inspect$/, view: "inspect", nav: "runs", keys: ["id"] },
+  { pattern: /^\/sweeps$/, view: "sweep", nav: "sweeps" },
+  { pattern: /^\/sweeps\/([^/]+)$/, view: "sweep", nav: "sweeps", keys: ["name"] },
 ];
 
 const main = document.getElementById("view");
