@@ -62,12 +62,17 @@ def _redact(url: str) -> str:
     return re.sub(r"://([^:/@]+):[^@/]*@", r"://\1:***@", url)
 
 
+_STORAGES: dict[str, Any] = {}  # opened once per process: Optuna checks the schema on open
+
+
 def open_storage(url: str, *, create: bool = True) -> Any:
     """An Optuna RDB storage at `url`, with heartbeats; one clear error when unreachable.
 
     Raises:
         SpecError: the URL is malformed, its driver is missing, or the server cannot be reached.
     """
+    if url in _STORAGES:
+        return _STORAGES[url]
     optuna = _optuna()
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
@@ -89,7 +94,7 @@ def open_storage(url: str, *, create: bool = True) -> Any:
     try:
         with warnings.catch_warnings():  # heartbeats are "experimental" since Optuna 2.8
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            return optuna.storages.RDBStorage(
+            storage = optuna.storages.RDBStorage(
                 engine_url,
                 engine_kwargs={"connect_args": connect_args},
                 heartbeat_interval=HEARTBEAT_S,
@@ -102,6 +107,8 @@ def open_storage(url: str, *, create: bool = True) -> Any:
             f"--storage {_redact(url)}: cannot open the sweep database: {first}",
             where="storage",
         ) from None
+    _STORAGES[url] = storage
+    return storage
 
 
 def _retry(study: Any, trial: Any) -> None:
@@ -499,7 +506,12 @@ class SweepMethods:
         return sweep_summary(study)
 
     def best_longer(
-        self, name: str, *, epochs: int | None = None, storage: str | None = None
+        self,
+        name: str,
+        *,
+        epochs: int | None = None,
+        storage: str | None = None,
+        summary: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """The run config that trains the best trial's settings again, longer (default:
         twice its epochs): `{dataset, model, name, train}`, as `POST /api/runs` takes it.
@@ -507,11 +519,18 @@ class SweepMethods:
         Raises:
             NotFound: no such sweep; Conflict: it has no finished trial yet.
         """
-        summary = self.sweep_summary(name, storage)
+        summary = summary or self.sweep_summary(name, storage)
         best = summary["best"]
         if best is None or not best.get("run_id"):
             raise Conflict(f"sweep '{name}' has no finished trial yet", where="study")
-        rec = self.run(best["run_id"]).record
+        try:
+            rec = self.run(best["run_id"]).record
+        except NotFound:
+            raise Conflict(
+                f"the best trial's run {best['run_id']} is not in this workspace (deleted, or "
+                "trained by a worker on another machine: train it longer there)",
+                where="study",
+            ) from None
         train = dict(rec.config["train"])
         train["epochs"] = epochs or 2 * int(train.get("epochs") or rec.epoch or 1)
         return {

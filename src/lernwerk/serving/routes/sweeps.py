@@ -58,7 +58,7 @@ async def get_sweep(name: str, ws: Workspace = Depends(get_workspace)) -> dict[s
     def view() -> dict[str, Any]:
         summary = ws.sweep_summary(name)
         try:
-            longer = ws.best_longer(name)
+            longer = ws.best_longer(name, summary=summary)
             longer.pop("best")
         except Conflict:  # no finished trial yet
             longer = None

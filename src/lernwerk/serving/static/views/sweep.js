@@ -27,8 +27,10 @@ function stateBadge(state) {
     t(`sweep.state.${state}`));
 }
 
+/** A setting's value: small rates in exponent form (1e-5 would round to 0). */
 function paramValue(v) {
-  return typeof v === "number" ? num(v, 4) : String(v);
+  if (typeof v !== "number") return String(v);
+  return v !== 0 && Math.abs(v) < 1e-3 ? v.toExponential(1) : num(v, 4);
 }
 
 export async function render(root, params) {
@@ -179,7 +181,7 @@ async function renderSweep(root, name) {
     const values = trials.filter((tr) => tr.value != null).map((tr) => tr.value);
     const axes = [...varied.map((p) => ({ name: p.name, p })),
       { name: metricLabel(s.metric), metric: true }];
-    const width = Math.max(480, axes.length * 170), height = 300, top = 30, bottom = 40, pad = 70;
+    const width = Math.max(720, axes.length * 200), height = 300, top = 30, bottom = 40, pad = 70;
     const x = (i) => pad + (i * (width - 2 * pad)) / Math.max(1, axes.length - 1);
     const lo = Math.min(...values), hi = Math.max(...values);
     const y01 = (f) => top + (1 - f) * (height - top - bottom);
