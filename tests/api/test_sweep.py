@@ -206,6 +206,41 @@ def test_a_worker_killed_mid_trial_fails_that_trial_and_resume_retries_it(
 
 
 @pytest.mark.slow
+def test_ctrl_c_stops_both_workers_and_fails_only_their_trials(tmp_path: Path) -> None:
+    ws_path = tmp_path / "ws"
+    space = write_space(tmp_path / "space.yaml", f"lr: [{GOOD_LR}, 0.01]\nepochs: 60\n")
+    args = [DATA, "mlp", "--space", str(space), "--trials", "4", "--workers", "2", "--study", "c"]
+    cmd = [sys.executable, "-m", "lernwerk.cli", "--workspace", str(ws_path), "sweep", *args]
+    # a terminal's Ctrl-C reaches the whole process group: the command and its workers
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 180
+        url = default_storage(ws_path)
+        while True:  # both workers are training
+            assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
+            assert time.monotonic() < deadline, "the workers did not start training"
+            try:
+                trials = study_trials(url, "c")
+            except Exception:  # no study yet, or its database is being created
+                trials = []
+            if sum("run_id" in t.user_attrs for t in trials) >= 2 and _run_epochs(ws_path) >= 2:
+                break
+            time.sleep(0.1)
+        os.killpg(proc.pid, signal.SIGINT)
+        assert proc.wait(timeout=120) == 130
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    trials = study_trials(url, "c")
+    assert {t.state.name for t in trials} <= {"COMPLETE", "PRUNED", "FAIL"}  # none left running
+    ws = lernwerk.Workspace(ws_path)
+    for t in trials:
+        run = ws.run(t.user_attrs["run_id"])
+        assert run.status == ("stopped" if t.state.name == "FAIL" else "finished"), t
+    assert sum(t.state.name == "FAIL" for t in trials) >= 1
+
+
+@pytest.mark.slow
 def test_workers_of_two_workspaces_share_a_postgresql_study(
     postgres_url: str,  # noqa: F811 (the fixture)
     tmp_path: Path,
