@@ -57,6 +57,7 @@ TINY = {
     },
     "export": {"calls": 5, "warmup": 1, "models": (("mlp", "xor:samples=60", "mlp"),)},
     "inspect": {"per_class": 5, "images": 40, "rounds": 1},
+    "sweep": {"rows": 300, "trials": 2, "workers": 1, "epochs": 2},
 }
 
 
