@@ -96,7 +96,8 @@ async function renderSweep(root, name) {
         last = text;
         draw(s);
       }
-      const busy = (s.counts.RUNNING || 0) + (s.counts.WAITING || 0) > 0;
+      const done = (s.counts.COMPLETE || 0) + (s.counts.PRUNED || 0);
+      const busy = (s.counts.RUNNING || 0) > 0 || done < s.trials_wanted;
       if (busy && alive) timer = setTimeout(load, POLL_MS);
     } catch (err) {
       if (alive) error.show(err);
