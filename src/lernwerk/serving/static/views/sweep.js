@@ -10,6 +10,7 @@ import { t } from "../i18n.js";
 import { COLORS, createChart } from "../components/chart.js";
 
 const POLL_MS = 2000;
+const IDLE_POLL_MS = 15000;
 const SVG = "http://www.w3.org/2000/svg";
 // a trial's state, drawn as the run statuses are
 const STATE_CLASS = { COMPLETE: "finished", PRUNED: "stopped", FAIL: "failed", RUNNING: "running",
@@ -96,9 +97,10 @@ async function renderSweep(root, name) {
         last = text;
         draw(s);
       }
+      // follow running trials closely; a sweep short of its trials may be resumed: now and then
       const done = (s.counts.COMPLETE || 0) + (s.counts.PRUNED || 0);
-      const busy = (s.counts.RUNNING || 0) > 0 || done < s.trials_wanted;
-      if (busy && alive) timer = setTimeout(load, POLL_MS);
+      const wait = (s.counts.RUNNING || 0) > 0 ? POLL_MS : done < s.trials_wanted ? IDLE_POLL_MS : 0;
+      if (wait && alive) timer = setTimeout(load, wait);
     } catch (err) {
       if (alive) error.show(err);
     }
