@@ -56,6 +56,7 @@ def run(quick: bool, *, log: Log = print, **overrides: Any) -> dict[str, Any]:
         best_test = ws.run(best["run_id"]).metrics["test"]["accuracy"] if best else None
         trained = sum(t["epochs"] for t in summary["trials"])
         budget = epochs * len(summary["trials"])
+        pruned = [t for t in summary["trials"] if t["state"] == "PRUNED"]
         record = {
             "params": {**p, "epochs": epochs, "space": space},
             "default": {
@@ -73,6 +74,8 @@ def run(quick: bool, *, log: Log = print, **overrides: Any) -> dict[str, Any]:
                 "counts": summary["counts"],
                 "epochs_trained": trained,
                 "epochs_budget": budget,
+                "pruned_epochs_trained": sum(t["epochs"] for t in pruned),
+                "pruned_epochs_budget": epochs * len(pruned),
                 "importance": summary["importance"],
             },
         }
@@ -109,8 +112,13 @@ def targets(record: dict[str, Any]) -> list[str]:
         lines.append(f"best trial's test accuracy ≥ the default run's: {verdict} ({gain:+.4f})")
     ratio = s["seconds"] / s["sequential_estimate_s"] if s["sequential_estimate_s"] else None
     lines.append(f"sweep wall time / sequential estimate: {fmt(ratio, '.2f')}")
-    saved = 1 - s["epochs_trained"] / s["epochs_budget"] if s["epochs_budget"] else None
-    lines.append(f"epochs saved by pruning: {fmt(None if saved is None else saved * 100, '.0f')} %")
+    pruned_budget = s.get("pruned_epochs_budget", 0)
+    saved = pruned_budget - s.get("pruned_epochs_trained", 0)
+    lines.append(
+        f"epochs saved by pruning: {saved} of the {s['epochs_budget']} the trials could have "
+        f"trained ({saved / s['epochs_budget'] * 100 if s['epochs_budget'] else 0:.0f} %); all "
+        f"trials together trained {s['epochs_trained']} (early stopping ends some early)"
+    )
     return lines
 
 

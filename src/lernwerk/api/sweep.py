@@ -131,9 +131,9 @@ def _retry(study: Any, trial: Any) -> None:
 
 def _pruner() -> Any:
     """The median pruner, once two trials have finished: a trial whose value after an epoch
-    is below the median of the others' at that epoch stops there. (Optuna keeps no pruner
-    in the storage: every worker makes its own.)"""
-    return _optuna().pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=0)
+    (from the second on: the first is noisy) is below the median of the others' at that
+    epoch stops there. (Optuna keeps no pruner in the storage: every worker makes its own.)"""
+    return _optuna().pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=2)
 
 
 def _direction(metric: str) -> str:
