@@ -228,7 +228,7 @@ def remaining_trials(study: Any) -> int:
 
 
 def work(
-    workspace: str | Path,
+    ws: Workspace,
     storage_url: str,
     study_name: str,
     *,
@@ -242,8 +242,6 @@ def work(
     Raises:
         NotFound: no such study; Conflict: the dataset here differs from the study's.
     """
-    from lernwerk.api.workspace import Workspace
-
     if threads:
         import torch
 
@@ -251,7 +249,6 @@ def work(
     storage = open_storage(storage_url, create=False)
     study = load_study(storage, study_name)
     record = study.user_attrs[RECORD_KEY]
-    ws = Workspace(workspace)
     _check_dataset(ws, record)
     objective = _objective(ws, study_name, record)
     done = 0
@@ -263,11 +260,13 @@ def work(
     return done
 
 
-def _worker_main(workspace: str, url: str, study: str, share: int, deadline: float | None,
-                 threads: int | None) -> None:  # fmt: skip
-    """A local worker process's entry: a Ctrl-C ends it quietly (its trial is marked failed)."""
+def _worker_main(make: type, workspace: str, url: str, study: str, share: int,
+                 deadline: float | None, threads: int | None) -> None:  # fmt: skip
+    """A local worker process's entry (`make`: the Workspace class, passed in so that this
+    module need not import it); a Ctrl-C ends it quietly (its trial is marked failed)."""
     try:
-        work(workspace, url, study, max_trials=share, deadline=deadline, threads=threads)
+        ws = make(workspace)
+        work(ws, url, study, max_trials=share, deadline=deadline, threads=threads)
     except KeyboardInterrupt:
         pass
 
@@ -335,7 +334,7 @@ def _alive(pid: int, proc_start: int | None) -> bool:
 
 
 def run_workers(
-    workspace: Path,
+    ws: Workspace,
     url: str,
     study: Any,
     workers: int,
@@ -353,14 +352,14 @@ def run_workers(
     if remaining == 0:
         return
     if workers == 1:
-        work(workspace, url, study.study_name, max_trials=remaining, deadline=deadline)
+        work(ws, url, study.study_name, max_trials=remaining, deadline=deadline)
         _report_new(study, seen, on_trial)
         return
     ctx = multiprocessing.get_context("spawn")
     procs = [
         ctx.Process(
             target=_worker_main,
-            args=(str(workspace), url, study.study_name, share, deadline, threads),
+            args=(type(ws), str(ws.path), url, study.study_name, share, deadline, threads),
         )
         for share in shares
     ]
@@ -468,7 +467,7 @@ class SweepMethods:
         optuna_study = _create_or_resume(open_storage(url), name, record)
         ws._ensure_findable(ds)  # stored once, before the workers look for it
         fail_dead_trials(optuna_study)
-        run_workers(ws.path, url, optuna_study, workers, timeout_s=timeout_s, on_trial=on_trial)
+        run_workers(ws, url, optuna_study, workers, timeout_s=timeout_s, on_trial=on_trial)
         return sweep_summary(optuna_study)
 
     def sweeps(self, storage: str | None = None) -> list[dict[str, Any]]:

@@ -182,5 +182,5 @@ def sweep_worker(
     ws = open_workspace()
     url = storage or default_storage(ws.path)
     deadline = time.time() + timeout if timeout else None
-    done = work(ws.path, url, study, max_trials=trials, deadline=deadline)
+    done = work(ws, url, study, max_trials=trials, deadline=deadline)
     err.print(f"sweep {study}: this worker ran {done} trials", highlight=False)

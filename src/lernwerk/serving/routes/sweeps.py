@@ -51,7 +51,7 @@ async def list_sweeps(ws: Workspace = Depends(get_workspace)) -> list[dict[str, 
     return await run_in_threadpool(ws.sweeps)
 
 
-@router.get("/sweeps/{name}", response_model=SweepView, responses=error_responses(404))
+@router.get("/sweeps/{name}", response_model=SweepView, responses=error_responses(404, 422))
 async def get_sweep(name: str, ws: Workspace = Depends(get_workspace)) -> dict[str, Any]:
     """One sweep: its trials as they finish, the best so far, and each setting's importance."""
 
