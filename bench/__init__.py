@@ -12,8 +12,9 @@ against the machine's matmul peak), `predict` (latency through the API and over 
 (classical baselines against lenet and mlp on the digits), `transfer` (the pretrained
 backbone against networks from scratch and the baselines; image anomaly detection),
 `export` (ONNX single-sample latency against PyTorch's), `inspect` (`lernwerk inspect`
-images per second against decoding alone), `sweep` (20 trials of the MLP on 2 workers:
-the best trial against the default run, wall time, the epochs pruning saves).
+images per second against decoding alone), `explain` (one input's saliency against its
+ceiling and against a prediction), `sweep` (20 trials of the MLP on 2 workers: the best
+trial against the default run, wall time, the epochs pruning saves).
 """
 
 SUITES = (
@@ -26,6 +27,7 @@ SUITES = (
     "transfer",
     "export",
     "inspect",
+    "explain",
     "sweep",
 )
 

@@ -14,6 +14,7 @@ const ROUTES = [
   { pattern: /^\/runs\/([^/]+)$/, view: "results", nav: "runs", keys: ["id"] },
   { pattern: /^\/runs\/([^/]+)\/try$/, view: "try", nav: "runs", keys: ["id"] },
   { pattern: /^\/runs\/([^/]+)\/inspect$/, view: "inspect", nav: "runs", keys: ["id"] },
+  { pattern: /^\/lessons$/, view: "lessons", nav: "lessons" },
   { pattern: /^\/sweeps$/, view: "sweep", nav: "sweeps" },
   { pattern: /^\/sweeps\/([^/]+)$/, view: "sweep", nav: "sweeps", keys: ["name"] },
 ];
