@@ -14,7 +14,8 @@ backbone against networks from scratch and the baselines; image anomaly detectio
 `export` (ONNX single-sample latency against PyTorch's), `inspect` (`lernwerk inspect`
 images per second against decoding alone), `explain` (one input's saliency against its
 ceiling and against a prediction), `workshop` (simulated participants on one workshop
-server: 5xx, lost samples, finished trainings, p99 latency).
+server: 5xx, lost samples, finished trainings, p99 latency), `sweep` (20 trials of the MLP
+on 2 workers: the best trial against the default run, wall time, the epochs pruning saves).
 """
 
 SUITES = (
@@ -29,6 +30,7 @@ SUITES = (
     "inspect",
     "explain",
     "workshop",
+    "sweep",
 )
 
 __all__ = ["SUITES"]

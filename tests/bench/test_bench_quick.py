@@ -59,6 +59,7 @@ TINY = {
     "inspect": {"per_class": 5, "images": 40, "rounds": 1},
     "explain": {"cases": (("smileys:per_class=5", "smiley-cnn", 1, 0.2),), "rounds": 1},
     "workshop": {"participants": 2, "seconds": 60.0, "samples": 4, "predictions": 2},
+    "sweep": {"rows": 300, "trials": 2, "workers": 1, "epochs": 2},
 }
 
 

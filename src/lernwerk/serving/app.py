@@ -23,6 +23,7 @@ from lernwerk.serving.middleware import BodyLimitMiddleware, TokenMiddleware
 from lernwerk.serving.responses import SafeJSONResponse
 from lernwerk.serving.routes import datasets, fixes, health, models, runs
 from lernwerk.serving.routes import inspections as inspections_routes
+from lernwerk.serving.routes import sweeps as sweeps_routes
 from lernwerk.serving.routes import workshop as workshop_routes
 from lernwerk.serving.settings import STATIC_DIR, Settings
 from lernwerk.serving.workshop import Workshop
@@ -91,6 +92,7 @@ def create_app(settings: Settings) -> FastAPI:
         app.include_router(router, prefix="/api")
     app.include_router(inspections_routes.router, prefix="/api")
     app.include_router(workshop_routes.router, prefix="/api")
+    app.include_router(sweeps_routes.router, prefix="/api")
 
     app.mount("/docs-assets", StaticFiles(directory=SWAGGER_DIR), name="docs-assets")
 

@@ -16,6 +16,8 @@ const ROUTES = [
   { pattern: /^\/runs\/([^/]+)\/inspect$/, view: "inspect", nav: "runs", keys: ["id"] },
   { pattern: /^\/lessons$/, view: "lessons", nav: "lessons" },
   { pattern: /^\/room$/, view: "room", nav: "room" },
+  { pattern: /^\/sweeps$/, view: "sweep", nav: "sweeps" },
+  { pattern: /^\/sweeps\/([^/]+)$/, view: "sweep", nav: "sweeps", keys: ["name"] },
 ];
 
 const main = document.getElementById("view");
