@@ -114,7 +114,7 @@ def test_bad_input_writes_nothing(workspace: lernwerk.Workspace, tmp_path: Path)
     assert workspace.runs() == [] and workspace.sweeps() == []
 
 
-@pytest.mark.parametrize("workers", [1, pytest.param(2, marks=pytest.mark.slow)])
+@pytest.mark.parametrize("workers", [1, 2])  # two worker processes: issue 18's acceptance
 def test_sqlite_workers_share_a_study_prune_and_lose_nothing(
     workspace: lernwerk.Workspace, tmp_path: Path, workers: int
 ) -> None:
@@ -240,7 +240,6 @@ def test_ctrl_c_stops_both_workers_and_fails_only_their_trials(tmp_path: Path) -
     assert sum(t.state.name == "FAIL" for t in trials) >= 1
 
 
-@pytest.mark.slow
 def test_workers_of_two_workspaces_share_a_postgresql_study(
     postgres_url: str,  # noqa: F811 (the fixture)
     tmp_path: Path,
