@@ -22,6 +22,7 @@ from torch.optim import Optimizer
 
 from lernwerk.config import TrainConfig
 from lernwerk.errors import Conflict, DataError, SpecError
+from lernwerk.evaluation.curves import binary_curves, regression_points
 from lernwerk.evaluation.metrics import classification_metrics, regression_metrics
 from lernwerk.training.optim import make_optimizer
 from lernwerk.training.tasks_views import (
@@ -383,6 +384,8 @@ class ClassificationTask(Task):
             "metrics": self.metrics(samples.y, out, samples.x.numpy()),
             "classes": list(self.classes),
         }
+        if len(self.classes) == 2 and len(np.unique(samples.y)) == 2:
+            view["curves"] = binary_curves(samples.y, out[:, 1])  # class 1 is the positive
         listed = classified_samples(self.classes, samples.y, out, samples.ids, limit)
         if samples.ds.kind == "sequences":
             view["typical"] = typical_series(samples.ds, samples.train_idx)
@@ -469,6 +472,21 @@ class RegressionTask(Task):
         if predictions.ndim == 2 and predictions.shape[1] == 1:
             predictions = predictions[:, 0]
         return regression_metrics(y_true, predictions)
+
+    def evaluation_view(
+        self, predictor: Predicts, samples: SplitSamples, *, limit: int
+    ) -> dict[str, Any]:
+        """The largest errors first, and with one value per sample `points`: predicted
+        against true values and the residuals, for the scatter plots."""
+        out = predictor.predict(samples.x)  # (N, K) values
+        view: dict[str, Any] = {
+            "metrics": self.metrics(samples.y, out, samples.x.numpy()),
+            "classes": [],
+            "samples": regressed_samples(samples.y, out, samples.ids, limit),
+        }
+        if out.ndim == 2 and out.shape[1] == 1 and len(out):
+            view["points"] = regression_points(samples.y, out)
+        return view
 
     def to_dict(self) -> dict[str, Any]:
         return {**super().to_dict(), "y_mean": self.y_mean, "y_std": self.y_std}
