@@ -9,6 +9,7 @@ import { t } from "../i18n.js";
 import { confusionHeatmap } from "../components/heatmap.js";
 import { COLORS } from "../components/chart.js";
 import { roleLines, seriesChart } from "../components/seriesplot.js";
+import { prPlot, residualPlot, rocPlot, scatterPlot } from "../components/evalplots.js";
 
 const MAX_TILES = 48;
 const MAX_CHARTS = 6;
@@ -295,6 +296,12 @@ export function renderEvaluation(section, record) {
       parts.push(h("div", { class: classes.length > 6 ? "stack" : "grid2" },
         h("div", {}, h("h3", {}, t("results.confusion")), heat, picked),
         h("div", {}, h("h3", {}, t("results.perClass")), perClassTable(metrics.per_class || {}, classes))));
+    }
+    if (res.curves) {  // two classes: the second is the positive one
+      parts.push(h("div", { class: "grid2", testid: "binary-curves" }, rocPlot(res.curves, classes[1]), prPlot(res.curves, classes[1])));
+    }
+    if (res.points) {
+      parts.push(h("div", { class: "grid2", testid: "regression-plots" }, scatterPlot(res.points), residualPlot(res.points)));
     }
     const wrong = samples.filter((s) => s.label !== s.predicted);
     if (res.baseline) {  // its estimator is not stored: no sample is predicted again
