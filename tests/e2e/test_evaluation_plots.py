@@ -11,7 +11,6 @@ from typing import Any
 import httpx
 import pytest
 from playwright.sync_api import expect
-
 from tests.e2e.helpers import strings
 
 pytestmark = pytest.mark.e2e
