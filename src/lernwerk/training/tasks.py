@@ -272,6 +272,24 @@ class Task:
         }
 
 
+LABEL_SMOOTHING = 0.1  # loss label_smoothing: the share of each target spread over all classes
+FOCAL_GAMMA = 2.0  # loss focal: Lin et al. 2017's gamma
+HUBER_DELTA = 1.0  # loss huber: on standardised targets, one standard deviation
+
+
+def focal_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """The mean focal loss (Lin et al. 2017, "Focal Loss for Dense Object Detection"):
+    cross-entropy weighted by (1 - p_true)^gamma, so confident right answers count little.
+
+    Args:
+        logits: (N, C) raw outputs.
+        targets: (N,) class indices.
+    """
+    ce = F.cross_entropy(logits.float(), targets, reduction="none")  # (N,)
+    p_true = torch.exp(-ce)  # (N,) the probability of the true class
+    return ((1 - p_true) ** FOCAL_GAMMA * ce).mean()
+
+
 TASKS: dict[str, type[Task]] = {}
 
 
@@ -295,7 +313,12 @@ class ClassificationTask(Task):
     classes: list[str] = field(default_factory=list)
     name: ClassVar[str] = "classification"
     score_name: ClassVar[str] = "accuracy"
-    losses: ClassVar[tuple[str, ...]] = ("cross_entropy", "binary_cross_entropy")
+    losses: ClassVar[tuple[str, ...]] = (
+        "cross_entropy",
+        "binary_cross_entropy",
+        "label_smoothing",
+        "focal",
+    )
 
     @classmethod
     def create(
@@ -342,6 +365,10 @@ class ClassificationTask(Task):
     def loss_fn(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         if self.binary_output:
             return F.binary_cross_entropy_with_logits(outputs, targets)  # (N, 1) logits
+        if self.loss == "label_smoothing":  # Szegedy et al. 2016, torch's own
+            return F.cross_entropy(outputs, targets, label_smoothing=LABEL_SMOOTHING)
+        if self.loss == "focal":
+            return focal_loss(outputs, targets)
         return F.cross_entropy(outputs, targets)  # (N, C) logits, (N,) class indices
 
     def batch_score(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
@@ -420,7 +447,7 @@ class RegressionTask(Task):
     y_std: float = 1.0
     name: ClassVar[str] = "regression"
     score_name: ClassVar[str] = "mae"
-    losses: ClassVar[tuple[str, ...]] = ("mse", "mae")
+    losses: ClassVar[tuple[str, ...]] = ("mse", "mae", "huber")
 
     @classmethod
     def create(
@@ -457,6 +484,8 @@ class RegressionTask(Task):
         outputs = self._activated(outputs)
         if self.loss == "mae":
             return F.l1_loss(outputs, targets)
+        if self.loss == "huber":  # quadratic within one standard deviation, linear beyond
+            return F.huber_loss(outputs, targets, delta=HUBER_DELTA)
         return F.mse_loss(outputs, targets)
 
     def batch_score(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
