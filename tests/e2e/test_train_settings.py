@@ -75,6 +75,10 @@ def test_loss_and_schedule_reach_the_run(page: Any, shots: Any, client: httpx.Cl
     expect(loss.locator("option[value=huber]")).to_have_count(0)
     expect(page.get_by_test_id("train-gamma")).to_be_hidden()
 
+    page.locator("[data-testid=help][data-key='train.loss']").click()
+    expect(page.locator("[data-testid=help-note][data-key='train.loss']")).to_have_text(
+        strings("en")["help.train.loss"]
+    )
     loss.select_option("label_smoothing")
     expect(page.get_by_test_id("train-loss-hint")).to_contain_text("90 %")
     schedule.select_option("plateau")

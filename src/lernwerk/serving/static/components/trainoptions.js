@@ -4,6 +4,7 @@
 
 import { field, h } from "../dom.js";
 import { t } from "../i18n.js";
+import { withHelp } from "./help.js";
 
 // the first of each list is the task's default (training/tasks.py: `losses[0]`)
 const LOSSES = {
@@ -77,7 +78,8 @@ export function lossScheduleControls({ train, datasets, datasetSelect, taskSelec
 
   // one per row: the options' names are long for half the form's width
   const el = h("div", { testid: "train-loss-schedule" },
-    field(t("train.loss"), loss, lossHint), field(t("train.schedule"), schedule, scheduleHint),
+    withHelp(field(t("train.loss"), loss, lossHint), "train.loss"),
+    withHelp(field(t("train.schedule"), schedule, scheduleHint), "train.schedule"),
     h("div", { class: "fields" }, stepField, gammaField, lrMinField));
   return {
     el,
