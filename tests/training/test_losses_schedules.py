@@ -135,3 +135,15 @@ def test_cli_flags_for_loss_and_schedule(capsys, tmp_path: Path) -> None:
     err = capsys.readouterr().err
     assert code == 2 and "loss 'huber' does not suit classification" in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_a_resumed_plateau_run_keeps_its_decays(workspace) -> None:
+    settings = {"schedule": "plateau", "step_size_epochs": 1, "gamma": 0.5, "lr": 0.05, "seed": 0}
+    whole = workspace.fit("xor:samples=200", "mlp", epochs=12, **settings)
+    part = workspace.fit("xor:samples=200", "mlp", epochs=7, **settings)
+    assert part.history["lr"].iloc[-1] < 0.05  # decayed before the break
+    resumed = workspace.resume(part.id, epochs=12)
+    assert resumed.history["lr"].tolist() == pytest.approx(whole.history["lr"].tolist())
+    assert resumed.history["val_loss"].tolist() == pytest.approx(
+        whole.history["val_loss"].tolist(), rel=1e-5
+    )
