@@ -1,7 +1,7 @@
 """lernwerk: a deep-learning workbench that runs on one laptop, offline.
 
 import lernwerk as lw
-run = lw.fit("digits", "lenet", epochs=30, seed=1)
+run = lw.fit("digits", "lenet", epochs=30, seed=1)   # or lw.fit(X, y) on arrays
 run.history, run.evaluate("test"), run.predict(x)
 
 The public names load on first use (PEP 562): `import lernwerk` stays cheap, so that a

@@ -19,8 +19,10 @@ from lernwerk.errors import NotFound, SpecError
 SCHEMA_VERSION = 1
 
 OptimizerName = Literal["sgd", "adam", "adamw", "rmsprop", "adagrad"]
-LossName = Literal["cross_entropy", "binary_cross_entropy", "mse", "mae"]
-ScheduleName = Literal["constant", "step", "cosine", "onecycle"]
+LossName = Literal[
+    "cross_entropy", "binary_cross_entropy", "label_smoothing", "focal", "mse", "mae", "huber"
+]
+ScheduleName = Literal["constant", "step", "cosine", "onecycle", "plateau"]
 # What `init` names to start from the ImageNet weights of the efficientnet-lite0 backbone
 PRETRAINED_INITS = ("efficientnet-lite0", "imagenet")
 # A run's task: any name registered in `lernwerk.training.tasks` (the four built in, or one
@@ -320,14 +322,26 @@ class TrainConfig(_Spec):
     momentum: float = Field(0.9, ge=0, lt=1, description="for sgd and rmsprop")
     nesterov: bool = Field(False, description="Nesterov momentum (sgd)")
     weight_decay: float = Field(0.0, ge=0, le=1, description="L2 penalty (decoupled for adamw)")
-    loss: LossName | None = Field(None, description="chosen from the task when omitted")
+    loss: LossName | None = Field(
+        None,
+        description="classification: cross_entropy, binary_cross_entropy (2 classes), "
+        "label_smoothing (cross-entropy against targets smoothed by 0.1) or focal (gamma 2); "
+        "regression: mse, mae or huber (delta 1 on standardised targets); "
+        "chosen from the task when omitted",
+    )
     schedule: ScheduleName | None = Field(
         None,
-        description="learning-rate schedule over the run; cosine for sequences, else constant, "
-        "when omitted",
+        description="learning-rate schedule over the run: constant, step, cosine, onecycle or "
+        "plateau (decay when the monitored metric stops improving); cosine for sequences, "
+        "else constant, when omitted",
     )
-    step_size_epochs: int = Field(10, ge=1, description="step schedule: epochs between decays")
-    gamma: float = Field(0.1, gt=0, le=1, description="step schedule: factor per decay")
+    step_size_epochs: int = Field(
+        10,
+        ge=1,
+        description="step schedule: epochs between decays; plateau: epochs without "
+        "improvement before a decay",
+    )
+    gamma: float = Field(0.1, gt=0, le=1, description="step and plateau: factor per decay")
     lr_min: float = Field(0.0, ge=0, description="cosine schedule: the final learning rate")
     grad_clip_norm: float | None = Field(
         None, gt=0, description="clip the gradient norm to this value"

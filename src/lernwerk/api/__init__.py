@@ -34,14 +34,45 @@ def _workspace(workspace: Workspace | str | Path | None) -> Workspace:
 
 
 def fit(
-    dataset: str | Dataset,
-    model: str | dict[str, Any] | ModelSpec,
-    *,
+    dataset: Any,
+    *args: Any,
+    model: str | dict[str, Any] | ModelSpec | None = None,
     workspace: Workspace | str | Path | None = None,
     **train: Any,
 ) -> Run:
-    """Train `model` on `dataset` in a workspace (default: ./lernwerk-workspace)."""
-    return _workspace(workspace).fit(dataset, model, **train)
+    """Train a model on a dataset in a workspace (default: ./lernwerk-workspace).
+
+    `lw.fit("digits", "lenet", epochs=30)` trains on a dataset by reference; `lw.fit(X, y)`
+    on samples held as a NumPy array or a pandas DataFrame, with their labels `y`, as
+    scikit-learn users write it (then the model is the third argument or `model=`, by
+    default the one the train page would pick for such data). The samples are stored in
+    the workspace as a dataset named `arrays-<hash of its content>` (the same data, the
+    same dataset; `lw.datasets.list()` shows it), so the run can be evaluated, compared
+    and exported like any other; `lernwerk.data.arrays` says which shapes mean what.
+
+    Raises:
+        SpecError, DataError, NotFound: bad input, before anything is written (for
+            arrays: shapes that fit no kind, or X and y of different lengths).
+        RunFailed: training started and failed; the run is stored as `failed`.
+    """
+    from lernwerk.data.arrays import is_array_like
+    from lernwerk.errors import SpecError
+
+    if is_array_like(dataset):
+        from lernwerk.api.arrays import fit_arrays
+
+        if len(args) > 2:
+            raise SpecError("expected lw.fit(X, y) or lw.fit(X, y, model)", where="model")
+        y, positional = (list(args) + [None, None])[:2]
+        if positional is not None and model is not None:
+            raise SpecError("give the model once: lw.fit(X, y, model) or model=…", where="model")
+        model = positional if positional is not None else model
+        return fit_arrays(_workspace(workspace), dataset, y, model, **train)
+    if len(args) > 1 or (args and model is not None):
+        raise SpecError(
+            "expected lw.fit(dataset, model), or lw.fit(X, y, model) for arrays", where="model"
+        )
+    return _workspace(workspace).fit(dataset, args[0] if args else model, **train)
 
 
 def load_run(ref: str, workspace: Workspace | str | Path | None = None) -> Run:

@@ -97,11 +97,28 @@ def train(
         None, "--optimizer", help="sgd, adam, adamw, rmsprop, adagrad."
     ),
     loss: str | None = typer.Option(
-        None, "--loss", help="cross_entropy, binary_cross_entropy, mse, mae."
+        None,
+        "--loss",
+        help="classification: cross_entropy, binary_cross_entropy, label_smoothing, focal; "
+        "regression: mse, mae, huber.",
     ),
     weight_decay: float | None = typer.Option(None, "--weight-decay"),
     schedule: str | None = typer.Option(
-        None, "--schedule", help="constant, step, cosine, onecycle."
+        None,
+        "--schedule",
+        help="constant, step, cosine, onecycle, plateau (decay by --gamma after "
+        "--step-size-epochs epochs without improvement).",
+    ),
+    step_size_epochs: int | None = typer.Option(
+        None,
+        "--step-size-epochs",
+        help="step: epochs between decays; plateau: epochs without improvement (default 10).",
+    ),
+    gamma: float | None = typer.Option(
+        None, "--gamma", help="step, plateau: the factor per decay (default 0.1)."
+    ),
+    lr_min: float | None = typer.Option(
+        None, "--lr-min", help="cosine: the final learning rate (default 0)."
     ),
     seed: int | None = typer.Option(None, "--seed"),
     device: str | None = typer.Option(None, "--device", help="cpu, cuda or auto."),
@@ -183,6 +200,9 @@ def train(
         "loss": loss,
         "weight_decay": weight_decay,
         "schedule": schedule,
+        "step_size_epochs": step_size_epochs,
+        "gamma": gamma,
+        "lr_min": lr_min,
         "seed": seed,
         "device": device,
         "precision": precision,

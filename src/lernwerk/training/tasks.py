@@ -22,6 +22,7 @@ from torch.optim import Optimizer
 
 from lernwerk.config import TrainConfig
 from lernwerk.errors import Conflict, DataError, SpecError
+from lernwerk.evaluation.curves import binary_curves, regression_points
 from lernwerk.evaluation.metrics import classification_metrics, regression_metrics
 from lernwerk.training.optim import make_optimizer
 from lernwerk.training.tasks_views import (
@@ -271,6 +272,24 @@ class Task:
         }
 
 
+LABEL_SMOOTHING = 0.1  # loss label_smoothing: the share of each target spread over all classes
+FOCAL_GAMMA = 2.0  # loss focal: Lin et al. 2017's gamma
+HUBER_DELTA = 1.0  # loss huber: on standardised targets, one standard deviation
+
+
+def focal_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """The mean focal loss (Lin et al. 2017, "Focal Loss for Dense Object Detection"):
+    cross-entropy weighted by (1 - p_true)^gamma, so confident right answers count little.
+
+    Args:
+        logits: (N, C) raw outputs.
+        targets: (N,) class indices.
+    """
+    ce = F.cross_entropy(logits.float(), targets, reduction="none")  # (N,)
+    p_true = torch.exp(-ce)  # (N,) the probability of the true class
+    return ((1 - p_true) ** FOCAL_GAMMA * ce).mean()
+
+
 TASKS: dict[str, type[Task]] = {}
 
 
@@ -294,7 +313,12 @@ class ClassificationTask(Task):
     classes: list[str] = field(default_factory=list)
     name: ClassVar[str] = "classification"
     score_name: ClassVar[str] = "accuracy"
-    losses: ClassVar[tuple[str, ...]] = ("cross_entropy", "binary_cross_entropy")
+    losses: ClassVar[tuple[str, ...]] = (
+        "cross_entropy",
+        "binary_cross_entropy",
+        "label_smoothing",
+        "focal",
+    )
 
     @classmethod
     def create(
@@ -341,6 +365,10 @@ class ClassificationTask(Task):
     def loss_fn(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         if self.binary_output:
             return F.binary_cross_entropy_with_logits(outputs, targets)  # (N, 1) logits
+        if self.loss == "label_smoothing":  # Szegedy et al. 2016, torch's own
+            return F.cross_entropy(outputs, targets, label_smoothing=LABEL_SMOOTHING)
+        if self.loss == "focal":
+            return focal_loss(outputs, targets)
         return F.cross_entropy(outputs, targets)  # (N, C) logits, (N,) class indices
 
     def batch_score(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
@@ -383,6 +411,8 @@ class ClassificationTask(Task):
             "metrics": self.metrics(samples.y, out, samples.x.numpy()),
             "classes": list(self.classes),
         }
+        if len(self.classes) == 2 and len(np.unique(samples.y)) == 2:
+            view["curves"] = binary_curves(samples.y, out[:, 1])  # class 1 is the positive
         listed = classified_samples(self.classes, samples.y, out, samples.ids, limit)
         if samples.ds.kind == "sequences":
             view["typical"] = typical_series(samples.ds, samples.train_idx)
@@ -417,7 +447,7 @@ class RegressionTask(Task):
     y_std: float = 1.0
     name: ClassVar[str] = "regression"
     score_name: ClassVar[str] = "mae"
-    losses: ClassVar[tuple[str, ...]] = ("mse", "mae")
+    losses: ClassVar[tuple[str, ...]] = ("mse", "mae", "huber")
 
     @classmethod
     def create(
@@ -454,6 +484,8 @@ class RegressionTask(Task):
         outputs = self._activated(outputs)
         if self.loss == "mae":
             return F.l1_loss(outputs, targets)
+        if self.loss == "huber":  # quadratic within one standard deviation, linear beyond
+            return F.huber_loss(outputs, targets, delta=HUBER_DELTA)
         return F.mse_loss(outputs, targets)
 
     def batch_score(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
@@ -469,6 +501,21 @@ class RegressionTask(Task):
         if predictions.ndim == 2 and predictions.shape[1] == 1:
             predictions = predictions[:, 0]
         return regression_metrics(y_true, predictions)
+
+    def evaluation_view(
+        self, predictor: Predicts, samples: SplitSamples, *, limit: int
+    ) -> dict[str, Any]:
+        """The largest errors first, and with one value per sample `points`: predicted
+        against true values and the residuals, for the scatter plots."""
+        out = predictor.predict(samples.x)  # (N, K) values
+        view: dict[str, Any] = {
+            "metrics": self.metrics(samples.y, out, samples.x.numpy()),
+            "classes": [],
+            "samples": regressed_samples(samples.y, out, samples.ids, limit),
+        }
+        if out.ndim == 2 and out.shape[1] == 1 and len(out):
+            view["points"] = regression_points(samples.y, out)
+        return view
 
     def to_dict(self) -> dict[str, Any]:
         return {**super().to_dict(), "y_mean": self.y_mean, "y_std": self.y_std}

@@ -39,7 +39,7 @@ from lernwerk.training.checkpoint import (
     load_checkpoint,
     save_checkpoint,
 )
-from lernwerk.training.optim import lr_at
+from lernwerk.training.optim import lr_at, plateau_update
 from lernwerk.training.precision import autocast, channels_last, rows, uses_channels_last
 from lernwerk.training.sampling import epoch_order
 from lernwerk.training.tasks import Task
@@ -305,7 +305,7 @@ class Trainer:
             else None
         )  # (samples,) e.g. each sample's predicted class, scored at the epoch's end
         seen = 0
-        constant_lr = (cfg.schedule or "constant") == "constant"  # set once per epoch
+        constant_lr = (cfg.schedule or "constant") in ("constant", "plateau")  # once per epoch
         amp = autocast(cfg.precision, self.device) if cfg.precision == "bfloat16" else None
         for step in range(steps):
             idx = perm[step * bs : (step + 1) * bs]
@@ -314,7 +314,10 @@ class Trainer:
             if self.augmenter is not None:
                 xb = self.augmenter(xb)
             if step == 0 or not constant_lr:
-                lr = lr_at(self.state.global_step, total_steps, steps, cfg)
+                lr = (
+                    lr_at(self.state.global_step, total_steps, steps, cfg)
+                    * self.state.plateau_scale
+                )
                 for optimizer in optimizers:
                     for group in optimizer.param_groups:
                         group["lr"] = lr * group.get("lr_factor", 1.0)
@@ -351,6 +354,8 @@ class Trainer:
         metrics["lr"] = lr
         self.state.epoch = epoch
         self._track_best(metrics)
+        if cfg.schedule == "plateau":
+            self._plateau(metrics)
         self.state.elapsed_s = time.monotonic() - started
         self.emit(EpochEnded(self.run_id, epoch, cfg.epochs or 0, metrics, self.state.elapsed_s))
         last_epoch = epoch == cfg.epochs or self._should_stop()
@@ -399,6 +404,18 @@ class Trainer:
                 self.best_weights = {
                     k: v.detach().clone() for k, v in self.model.state_dict().items()
                 }
+
+    def _plateau(self, metrics: dict[str, float]) -> None:
+        """Lower the learning rate by gamma when the monitored metric (the training loss
+        without a validation split) has not improved for step_size_epochs epochs."""
+        key = self.config.monitor if self.config.monitor in metrics else "train_loss"
+        lower = any(key.endswith(s) for s in LOWER_IS_BETTER)
+        best, wait, decay = plateau_update(
+            metrics[key], self.state.plateau_best, self.state.plateau_wait, lower, self.config
+        )
+        self.state.plateau_best, self.state.plateau_wait = best, wait
+        if decay:
+            self.state.plateau_scale *= self.config.gamma
 
     def _check_finite(self, loss: float, epoch: int, step: int) -> None:
         if not math.isfinite(loss):

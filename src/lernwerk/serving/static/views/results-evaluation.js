@@ -10,6 +10,7 @@ import { confusionHeatmap } from "../components/heatmap.js";
 import { COLORS } from "../components/chart.js";
 import { roleLines, seriesChart } from "../components/seriesplot.js";
 import { sampleActions } from "../components/dataedit.js";
+import { prPlot, residualPlot, rocPlot, scatterPlot } from "../components/evalplots.js";
 import { helpHeading } from "../components/help.js";
 import { explainView } from "../components/explainview.js";
 
@@ -312,6 +313,12 @@ export function renderEvaluation(section, record, { onEdit } = {}) {
       parts.push(h("div", { class: classes.length > 6 ? "stack" : "grid2" },
         h("div", {}, ...helpHeading("h3", t("results.confusion"), "chart.confusion"), heat, picked),
         h("div", {}, h("h3", {}, t("results.perClass")), perClassTable(metrics.per_class || {}, classes))));
+    }
+    if (res.curves) {  // two classes: the second is the positive one
+      parts.push(h("div", { class: "grid2", testid: "binary-curves" }, rocPlot(res.curves, classes[1]), prPlot(res.curves, classes[1])));
+    }
+    if (res.points) {
+      parts.push(h("div", { class: "grid2", testid: "regression-plots" }, scatterPlot(res.points), residualPlot(res.points)));
     }
     const wrong = samples.filter((s) => s.label !== s.predicted);
     if (res.baseline) {  // its estimator is not stored: no sample is predicted again

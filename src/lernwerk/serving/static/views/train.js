@@ -8,6 +8,8 @@ import { datasetSelect as makeDatasetSelect, rememberDataset, trainDefaults } fr
 import { createLivePanel } from "../components/live.js";
 import { startRun, watchHash } from "../components/runactions.js";
 import { transferControls } from "../components/transfer.js";
+import { lossScheduleControls } from "../components/trainoptions.js";
+import { augmentPreview } from "../components/augmentpreview.js";
 import { help, withHelp } from "../components/help.js";
 
 const OPTIMIZERS = ["adam", "sgd", "adamw", "rmsprop", "adagrad"];
@@ -185,9 +187,23 @@ export async function render(root, { query }) {
     h("div", { class: "aug" }, augment.map((a) => a.el)),
     h("small", { class: "hint", testid: "augment-hint" }));
   const transfer = transferControls({ datasets, datasetSelect, modelSelect, train: tr });
+  const lossSchedule = lossScheduleControls({ train: tr, datasets, datasetSelect, taskSelect });
   const inputs = { dataset: datasetSelect, model: modelSelect, task: taskSelect, normal_class: normalSelect,
     optimizer, lr, batch_size: batch, epochs,
-    val_split: valSplit, early_stopping: patience, name: runName, ...transfer.inputs };
+    val_split: valSplit, early_stopping: patience, name: runName, ...transfer.inputs, ...lossSchedule.inputs };
+  /** The augmentation the form would send: each switch that is on, with its amount. */
+  function currentAugment() {
+    const aug = {};
+    for (const a of augment) {
+      if (!a.box.input.checked || a.box.input.disabled) continue;
+      aug[a.key] = a.amount ? Number(a.amount.value) : true;
+    }
+    return aug;
+  }
+  const preview = augmentPreview({ datasetSelect, datasets, settings: currentAugment });
+  augmentBox.append(preview.el);
+  augmentBox.addEventListener("input", preview.update);
+  augmentBox.addEventListener("change", preview.update);
 
   function updateAugment() {
     const kind = datasets.find((d) => d.name === datasetSelect.value)?.kind;
@@ -200,6 +216,8 @@ export async function render(root, { query }) {
   }
   datasetSelect.addEventListener("change", updateAugment);
   updateAugment();
+  datasetSelect.addEventListener("change", preview.update);
+  preview.update();
 
   function body() {
     const train = { optimizer: optimizer.value };
@@ -212,12 +230,9 @@ export async function render(root, { query }) {
     if (numberOf(valSplit) !== undefined) train.val_split = numberOf(valSplit);
     if (early.value === "on") train.early_stopping = numberOf(patience) ?? 5;
     else if (early.value === "off") train.early_stopping = 0;
-    const aug = {};
-    for (const a of augment) {
-      if (!a.box.input.checked || a.box.input.disabled) continue;
-      aug[a.key] = a.amount ? Number(a.amount.value) : true;
-    }
+    const aug = currentAugment();
     if (Object.keys(aug).length) train.augment = aug;
+    lossSchedule.apply(train);
     const out = {
       dataset: datasetSelect.value,
       model: modelSelect.value === INLINE ? inlineSpec : modelSelect.value,
@@ -263,6 +278,7 @@ export async function render(root, { query }) {
     withHelp(field(t("train.optimizer"), optimizer), "train.optimizer"), withHelp(field(t("train.lr"), lr), "train.lr"),
     withHelp(field(t("train.batchSize"), batch), "train.batchSize"), withHelp(field(t("train.epochs"), epochs), "train.epochs"),
     withHelp(field(t("train.valSplit"), valSplit, valHint), "train.valSplit")),
+  lossSchedule.el,
   h("div", { class: "fields" }, withHelp(field(t("train.earlyStopping"), early, t("train.early.hint")), "train.earlyStopping"), patienceField,
     withHelp(field(t("train.name"), runName, nameHint), "train.name")),
   transfer.el,
