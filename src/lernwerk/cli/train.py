@@ -92,6 +92,12 @@ def train(
     batch_size: int | None = typer.Option(
         None, "--batch-size", help="Samples per step (default: from the data size)."
     ),
+    time_budget: str | None = typer.Option(
+        None,
+        "--time-budget",
+        help="Stop after the epoch that reaches this much training time: 300, 90s, 10m, 1h; "
+        "0: none (default: 5m for sequence classification, else none).",
+    ),
     lr: float | None = typer.Option(None, "--lr", help="Learning rate (default: the optimizer's)."),
     optimizer: str | None = typer.Option(
         None, "--optimizer", help="sgd, adam, adamw, rmsprop, adagrad."
@@ -178,6 +184,7 @@ def train(
         "balanced_sampling": balanced,
         "epochs": epochs,
         "batch_size": batch_size,
+        "time_budget_s": parse_duration(time_budget, "--time-budget") if time_budget else None,
         "lr": lr,
         "optimizer": optimizer,
         "loss": loss,
@@ -271,3 +278,31 @@ def train(
         _render_result(result)
     if run.status == "stopped":
         raise typer.Exit(EXIT_INTERRUPTED)
+
+
+_DURATION_UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
+
+
+def parse_duration(text: str, option: str) -> float:
+    """Seconds from '300', '90s', '10m', '1.5h'; 0 or 'none': no limit.
+
+    Raises:
+        SpecError: not a number with one of the units s, m, min, h.
+    """
+    value = text.strip().lower()
+    if value in ("0", "none", "off"):
+        return 0.0
+    number = value.rstrip("abcdefghijklmnopqrstuvwxyz")
+    unit = value[len(number) :].strip()
+    try:
+        seconds = float(number) * _DURATION_UNITS[unit]
+    except (ValueError, KeyError):
+        raise SpecError(
+            f"{option}: expected seconds or a duration such as 90s, 10m or 1h; received: {text!r}",
+            where=option,
+        ) from None
+    if not 0 <= seconds <= 10_000_000:
+        raise SpecError(
+            f"{option}: must be between 0 and 10000000 s; received: {text!r}", where=option
+        )
+    return seconds

@@ -26,6 +26,7 @@ from lernwerk.config import TrainConfig
 from lernwerk.data import Dataset
 from lernwerk.errors import DataError, SpecError
 from lernwerk.training.baseline_features import FeatureSet, feature_sets
+from lernwerk.training.defaults import DEFAULT_VAL_SPLIT
 from lernwerk.training.tasks import Task
 from lernwerk.training.tasks_registry import resolve_task
 from lernwerk.training.threads import free_threads
@@ -80,7 +81,8 @@ def fit_baselines(ds: Dataset, cfg: TrainConfig) -> BaselineReport:
             f"task {task_class.name}",
             where="task",
         )
-    splits = ds.split(cfg.val_split, cfg.test_split, cfg.split_seed)
+    val_split = DEFAULT_VAL_SPLIT if cfg.val_split is None else cfg.val_split
+    splits = ds.split(val_split, cfg.test_split, cfg.split_seed)
     sizes = {name: len(getattr(splits, name)) for name in ("train", "val", "test")}
     _check_splits(ds, cfg, sizes)
     y = {name: ds.y[getattr(splits, name)].numpy() for name in sizes}

@@ -95,6 +95,8 @@ SCHEDULES: dict[str, Schedule] = {
     "step": _step,
     "cosine": _cosine,
     "onecycle": _onecycle,
+    # the rate changes between epochs, by the monitored loss (callbacks.Plateau)
+    "plateau": lambda step, total, per_epoch, c: 1.0,
 }
 
 
