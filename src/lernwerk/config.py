@@ -362,7 +362,7 @@ class TrainConfig(_Spec):
         ge=0,
         le=10_000_000,
         description="stop after the epoch that reaches this many seconds of training; 0: no "
-        "budget; when omitted, 300 for sequence classification, else none",
+        "budget; when omitted, 480 for sequence classification, else none",
     )
     rules: dict[str, str] = Field(
         default_factory=dict,

@@ -71,7 +71,7 @@ def test_a_small_set_trains_on_all_its_series_with_the_plateau_schedule() -> Non
     )
     assert cfg.keep_best is True and cfg.early_stopping == 0
     assert (cfg.epochs, cfg.batch_size, cfg.lr) == (2000, 8, 1e-3)  # batch: a tenth of 80
-    assert cfg.time_budget_s == 300
+    assert cfg.time_budget_s == 480
     for key in ("val_split", "epochs", "batch_size", "schedule", "monitor", "time_budget_s"):
         assert key in cfg.rules, key
     assert "none held out" in cfg.rules["val_split"]
@@ -158,13 +158,17 @@ def test_the_plateau_schedule_halves_after_patience_epochs_down_to_its_floor() -
 
 
 def test_the_time_budget_stops_the_run_and_says_so(workspace: lernwerk.Workspace) -> None:
-    run = workspace.fit(series(60), TINY_CONV, epochs=500, time_budget_s=0.01, seed=0)
+    run = workspace.fit(series(60), TINY_CONV, epochs=20, time_budget_s=0.01, seed=0)
     assert run.status == "finished" and run.record.epoch == 1
     assert run.config["train"]["time_budget_s"] == 0.01
     [finished] = [e for e in workspace.store.events(run.id) if e.type == "RunFinished"]
     assert finished.payload["reason"].startswith("time budget: 0.01 s of training reached after ")
-    assert "epoch 1 of 500" in finished.payload["reason"]
+    assert "epoch 1 of 20" in finished.payload["reason"]
     assert "test" in run.metrics
+    # a resume with a larger budget (0: none) trains on to the run's epochs
+    resumed = workspace.resume(run.id, time_budget_s=0)
+    assert resumed.status == "finished" and resumed.record.epoch == 20
+    assert resumed.config["train"]["time_budget_s"] == 0
 
 
 def test_the_cli_takes_a_time_budget_and_the_bar_shows_it(

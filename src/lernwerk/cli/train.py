@@ -96,7 +96,7 @@ def train(
         None,
         "--time-budget",
         help="Stop after the epoch that reaches this much training time: 300, 90s, 10m, 1h; "
-        "0: none (default: 5m for sequence classification, else none).",
+        "0: none (default: 8m for sequence classification, else none).",
     ),
     lr: float | None = typer.Option(None, "--lr", help="Learning rate (default: the optimizer's)."),
     optimizer: str | None = typer.Option(
@@ -210,10 +210,13 @@ def train(
     # check the settings and say what starts before PyTorch loads (seconds on a busy machine)
     if resume:
         given = {"dataset": dataset, "model": model, "name": name, "config": config}
-        extra = (set(flags) - {"epochs"}) | {k for k, v in given.items() if v is not None}
+        extra = (set(flags) - {"epochs", "time_budget_s"}) | {
+            k for k, v in given.items() if v is not None
+        }
         if extra:
             raise SpecError(
-                f"--resume takes the run's own settings; only --epochs may be given (received: {', '.join(sorted(extra))})"
+                "--resume takes the run's own settings; only --epochs and --time-budget may "
+                f"be given (received: {', '.join(sorted(extra))})"
             )
         first_line = f"resuming run {resume} …"
     else:
@@ -259,7 +262,13 @@ def train(
     _install_sigint(stop)
     try:
         if resume:
-            run = ws.resume(resume, epochs=epochs, listeners=listeners, stop_signal=stop)
+            run = ws.resume(
+                resume,
+                epochs=epochs,
+                listeners=listeners,
+                stop_signal=stop,
+                time_budget_s=flags.get("time_budget_s"),
+            )
         else:
             run = ws.fit(
                 run_config.dataset,
