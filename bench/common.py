@@ -299,5 +299,7 @@ def fit_lernwerk(dataset: Any, model: str, **train: Any) -> tuple[float, float, 
             "n_train": len(split.train),
             "n_val": len(split.val),
             "val_accuracy": run.metrics.get("val", {}).get("accuracy"),
+            "epochs_done": run.record.epoch,
+            "time_budget_s": cfg.get("time_budget_s"),
         }
         return float(run.metrics["test"]["accuracy"]), seconds, extra

@@ -1,11 +1,17 @@
-"""Time-series classification on the UCR sets lernwerk ships, against published results.
+"""Time-series classification on the UCR/UEA sets lernwerk ships, against published results.
 
-`fcn1d` and `resnet1d` train with lernwerk's defaults (`Workspace.fit(name, model,
-seed=s)`) and are tested on the official test split. The peer is the literature: Ismail
-Fawaz et al. 2019, "Deep learning for time series classification: a review" (Data
-Mining and Knowledge Discovery 33), UCR 2018 archive, mean accuracy of 5 runs of the
-same networks in Keras on GPUs. Issue 6's target: at least the published accuracy minus
-1 point, each training in under 5 minutes on this CPU.
+`fcn1d`, `resnet1d` and `inception1d` train with lernwerk's defaults (`Workspace.fit(name,
+model, seed=s)`: for sequence classification the recipe of training/defaults.py, capped by
+its time budget) and are tested on the official test split. The peer is the literature:
+Ismail Fawaz et al. 2019, "Deep learning for time series classification: a review" (Data
+Mining and Knowledge Discovery 33), mean accuracy of 5 runs of the same networks in Keras on
+GPUs (UCR 2018 archive; JapaneseVowels: 10 runs on Baydogan's MTS archive, the same 270/370
+series); the single Inception network: Ismail Fawaz et al. 2020, "InceptionTime" (5 runs).
+Figures from the authors' result files (github.com/hfawaz/dl-4-tsc, results-ucr-128.csv
+and results-mts.csv; github.com/hfawaz/InceptionTime, results-inception-128.csv).
+BasicMotions has no figure there: it is measured, not compared. Issue 17's targets: each
+set within 2 points of the published FCN accuracy, their mean at or above the published
+mean, and each training (time budget included) under 10 minutes on this CPU.
 
 The ROCKET-style baseline (`lernwerk baselines --estimator rocket`: MiniRocket kernels and a
 ridge classifier, `lernwerk/training/rocket.py`) runs on all five shipped sets, fitted on
@@ -38,17 +44,33 @@ from bench.common import (
     torch_threads,
 )
 
-TITLE = "ucr: FCN and ResNet on GunPoint and ItalyPowerDemand"
-# (built-in, model): published test accuracy, Ismail Fawaz et al. 2019, Table 4 (UCR 2018)
+TITLE = "ucr: FCN, ResNet and Inception on the shipped UCR/UEA sets"
+DATASETS = (
+    "gunpoint",
+    "italypowerdemand",
+    "basicmotions",
+    "pickupgesturewiimotez",
+    "japanesevowels",
+)
+MODELS = ("fcn1d", "resnet1d", "inception1d")
+# (built-in, model): published test accuracy, mean of the authors' runs (module docstring)
 PUBLISHED = {
     ("gunpoint", "fcn1d"): 1.000,
     ("gunpoint", "resnet1d"): 0.991,
+    ("gunpoint", "inception1d"): 1.000,
     ("italypowerdemand", "fcn1d"): 0.963,
     ("italypowerdemand", "resnet1d"): 0.962,
+    ("italypowerdemand", "inception1d"): 0.964,
+    ("pickupgesturewiimotez", "fcn1d"): 0.744,
+    ("pickupgesturewiimotez", "resnet1d"): 0.704,
+    ("pickupgesturewiimotez", "inception1d"): 0.744,
+    ("japanesevowels", "fcn1d"): 0.993,
+    ("japanesevowels", "resnet1d"): 0.992,
 }
-TOLERANCE = 0.01  # one point below the published figure
-MAX_SECONDS = 300.0  # each training under 5 minutes
-SEEDS = (0, 1, 2, 3, 4)  # the paper reports the mean of 5 runs
+PAIRS = tuple((d, m) for d in DATASETS for m in MODELS if (d, m) in PUBLISHED or m != "inception1d")
+TOLERANCE = 0.02  # two points below the published figure
+MAX_SECONDS = 600.0  # each training, time budget included, under 10 minutes
+SEEDS = (0, 1, 2, 3, 4)  # the papers report the mean of 5 runs
 QUICK = (("italypowerdemand", "fcn1d"),)
 QUICK_EPOCHS = 2
 
@@ -65,7 +87,7 @@ def run(
 ) -> dict[str, Any]:
     """Each (dataset, model) pair once per seed, with lernwerk's defaults; then the
     ROCKET-style baseline per shipped set (`networks=False`: the baseline only)."""
-    pairs = (pairs or (QUICK if quick else tuple(PUBLISHED))) if networks else ()
+    pairs = (pairs or (QUICK if quick else PAIRS)) if networks else ()
     epochs = epochs or (QUICK_EPOCHS if quick else None)
     if networks:
         fit_lernwerk("xor", "mlp", epochs=1)  # warm-up: imports, first kernels, SQLite
@@ -82,7 +104,8 @@ def run(
             measure(res, lambda d=dataset, m=model, t=train: fit_lernwerk(d, m, **t))
             log(
                 f"  {res.peer:<40} seed {seed}  {fmt(res.accuracy, '.4f'):>7} "
-                f"{fmt(res.seconds, '.1f'):>7} s  published {PUBLISHED.get((dataset, model), 0):.3f}"
+                f"{fmt(res.seconds, '.1f'):>7} s  published "
+                f"{fmt(PUBLISHED.get((dataset, model)), '.3f')}"
             )
             results.append(res)
     rocket = run_rocket(quick, log=log, sets=rocket_sets, seeds=seeds)
@@ -105,8 +128,13 @@ def _cells(r: dict[str, Any]) -> list[str]:
     e = r["extra"]
     note = ""
     if "epochs" in e:
+        done = e.get("epochs_done")
+        budget = e.get("time_budget_s")
+        ran = f"{done} of {e['epochs']} epochs" if done is not None else f"{e['epochs']} epochs"
+        if budget and done is not None and done < e["epochs"]:
+            ran += f" (time budget {budget:.0f} s)"
         note = (
-            f"batch {e['batch_size']}, {e['epochs']} epochs, lr {e['lr']:.3g}, "
+            f"batch {e['batch_size']}, {ran}, lr {e['lr']:.3g}, "
             f"{e['schedule']}, {e['threads']} thread(s); train {e['n_train']}, "
             f"validation {e['n_val']}"
         )
@@ -129,8 +157,12 @@ def targets(record: dict[str, Any]) -> list[str]:
     for (dataset, model), rows in by_pair.items():
         ok = [r for r in rows if r["status"] == "ok"]
         published = PUBLISHED.get((dataset, model))
-        if not ok or published is None:
+        if not ok:
             lines.append(f"`{model}` on {dataset}: not measured")
+            continue
+        if published is None:
+            measured = sum(r["accuracy"] for r in ok) / len(ok)
+            lines.append(f"`{model}` on {dataset}: no published figure ({measured:.4f})")
             continue
         accuracy = sum(r["accuracy"] for r in ok) / len(ok)
         slowest = max(r["seconds"] for r in ok)
@@ -141,7 +173,24 @@ def targets(record: dict[str, Any]) -> list[str]:
             f"{'**met**' if met else '**missed**'} ({accuracy:.4f}, {mean}; slowest "
             f"{slowest:.0f} s)"
         )
-    return lines
+    return lines + _mean_target(by_pair, "fcn1d")
+
+
+def _mean_target(by_pair: dict[tuple[str, str], list[dict[str, Any]]], model: str) -> list[str]:
+    """The mean over the sets with a published figure, against the published mean."""
+    ours, theirs = [], []
+    for (dataset, m), rows in by_pair.items():
+        ok = [r["accuracy"] for r in rows if r["status"] == "ok"]
+        if m == model and ok and (dataset, m) in PUBLISHED:
+            ours.append(sum(ok) / len(ok))
+            theirs.append(PUBLISHED[(dataset, m)])
+    if len(ours) < 2:
+        return []
+    mine, published = sum(ours) / len(ours), sum(theirs) / len(theirs)
+    return [
+        f"`{model}`, mean over {len(ours)} sets: ≥ published mean {published:.4f}: "
+        f"{'**met**' if mine >= published else '**missed**'} ({mine:.4f})"
+    ]
 
 
 def section(record: dict[str, Any]) -> str:
@@ -162,15 +211,17 @@ def _network_section(record: dict[str, Any]) -> str:
         )
         return kept + "\n" + _network_section(record)
     lines = [
-        "- **Data:** the vendored UCR sets (`lernwerk/data/ucr/`, aeon's copies of the UCR "
-        "2018 archive), their official train and test files; lernwerk keeps 20 % of the "
-        "training series for validation.",
-        "- **Peer:** the published accuracy of the same networks (Ismail Fawaz et al. 2019, "
-        "mean of 5 runs, Keras on GPUs). **Seconds:** the whole `Workspace.fit` on this CPU.",
+        "- **Data:** the vendored UCR/UEA sets (`lernwerk/data/sequences/ucr/`, aeon's copies "
+        "of the archives), their official train and test files; by the sequence defaults "
+        "(docs/sequences.md) none of their training series is held out.",
+        "- **Peer:** the published accuracy of the same networks (Ismail Fawaz et al. 2019; "
+        "Inception: 2020; mean of 5 runs, Keras on GPUs, up to 2 000 epochs). **Seconds:** "
+        "the whole `Workspace.fit` on this CPU; the notes say how many epochs the time "
+        "budget allowed.",
         "",
         markdown_table(COLUMNS, [_cells(r) for r in record["results"]], "lllrrrl"),
         "",
-        *targets_block(targets(record), issue=6),
+        *targets_block(targets(record), issue=17),
     ]
     return "\n".join(lines)
 

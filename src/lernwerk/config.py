@@ -332,17 +332,21 @@ class TrainConfig(_Spec):
     schedule: ScheduleName | None = Field(
         None,
         description="learning-rate schedule over the run: constant, step, cosine, onecycle or "
-        "plateau (decay when the monitored metric stops improving); cosine for sequences, "
-        "else constant, when omitted",
+        "plateau (multiply the rate by plateau_factor when the monitored loss has not fallen "
+        "for plateau_patience epochs, down to lr_min); plateau for sequence classification, "
+        "cosine for other sequences, else constant, when omitted",
     )
-    step_size_epochs: int = Field(
-        10,
-        ge=1,
-        description="step schedule: epochs between decays; plateau: epochs without "
-        "improvement before a decay",
+    step_size_epochs: int = Field(10, ge=1, description="step schedule: epochs between decays")
+    gamma: float = Field(0.1, gt=0, le=1, description="step schedule: factor per decay")
+    lr_min: float = Field(
+        0.0, ge=0, description="cosine schedule: the final learning rate; plateau: the floor"
     )
-    gamma: float = Field(0.1, gt=0, le=1, description="step and plateau: factor per decay")
-    lr_min: float = Field(0.0, ge=0, description="cosine schedule: the final learning rate")
+    plateau_factor: float = Field(
+        0.5, gt=0, lt=1, description="plateau schedule: the factor on the rate at a plateau"
+    )
+    plateau_patience: int = Field(
+        50, ge=1, description="plateau schedule: epochs without a lower loss before it cuts"
+    )
     grad_clip_norm: float | None = Field(
         None, gt=0, description="clip the gradient norm to this value"
     )
@@ -353,7 +357,25 @@ class TrainConfig(_Spec):
         "weights; 0: never; when omitted, on for sequences with a validation split",
     )
     monitor: str = Field(
-        "val_loss", description="the validation metric that early stopping and 'best' watch"
+        "val_loss",
+        description="the metric that early stopping, the plateau schedule and 'best' watch: "
+        "a validation metric, or train_loss (sequence classification without a hold-out)",
+    )
+    keep_best: bool | None = Field(
+        None,
+        description="end with the weights of the epoch best by the monitored metric; when "
+        "omitted, on for sequence classification (and wherever early stopping is on)",
+    )
+    time_budget_s: float | None = Field(
+        None,
+        ge=0,
+        le=10_000_000,
+        description="stop after the epoch that reaches this many seconds of training; 0: no "
+        "budget; when omitted, 480 for sequence classification, else none",
+    )
+    rules: dict[str, str] = Field(
+        default_factory=dict,
+        description="set when the run is planned: which default rule chose each setting",
     )
     seed: int = Field(
         0, ge=0, le=2**31 - 1, description="seeds initialisation, shuffling and dropout"
@@ -374,7 +396,13 @@ class TrainConfig(_Spec):
         "A number makes a convolution network's result repeat to the last digit on a busy "
         "machine too",
     )
-    val_split: float = Field(0.2, ge=0, lt=1, description="fraction of the data for validation")
+    val_split: float | None = Field(
+        None,
+        ge=0,
+        lt=1,
+        description="fraction of the data for validation; when omitted, 0.2, or 0 for "
+        "sequence classification with fewer than 1 000 training series",
+    )
     test_split: float = Field(0.2, ge=0, lt=1, description="fraction held out for the final test")
     split_seed: int = Field(0, ge=0, le=2**31 - 1, description="seeds the train/val/test split")
     balanced_sampling: bool | None = Field(
@@ -451,8 +479,10 @@ class TrainConfig(_Spec):
     @field_validator("monitor")
     @classmethod
     def _monitor(cls, v: str) -> str:
-        if not v.startswith("val_"):
-            raise ValueError("must name a validation metric such as val_loss or val_accuracy")
+        if not v.startswith("val_") and v != "train_loss":
+            raise ValueError(
+                "must name a validation metric such as val_loss or val_accuracy, or train_loss"
+            )
         return v
 
     def to_dict(self) -> dict[str, Any]:

@@ -63,6 +63,7 @@ class RunFinished(Event):
     elapsed_s: float
     best_epoch: int | None = None
     best_metric: float | None = None
+    reason: str | None = None  # why it ended before its epochs (early stopping, time budget)
 
 
 @dataclass(frozen=True)

@@ -113,4 +113,4 @@ def test_an_unknown_run_and_a_missing_model(capsys: pytest.CaptureFixture[str], 
 
 def test_resume_takes_no_transfer_options(capsys: pytest.CaptureFixture[str], ws, source) -> None:
     code, _, err = run_cli(capsys, ws, "train", "--resume", source, "--freeze", "features")
-    assert code == 2 and "only --epochs may be given (received: freeze)" in err
+    assert code == 2 and "only --epochs and --time-budget may be given (received: freeze)" in err

@@ -12,9 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from lernwerk.cli import main
-from lernwerk.config import TrainConfig
 from lernwerk.errors import SpecError
-from lernwerk.training.optim import plateau_update
 from lernwerk.training.tasks import (
     FOCAL_GAMMA,
     HUBER_DELTA,
@@ -69,19 +67,19 @@ def test_a_loss_of_another_task_is_refused(task_class, loss: str, message: str) 
         task_class.create(loss, classes=["a", "b"], y_train=None)
 
 
-def test_plateau_equals_torch_reduce_lr_on_plateau() -> None:
-    values = [1.0, 0.8, 0.8, 0.79995, 0.81, 0.7, 0.7, 0.7, 0.7, 0.69, 0.71, 0.72, 0.73, 0.74]
-    config = TrainConfig(lr=0.1, schedule="plateau", step_size_epochs=2, gamma=0.5)
-    param = torch.nn.Parameter(torch.zeros(1))
-    optimizer = torch.optim.SGD([param], lr=0.1)
-    oracle = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.5, patience=2)
-    best, wait, scale = None, 0, 1.0
+def _keras_plateau(values: list[float], patience: int, factor: float) -> list[float]:
+    """The factor on the rate each epoch trains at, by Keras's ReduceLROnPlateau rule (a
+    loss lower by at least 1e-4 resets the wait; `patience` epochs without one cut it)."""
+    best, wait, scale, scales = None, 0, 1.0, []
     for value in values:
-        oracle.step(value)
-        best, wait, decay = plateau_update(value, best, wait, True, config)
-        scale *= config.gamma if decay else 1.0
-        assert 0.1 * scale == pytest.approx(optimizer.param_groups[0]["lr"])
-    assert scale < 1  # the sequence does decay
+        scales.append(scale)
+        if best is None or value < best - 1e-4:
+            best, wait = value, 0
+            continue
+        wait += 1
+        if wait >= patience:
+            scale, wait = scale * factor, 0
+    return scales
 
 
 def test_a_plateau_run_lowers_the_rate_when_validation_stalls(workspace) -> None:
@@ -89,19 +87,15 @@ def test_a_plateau_run_lowers_the_rate_when_validation_stalls(workspace) -> None
         "xor:samples=200",
         "mlp",
         schedule="plateau",
-        step_size_epochs=1,
-        gamma=0.5,
+        plateau_patience=1,
+        plateau_factor=0.5,
         lr=0.05,
         epochs=12,
         seed=0,
     )
-    config = TrainConfig(lr=0.05, schedule="plateau", step_size_epochs=1, gamma=0.5)
     history = run.history
-    best, wait, scale = None, 0, 1.0
-    for i, value in enumerate(history["val_loss"]):
-        assert history["lr"].iloc[i] == pytest.approx(0.05 * scale)  # the rate it trained at
-        best, wait, decay = plateau_update(value, best, wait, True, config)
-        scale *= 0.5 if decay else 1.0
+    scales = _keras_plateau(history["val_loss"].tolist(), patience=1, factor=0.5)
+    assert history["lr"].tolist() == pytest.approx([0.05 * f for f in scales])
     assert history["lr"].iloc[-1] < 0.05  # it did stall here and decay
 
 
@@ -118,19 +112,15 @@ def test_each_loss_trains(workspace, regression_dataset, dataset, loss: str) -> 
 
 def test_cli_flags_for_loss_and_schedule(capsys, tmp_path: Path) -> None:
     args = ["--workspace", str(tmp_path / "ws"), "train", "-d", "xor:samples=200", "-m", "mlp"]
-    flags = ["--loss", "focal", "--schedule", "plateau", "--gamma", "0.5"]
-    code = main([*args, *flags, "--step-size-epochs", "2", "--epochs", "2", "--json"])
+    flags = ["--loss", "focal", "--schedule", "plateau", "--plateau-factor", "0.25"]
+    code = main([*args, *flags, "--plateau-patience", "2", "--epochs", "2", "--json"])
     out = capsys.readouterr().out
     assert code == 0, out
     run = json.loads(out)["run_id"]
     code = main(["--workspace", str(tmp_path / "ws"), "runs", "show", run, "--json"])
     train = json.loads(capsys.readouterr().out)["config"]["train"]
-    assert (train["loss"], train["schedule"], train["gamma"], train["step_size_epochs"]) == (
-        "focal",
-        "plateau",
-        0.5,
-        2,
-    )
+    assert (train["loss"], train["schedule"]) == ("focal", "plateau")
+    assert (train["plateau_factor"], train["plateau_patience"]) == (0.25, 2)
     code = main([*args, "--loss", "huber", "--epochs", "1"])
     err = capsys.readouterr().err
     assert code == 2 and "loss 'huber' does not suit classification" in err
@@ -138,7 +128,7 @@ def test_cli_flags_for_loss_and_schedule(capsys, tmp_path: Path) -> None:
 
 
 def test_a_resumed_plateau_run_keeps_its_decays(workspace) -> None:
-    settings = {"schedule": "plateau", "step_size_epochs": 1, "gamma": 0.5, "lr": 0.05, "seed": 0}
+    settings = {"schedule": "plateau", "plateau_patience": 1, "lr": 0.05, "seed": 0}
     whole = workspace.fit("xor:samples=200", "mlp", epochs=12, **settings)
     part = workspace.fit("xor:samples=200", "mlp", epochs=7, **settings)
     assert part.history["lr"].iloc[-1] < 0.05  # decayed before the break

@@ -205,12 +205,13 @@ class Workspace(
         epochs: int | None = None,
         listeners: Iterable[Listener] = (),
         stop_signal: StopSignal | None = None,
+        time_budget_s: float | None = None,
     ) -> Run:
         """Continue an interrupted or stopped run from its last checkpoint.
 
         `epochs` is the total number of epochs the run will have (not how many more): it
-        may raise the run's budget, e.g. 50 for a run of 30 trains 20 more; nothing else
-        can change.
+        may raise the run's budget, e.g. 50 for a run of 30 trains 20 more; so may
+        `time_budget_s` (the total seconds of training, 0: none); nothing else can change.
         """
         rec = self.store.get_run(ref)
         Run(self, rec).require_network("resume")
@@ -225,6 +226,8 @@ class Workspace(
                     where="epochs",
                 )
             train["epochs"] = epochs
+        if time_budget_s is not None:
+            train["time_budget_s"] = time_budget_s
         if rec.status == "finished" and train["epochs"] <= rec.epoch:
             raise Conflict(
                 f"run {rec.id} already finished its {rec.epoch} epochs; to go on, give a larger "
@@ -244,7 +247,7 @@ class Workspace(
         if cfg.init is not None and cfg.init not in PRETRAINED_NAMES and not started:
             init = self._init_source(cfg.init)
         plan = RunPlan(ds, spec, cfg, init)
-        if epochs is not None:
+        if epochs is not None or time_budget_s is not None:
             config = {**rec.config, "train": plan.config.to_dict()}
             rec = self.store.update_run(rec.id, config=config)
         execute(

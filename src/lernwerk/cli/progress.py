@@ -7,8 +7,9 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from lernwerk.events import BatchEnded, EpochEnded, RunStarted
+from lernwerk.events import BatchEnded, EpochEnded, RunFinished, RunStarted
 from lernwerk.training import Listener
+from lernwerk.training.callbacks import format_seconds
 
 
 class ProgressBar(Listener):
@@ -22,6 +23,7 @@ class ProgressBar(Listener):
             TextColumn("loss {task.fields[loss]}"),
             TextColumn("{task.fields[metric]}"),
             TimeElapsedColumn(),
+            TextColumn("{task.fields[budget]}"),
             TextColumn("ETA"),
             TimeRemainingColumn(),
             console=console,
@@ -41,7 +43,13 @@ class ProgressBar(Listener):
             step=f"0/{event.steps_per_epoch}",
             loss="-",
             metric="",
+            budget=self._budget(),
         )
+
+    def _budget(self) -> str:
+        """'of 5 min budget' when a time budget stops the run, else nothing."""
+        seconds = self.trainer.config.time_budget_s if self.trainer is not None else None
+        return f"of {format_seconds(seconds)} budget" if seconds else ""
 
     def on_batch_end(self, event: BatchEnded) -> None:
         self.progress.update(
@@ -68,3 +76,6 @@ class ProgressBar(Listener):
 
     def on_run_end(self, event: Any) -> None:
         self.progress.stop()
+        reason = getattr(event, "reason", None)
+        if isinstance(event, RunFinished) and reason:
+            self.progress.console.print(reason, markup=False, highlight=False)

@@ -92,6 +92,12 @@ def train(
     batch_size: int | None = typer.Option(
         None, "--batch-size", help="Samples per step (default: from the data size)."
     ),
+    time_budget: str | None = typer.Option(
+        None,
+        "--time-budget",
+        help="Stop after the epoch that reaches this much training time: 300, 90s, 10m, 1h; "
+        "0: none (default: 8m for sequence classification, else none).",
+    ),
     lr: float | None = typer.Option(None, "--lr", help="Learning rate (default: the optimizer's)."),
     optimizer: str | None = typer.Option(
         None, "--optimizer", help="sgd, adam, adamw, rmsprop, adagrad."
@@ -106,19 +112,25 @@ def train(
     schedule: str | None = typer.Option(
         None,
         "--schedule",
-        help="constant, step, cosine, onecycle, plateau (decay by --gamma after "
-        "--step-size-epochs epochs without improvement).",
+        help="constant, step, cosine, onecycle, plateau (times --plateau-factor after "
+        "--plateau-patience epochs without a lower loss, down to --lr-min).",
     ),
     step_size_epochs: int | None = typer.Option(
-        None,
-        "--step-size-epochs",
-        help="step: epochs between decays; plateau: epochs without improvement (default 10).",
+        None, "--step-size-epochs", help="step: epochs between decays (default 10)."
     ),
     gamma: float | None = typer.Option(
-        None, "--gamma", help="step, plateau: the factor per decay (default 0.1)."
+        None, "--gamma", help="step: the factor per decay (default 0.1)."
+    ),
+    plateau_factor: float | None = typer.Option(
+        None, "--plateau-factor", help="plateau: the factor on the rate at a plateau (default 0.5)."
+    ),
+    plateau_patience: int | None = typer.Option(
+        None,
+        "--plateau-patience",
+        help="plateau: epochs without a lower loss before it cuts (default 50).",
     ),
     lr_min: float | None = typer.Option(
-        None, "--lr-min", help="cosine: the final learning rate (default 0)."
+        None, "--lr-min", help="cosine: the final learning rate; plateau: the floor (default 0)."
     ),
     seed: int | None = typer.Option(None, "--seed"),
     device: str | None = typer.Option(None, "--device", help="cpu, cuda or auto."),
@@ -195,6 +207,7 @@ def train(
         "balanced_sampling": balanced,
         "epochs": epochs,
         "batch_size": batch_size,
+        "time_budget_s": parse_duration(time_budget, "--time-budget") if time_budget else None,
         "lr": lr,
         "optimizer": optimizer,
         "loss": loss,
@@ -202,6 +215,8 @@ def train(
         "schedule": schedule,
         "step_size_epochs": step_size_epochs,
         "gamma": gamma,
+        "plateau_factor": plateau_factor,
+        "plateau_patience": plateau_patience,
         "lr_min": lr_min,
         "seed": seed,
         "device": device,
@@ -223,10 +238,13 @@ def train(
     # check the settings and say what starts before PyTorch loads (seconds on a busy machine)
     if resume:
         given = {"dataset": dataset, "model": model, "name": name, "config": config}
-        extra = (set(flags) - {"epochs"}) | {k for k, v in given.items() if v is not None}
+        extra = (set(flags) - {"epochs", "time_budget_s"}) | {
+            k for k, v in given.items() if v is not None
+        }
         if extra:
             raise SpecError(
-                f"--resume takes the run's own settings; only --epochs may be given (received: {', '.join(sorted(extra))})"
+                "--resume takes the run's own settings; only --epochs and --time-budget may "
+                f"be given (received: {', '.join(sorted(extra))})"
             )
         first_line = f"resuming run {resume} …"
     else:
@@ -272,7 +290,13 @@ def train(
     _install_sigint(stop)
     try:
         if resume:
-            run = ws.resume(resume, epochs=epochs, listeners=listeners, stop_signal=stop)
+            run = ws.resume(
+                resume,
+                epochs=epochs,
+                listeners=listeners,
+                stop_signal=stop,
+                time_budget_s=flags.get("time_budget_s"),
+            )
         else:
             run = ws.fit(
                 run_config.dataset,
@@ -291,3 +315,31 @@ def train(
         _render_result(result)
     if run.status == "stopped":
         raise typer.Exit(EXIT_INTERRUPTED)
+
+
+_DURATION_UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
+
+
+def parse_duration(text: str, option: str) -> float:
+    """Seconds from '300', '90s', '10m', '1.5h'; 0 or 'none': no limit.
+
+    Raises:
+        SpecError: not a number with one of the units s, m, min, h.
+    """
+    value = text.strip().lower()
+    if value in ("0", "none", "off"):
+        return 0.0
+    number = value.rstrip("abcdefghijklmnopqrstuvwxyz")
+    unit = value[len(number) :].strip()
+    try:
+        seconds = float(number) * _DURATION_UNITS[unit]
+    except (ValueError, KeyError):
+        raise SpecError(
+            f"{option}: expected seconds or a duration such as 90s, 10m or 1h; received: {text!r}",
+            where=option,
+        ) from None
+    if not 0 <= seconds <= 10_000_000:
+        raise SpecError(
+            f"{option}: must be between 0 and 10000000 s; received: {text!r}", where=option
+        )
+    return seconds

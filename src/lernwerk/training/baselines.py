@@ -27,6 +27,7 @@ from lernwerk.config import TrainConfig
 from lernwerk.data import Dataset
 from lernwerk.errors import DataError, SpecError
 from lernwerk.training.baseline_features import FeatureSet, feature_sets
+from lernwerk.training.defaults import DEFAULT_VAL_SPLIT
 from lernwerk.training.rocket import NUM_KERNELS, fit_rocket, real_lengths
 from lernwerk.training.tasks import Task
 from lernwerk.training.tasks_registry import resolve_task
@@ -93,7 +94,8 @@ def fit_baselines(
             where="task",
         )
     wanted = _check_estimators(ds, task_class.name, estimators)
-    splits = ds.split(cfg.val_split, cfg.test_split, cfg.split_seed)
+    val_split = DEFAULT_VAL_SPLIT if cfg.val_split is None else cfg.val_split
+    splits = ds.split(val_split, cfg.test_split, cfg.split_seed)
     sizes = {name: len(getattr(splits, name)) for name in ("train", "val", "test")}
     _check_splits(ds, cfg, sizes)
     y = {name: ds.y[getattr(splits, name)].numpy() for name in sizes}

@@ -21,6 +21,7 @@ from lernwerk.events import (
 )
 
 if TYPE_CHECKING:
+    from lernwerk.config import TrainConfig
     from lernwerk.training.trainer import Trainer
 
 
@@ -71,6 +72,68 @@ class EarlyStopping(Listener):
                 f"(best at epoch {best})",
                 finished=True,
             )
+
+
+class Plateau(Listener):
+    """The `plateau` schedule: multiply the rate by `plateau_factor` after `plateau_patience`
+    epochs without a lower monitored loss, down to `lr_min` (Keras's ReduceLROnPlateau,
+    as Ismail Fawaz et al. 2019 train with; a loss counts as lower by at least 1e-4).
+
+    Its state (the factor on the peak rate, the best loss, the epochs waited) lives in the
+    trainer's state, so a checkpoint holds it and a resume goes on where it was.
+    """
+
+    MIN_DELTA = 1e-4
+
+    def __init__(self, config: TrainConfig) -> None:
+        assert config.lr is not None, "resolve the config first"
+        self.monitor, self.lr = config.monitor, config.lr
+        self.factor, self.patience = config.plateau_factor, config.plateau_patience
+        self.floor = min(config.lr_min / config.lr, 1.0)  # the lowest factor on the peak rate
+
+    def on_epoch_end(self, event: EpochEnded) -> None:
+        assert self.trainer is not None
+        state = self.trainer.state
+        value = event.metrics.get(self.monitor)
+        if value is None:
+            return
+        if state.plateau_best is None or value < state.plateau_best - self.MIN_DELTA:
+            state.plateau_best, state.plateau_wait = value, 0
+            return
+        state.plateau_wait += 1
+        if state.plateau_wait >= self.patience and state.lr_scale > self.floor:
+            state.lr_scale = max(state.lr_scale * self.factor, self.floor)
+            state.plateau_wait = 0
+
+
+class TimeBudget(Listener):
+    """Stop after the epoch that brings the training time to `seconds` (summed over
+    resumes); the run ends as finished and its RunFinished event says why."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def on_epoch_end(self, event: EpochEnded) -> None:
+        assert self.trainer is not None
+        if event.elapsed_s >= self.seconds and event.epoch < event.epochs:
+            self.trainer.request_stop(
+                f"time budget: {format_seconds(self.seconds)} of training reached after epoch "
+                f"{event.epoch} of {event.epochs} (--time-budget to change it)",
+                finished=True,
+            )
+
+
+def format_seconds(seconds: float) -> str:
+    """300 -> '5 min', 90 -> '90 s', 5400 -> '1 h 30 min', 0.5 -> '0.5 s'."""
+    if seconds < 10:
+        return f"{seconds:.2g} s"
+    s = round(seconds)
+    if s < 120 or s % 60:
+        return f"{s} s"
+    hours, minutes = divmod(s // 60, 60)
+    if hours:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    return f"{minutes} min"
 
 
 class History(Listener):

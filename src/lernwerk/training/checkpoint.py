@@ -29,9 +29,9 @@ class TrainerState:
     best_epoch: int | None = None
     elapsed_s: float = 0.0
     threads: int | None = None  # the intra-op threads it trains on; a resume keeps them
-    plateau_scale: float = 1.0  # schedule plateau: gamma^k after k decays, times the lr
-    plateau_best: float | None = None  # schedule plateau: the best monitored value so far
-    plateau_wait: int = 0  # schedule plateau: epochs since it improved
+    lr_scale: float = 1.0  # the plateau schedule's factor on the rate (callbacks.Plateau)
+    plateau_best: float | None = None
+    plateau_wait: int = 0
 
     def state_dict(self) -> dict[str, Any]:
         return asdict(self)

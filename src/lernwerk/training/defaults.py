@@ -15,13 +15,30 @@ The rules, stated so people can reason about them:
   with the square root of the batch size over 32 for adaptive optimizers, at most 4x;
 - class-balanced sampling: on for classification when the largest class of the training
   split has at least 1.5x the samples of the smallest;
-- sequences (small time-series sets, after Ismail Fawaz et al. 2019): a cosine schedule
-  down to 1 % of the peak rate, and, when the validation split has at least 50 samples,
-  early stopping on the validation loss with a patience of a quarter of the epochs (at
-  least 10), keeping the best epoch's weights. A smaller validation split gives a loss
-  too noisy to pick an epoch by (GunPoint's 10 samples stopped ResNet at 94 % instead of
-  99 %): all epochs run, and the cosine schedule lets the last one settle. Other kinds:
-  a constant rate;
+- sequence classification (the recipe of Ismail Fawaz et al. 2019, whose published
+  accuracies bench/ucr.py compares with; docs/sequences.md):
+  - hold-out: none below 1 000 series outside the test split (the network trains on all
+    of them, as the paper does); from 1 000 on, 20 % for validation. A validation split
+    of a small set costs a fifth of its few series and gives a loss too noisy to pick an
+    epoch by (10 of GunPoint's 50 stopped ResNet at 94 % instead of 99 %);
+  - epochs and batch by network: fcn1d 2 000 epochs at batch 16, resnet1d, inception1d
+    and inceptiontime 1 500 at batch 64 (other networks: fcn1d's), the batch at most a
+    tenth of the training series (GunPoint's 50: batch 5), and a learning rate of 1e-3
+    for adam (the optimizer's usual default for the others), not scaled by the batch;
+  - schedule: `plateau` on the monitored loss: the rate halves after 50 epochs without
+    a lower loss, down to 1e-4; the monitored loss is the training loss without a
+    hold-out, else the validation loss;
+  - the run ends with the weights of its epoch of lowest monitored loss; early stopping
+    only with a hold-out, after 100 epochs without a lower validation loss (two cuts of
+    the rate that did not help);
+  - a time budget of 480 s of training (the run stops after the epoch that reaches it,
+    and says so): 2 000 epochs take far longer on a CPU, and the plateau schedule (unlike
+    a cosine over all epochs) leaves a run that the budget cuts short at a sensible rate.
+  The resolved config's `rules` names the rule that chose each setting;
+- other sequences (regression, forecasting, anomaly): a cosine schedule down to 1 % of
+  the peak rate, and, when the validation split has at least 50 samples, early stopping
+  on the validation loss with a patience of a quarter of the epochs (at least 10),
+  keeping the best epoch's weights. Other kinds: a constant rate;
 - early stopping for tables and images: on the validation loss with a patience of 3
   epochs, keeping the best epoch's weights, when the validation split has at least
   5 000 samples. A loss averaged over that many samples is precise enough to tell a
@@ -33,6 +50,7 @@ The rules, stated so people can reason about them:
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import torch
 
@@ -50,6 +68,56 @@ SEQUENCE_MIN_VAL = 50  # validation samples below which early stopping is off by
 SEQUENCE_LR_FLOOR = 0.01  # the cosine schedule's last rate, as a fraction of the peak
 LARGE_VAL_SAMPLES, LARGE_VAL_PATIENCE = 5_000, 3  # early stopping on a large validation split
 PRETRAINED_STEPS, PRETRAINED_MIN_EPOCHS, PRETRAINED_MAX_EPOCHS = 300, 5, 15
+DEFAULT_VAL_SPLIT = 0.2
+# sequence classification (Ismail Fawaz et al. 2019; docs/sequences.md)
+SEQUENCE_HOLDOUT_MIN = 1_000  # series outside the test split below which none is held out
+SEQUENCE_LR = 1e-3  # adam's; not scaled by the batch size
+SEQUENCE_PLATEAU_FLOOR = 1e-4  # the plateau schedule's lowest rate
+SEQUENCE_HOLDOUT_PATIENCE = 100  # early stopping with a hold-out: two plateaus of 50
+SEQUENCE_TIME_BUDGET_S = 480.0  # seconds of training: the largest shipped set under 10 min
+
+
+@dataclass(frozen=True)
+class SequenceRecipe:
+    """Epochs and largest batch of a sequence classifier, after its paper."""
+
+    epochs: int
+    batch_size: int
+    source: str
+
+
+_FCN = SequenceRecipe(2000, 16, "FCN, Ismail Fawaz et al. 2019")
+_RESNET = SequenceRecipe(1500, 64, "ResNet, Ismail Fawaz et al. 2019")
+_INCEPTION = SequenceRecipe(1500, 64, "InceptionTime, Ismail Fawaz et al. 2020")
+SEQUENCE_RECIPES = {
+    "fcn1d": _FCN,
+    "resnet1d": _RESNET,
+    "inception1d": _INCEPTION,
+    "inceptiontime": _INCEPTION,
+}
+
+
+def sequence_recipe(model: str) -> SequenceRecipe:
+    """The recipe of a sequence classifier by preset name; fcn1d's for any other."""
+    return SEQUENCE_RECIPES.get(model, _FCN)
+
+
+def uses_sequence_recipe(kind: str | None, task: str) -> bool:
+    return kind == "sequences" and task == "classification"
+
+
+def default_val_split(kind: str | None, task: str, n_pool: int) -> tuple[float, str]:
+    """The validation fraction and its rule; `n_pool`: samples outside the test split."""
+    if not uses_sequence_recipe(kind, task):
+        return DEFAULT_VAL_SPLIT, "default: 20 % for validation"
+    if n_pool < SEQUENCE_HOLDOUT_MIN:
+        return 0.0, (
+            f"sequence classification: {n_pool} series (< {SEQUENCE_HOLDOUT_MIN}) outside "
+            "the test split, none held out; trains on all"
+        )
+    return DEFAULT_VAL_SPLIT, (
+        f"sequence classification: {n_pool} series (>= {SEQUENCE_HOLDOUT_MIN}), 20 % for validation"
+    )
 
 
 def default_batch_size(n_train: int) -> int:
@@ -99,8 +167,11 @@ def resolve_train_config(
     y_train: torch.Tensor | None = None,
     num_classes: int = 0,
     pretrained: bool = False,
+    task: str = "",
+    model: str = "",
 ) -> TrainConfig:
-    """Fill in what the user left out; the result is what the run stores.
+    """Fill in what the user left out; the result is what the run stores, its `rules`
+    naming the rule behind each setting filled in.
 
     Args:
         config: What the user gave.
@@ -111,7 +182,14 @@ def resolve_train_config(
         y_train: Class indices of the training samples (for balanced sampling).
         num_classes: Classes of a classification task; 0 otherwise.
         pretrained: The network starts from trained weights (fewer epochs).
+        task: The task's name; sequence classification follows its paper's recipe.
+        model: The network's preset name (picks that recipe).
     """
+    if uses_sequence_recipe(kind, task) and not pretrained:
+        return _resolve_sequence_classification(
+            config, n_train, loss, n_val, y_train, num_classes, model
+        )
+    rules = dict(config.rules)
     # a batch larger than the training split is the whole split: store (and scale the
     # learning rate by) what runs
     batch_size = config.batch_size or default_batch_size(n_train)
@@ -120,14 +198,90 @@ def resolve_train_config(
     epochs = config.epochs or default_epochs(n_train, batch_size, pretrained=pretrained)
     lr = config.lr or default_lr(config.optimizer, batch_size)
     update: dict[str, object] = {"batch_size": batch_size, "epochs": epochs, "lr": lr, "loss": loss}
+    if config.batch_size is None:
+        rules["batch_size"] = "N/100 rounded to a power of two, 16 to 512"
+    if config.epochs is None:
+        rules["epochs"] = (
+            "about 300 steps, 5 to 15 epochs (from trained weights)"
+            if pretrained
+            else "about 2 000 steps, 10 to 200 epochs"
+        )
+    if config.lr is None:
+        rules["lr"] = f"{config.optimizer}'s default, scaled by sqrt(batch / 32), at most 4x"
     schedule = config.schedule or default_schedule(kind)
     update["schedule"] = schedule
+    if config.schedule is None:
+        rules["schedule"] = f"{kind or 'this kind'}: {schedule}"
     if config.schedule is None and schedule == "cosine" and config.lr_min == 0:
         update["lr_min"] = lr * SEQUENCE_LR_FLOOR
     if config.early_stopping is None:
         update["early_stopping"] = default_early_stopping(kind, n_val, epochs)
+        rules["early_stopping"] = f"{n_val} validation samples, {kind or 'this kind'}"
     if config.balanced_sampling is None:
         update["balanced_sampling"] = default_balanced_sampling(y_train, num_classes)
+    update["keep_best"] = bool(config.keep_best)
+    update["time_budget_s"] = config.time_budget_s or 0.0
+    update["rules"] = rules
+    return config.model_copy(update=update)
+
+
+def _resolve_sequence_classification(
+    config: TrainConfig,
+    n_train: int,
+    loss: str,
+    n_val: int,
+    y_train: torch.Tensor | None,
+    num_classes: int,
+    model: str,
+) -> TrainConfig:
+    """The recipe of Ismail Fawaz et al. 2019 for what the user left out (module docstring)."""
+    recipe = sequence_recipe(model)
+    rules = dict(config.rules)
+    source = f"sequence classification, {model or 'network'}: {recipe.source}"
+    batch_size = config.batch_size or max(1, min(recipe.batch_size, n_train // 10))
+    if config.batch_size is None:
+        rules["batch_size"] = f"{source}: {recipe.batch_size}, at most a tenth of {n_train}"
+    if n_train > 0:
+        batch_size = min(batch_size, n_train)
+    epochs = config.epochs or recipe.epochs
+    if config.epochs is None:
+        rules["epochs"] = f"{source}: {recipe.epochs}"
+    lr = config.lr or (SEQUENCE_LR if config.optimizer == "adam" else DEFAULT_LR[config.optimizer])
+    if config.lr is None:
+        rules["lr"] = f"sequence classification: {config.optimizer}'s {lr:g}, not scaled"
+    update: dict[str, object] = {"batch_size": batch_size, "epochs": epochs, "lr": lr, "loss": loss}
+    monitor = config.monitor
+    if n_val == 0 and monitor == "val_loss":
+        monitor = "train_loss"
+        rules["monitor"] = "sequence classification without a hold-out: the training loss"
+    update["monitor"] = monitor
+    if config.schedule is None:
+        update["schedule"] = "plateau"
+        rules["schedule"] = (
+            f"sequence classification: halve the rate after {config.plateau_patience} epochs "
+            f"without a lower {monitor}, down to {SEQUENCE_PLATEAU_FLOOR:g}"
+        )
+        if config.lr_min == 0:
+            update["lr_min"] = min(SEQUENCE_PLATEAU_FLOOR, lr)
+    if config.keep_best is None:
+        update["keep_best"] = True
+        rules["keep_best"] = f"sequence classification: the epoch of lowest {monitor}"
+    if config.early_stopping is None:
+        patience = SEQUENCE_HOLDOUT_PATIENCE if n_val else 0
+        update["early_stopping"] = patience
+        rules["early_stopping"] = (
+            f"sequence classification with a hold-out: {patience} epochs"
+            if n_val
+            else "sequence classification without a hold-out: off"
+        )
+    if config.time_budget_s is None:
+        update["time_budget_s"] = SEQUENCE_TIME_BUDGET_S
+        rules["time_budget_s"] = (
+            f"sequence classification: {SEQUENCE_TIME_BUDGET_S:.0f} s of training"
+        )
+    if config.balanced_sampling is None:
+        update["balanced_sampling"] = default_balanced_sampling(y_train, num_classes)
+    update["rules"] = rules
     return config.model_copy(update=update)
 
 

@@ -95,31 +95,9 @@ SCHEDULES: dict[str, Schedule] = {
     "step": _step,
     "cosine": _cosine,
     "onecycle": _onecycle,
-    # reduce-on-plateau: constant within the run's plan; the trainer multiplies it by the
-    # factor `plateau_factor` that it lowers when the monitored metric stops improving
+    # the rate changes between epochs, by the monitored loss (callbacks.Plateau)
     "plateau": lambda step, total, per_epoch, c: 1.0,
 }
-
-PLATEAU_MIN_DELTA = 1e-4  # a relative change smaller than this is no improvement (torch's)
-
-
-def plateau_update(
-    value: float, best: float | None, wait: int, lower_is_better: bool, config: TrainConfig
-) -> tuple[float, int, bool]:
-    """One epoch of reduce-on-plateau, as torch's ReduceLROnPlateau (mode rel): the new best,
-    the epochs waited since it, and whether to decay now (after `step_size_epochs` epochs
-    without improvement; the wait then starts again)."""
-    if best is None:
-        return value, 0, False
-    margin = abs(best) * PLATEAU_MIN_DELTA
-    improved = value < best - margin if lower_is_better else value > best + margin
-    if improved:
-        return value, 0, False
-    wait += 1
-    if wait > config.step_size_epochs:
-        return best, 0, True
-    return best, wait, False
-
 
 def lr_at(step: int, total_steps: int, steps_per_epoch: int, config: TrainConfig) -> float:
     """The learning rate for a global step under the config's schedule."""

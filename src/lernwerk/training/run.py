@@ -28,8 +28,13 @@ from lernwerk.export import Predictor, save_bundle
 from lernwerk.models import build_network
 from lernwerk.models.network import Network
 from lernwerk.store import RunRecord, WorkspaceStore
-from lernwerk.training.callbacks import EarlyStopping, Listener, Throttle
-from lernwerk.training.defaults import resolve_device, resolve_train_config
+from lernwerk.training.callbacks import EarlyStopping, Listener, Plateau, Throttle, TimeBudget
+from lernwerk.training.defaults import (
+    default_val_split,
+    resolve_device,
+    resolve_train_config,
+    uses_sequence_recipe,
+)
 from lernwerk.training.precision import to_training_layout, uses_channels_last
 from lernwerk.training.sampling import balanced_weights
 from lernwerk.training.streaming import StreamedRows
@@ -177,6 +182,10 @@ def _prepare(
     all_listeners: list[Listener] = [StoreWriter(store, rec.id)]
     if cfg.early_stopping:
         all_listeners.append(EarlyStopping(cfg.early_stopping, cfg.monitor))
+    if cfg.schedule == "plateau":
+        all_listeners.append(Plateau(cfg))
+    if cfg.time_budget_s:
+        all_listeners.append(TimeBudget(cfg.time_budget_s))
     trainer = Trainer(
         network,
         task,
@@ -285,12 +294,21 @@ class RunPlan:
         self, ds: Dataset, spec: ModelSpec, cfg: TrainConfig, init: InitSource | None = None
     ) -> None:
         task_class = resolve_task(cfg.task, ds)
+        if cfg.val_split is None:  # the hold-out rule (training.defaults) on the pool's size
+            sequences = uses_sequence_recipe(ds.kind, task_class.name)
+            pool = len(ds.split(0.0, cfg.test_split, cfg.split_seed).train) if sequences else 0
+            val_split, rule = default_val_split(ds.kind, task_class.name, pool)
+            cfg = cfg.model_copy(
+                update={"val_split": val_split, "rules": {**cfg.rules, "val_split": rule}}
+            )
+        assert cfg.val_split is not None
         self.splits: Splits = ds.split(cfg.val_split, cfg.test_split, cfg.split_seed)
-        if cfg.early_stopping and len(self.splits.val) == 0:
+        no_val = len(self.splits.val) == 0
+        if cfg.early_stopping and no_val and cfg.monitor != "train_loss":
             raise SpecError(
                 "early stopping needs a validation split; set val_split > 0", where="early_stopping"
             )
-        if cfg.monitor != "val_loss" and len(self.splits.val) == 0:
+        if cfg.monitor not in ("val_loss", "train_loss") and no_val:
             raise SpecError(f"monitor {cfg.monitor} needs a validation split", where="monitor")
         forecast = ds.meta.get("forecast") or {}
         self.task: Task = task_class.create(
@@ -330,6 +348,8 @@ class RunPlan:
             y_train=y_train if classes else None,
             num_classes=classes,
             pretrained=starts_pretrained(spec, cfg.init),
+            task=task_class.name,
+            model=spec.name,
         )
         self.device = resolve_device(self.config.device)
         torch.manual_seed(self.config.seed)  # the same seed gives the same initial weights

@@ -39,7 +39,7 @@ from lernwerk.training.checkpoint import (
     load_checkpoint,
     save_checkpoint,
 )
-from lernwerk.training.optim import lr_at, plateau_update
+from lernwerk.training.optim import lr_at
 from lernwerk.training.precision import autocast, channels_last, rows, uses_channels_last
 from lernwerk.training.sampling import epoch_order
 from lernwerk.training.tasks import Task
@@ -94,7 +94,8 @@ class StopSignal:
 def fingerprint(spec: dict, config: TrainConfig) -> str:
     """A hash of what must not change between a checkpoint and its resume."""
     # the epoch budget, the device, the number format and the threads may change on resume
-    skip = ("epochs", "device", "precision", "threads")
+    # (and the time budget; `rules` only records why each setting is what it is)
+    skip = ("epochs", "device", "precision", "threads", "time_budget_s", "rules")
     fixed = {k: v for k, v in config.to_dict().items() if k not in skip}
     if not config.augment.enabled:
         fixed.pop("augment", None)  # checkpoints from before augmentation existed still fit
@@ -112,6 +113,11 @@ def fingerprint(spec: dict, config: TrainConfig) -> str:
         if not fixed.get(key):
             fixed.pop(key, None)
     fixed["early_stopping"] = fixed.get("early_stopping") or None  # 0 and None both: off
+    if not fixed.get("keep_best"):
+        fixed.pop("keep_best", None)
+    if fixed.get("schedule") != "plateau":
+        fixed.pop("plateau_factor", None)
+        fixed.pop("plateau_patience", None)
     blob = json.dumps({"spec": spec, "config": fixed}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
@@ -188,6 +194,11 @@ class Trainer:
         if self._stop_reason is None and self.stop_signal.is_set():
             self._stop_reason = self.stop_signal.reason
         return self._stop_reason is not None
+
+    @property
+    def keeps_best(self) -> bool:
+        """Whether the run ends with its best epoch's weights (early stopping, keep_best)."""
+        return bool(self.config.early_stopping or self.config.keep_best)
 
     def emit(self, event: Event) -> None:
         for listener in self.listeners:
@@ -268,7 +279,7 @@ class Trainer:
             self.emit(RunFailed(self.run_id, self.state.epoch, self.state.elapsed_s, str(exc)))
             raise
         self.state.elapsed_s = time.monotonic() - started
-        if cfg.early_stopping and self.best_weights is not None:
+        if self.keeps_best and self.best_weights is not None:
             self.model.load_state_dict(self.best_weights)  # restore the best epoch
         if self.stopped_by_request:
             self.emit(
@@ -282,6 +293,7 @@ class Trainer:
                     self.state.elapsed_s,
                     self.state.best_epoch,
                     self.state.best_metric,
+                    reason=self._stop_reason,
                 )
             )
         return self.state
@@ -305,7 +317,8 @@ class Trainer:
             else None
         )  # (samples,) e.g. each sample's predicted class, scored at the epoch's end
         seen = 0
-        constant_lr = (cfg.schedule or "constant") in ("constant", "plateau")  # once per epoch
+        # set once per epoch (the plateau schedule changes the rate between epochs)
+        constant_lr = (cfg.schedule or "constant") in ("constant", "plateau")
         amp = autocast(cfg.precision, self.device) if cfg.precision == "bfloat16" else None
         for step in range(steps):
             idx = perm[step * bs : (step + 1) * bs]
@@ -314,10 +327,7 @@ class Trainer:
             if self.augmenter is not None:
                 xb = self.augmenter(xb)
             if step == 0 or not constant_lr:
-                lr = (
-                    lr_at(self.state.global_step, total_steps, steps, cfg)
-                    * self.state.plateau_scale
-                )
+                lr = lr_at(self.state.global_step, total_steps, steps, cfg) * self.state.lr_scale
                 for optimizer in optimizers:
                     for group in optimizer.param_groups:
                         group["lr"] = lr * group.get("lr_factor", 1.0)
@@ -354,8 +364,6 @@ class Trainer:
         metrics["lr"] = lr
         self.state.epoch = epoch
         self._track_best(metrics)
-        if cfg.schedule == "plateau":
-            self._plateau(metrics)
         self.state.elapsed_s = time.monotonic() - started
         self.emit(EpochEnded(self.run_id, epoch, cfg.epochs or 0, metrics, self.state.elapsed_s))
         last_epoch = epoch == cfg.epochs or self._should_stop()
@@ -400,22 +408,10 @@ class Trainer:
         best = self.state.best_metric
         if best is None or (value < best if lower else value > best):
             self.state.best_metric, self.state.best_epoch = value, self.state.epoch
-            if self.config.early_stopping:
+            if self.keeps_best:
                 self.best_weights = {
                     k: v.detach().clone() for k, v in self.model.state_dict().items()
                 }
-
-    def _plateau(self, metrics: dict[str, float]) -> None:
-        """Lower the learning rate by gamma when the monitored metric (the training loss
-        without a validation split) has not improved for step_size_epochs epochs."""
-        key = self.config.monitor if self.config.monitor in metrics else "train_loss"
-        lower = any(key.endswith(s) for s in LOWER_IS_BETTER)
-        best, wait, decay = plateau_update(
-            metrics[key], self.state.plateau_best, self.state.plateau_wait, lower, self.config
-        )
-        self.state.plateau_best, self.state.plateau_wait = best, wait
-        if decay:
-            self.state.plateau_scale *= self.config.gamma
 
     def _check_finite(self, loss: float, epoch: int, step: int) -> None:
         if not math.isfinite(loss):

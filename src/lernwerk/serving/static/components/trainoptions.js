@@ -1,6 +1,6 @@
 // The train page's loss and learning-rate schedule: the losses that suit the task (the
 // dataset's, or the one chosen), the schedules training has, and the settings a schedule
-// takes (step and plateau: epochs and factor; cosine: the final rate).
+// takes (step: epochs and factor; plateau: patience, factor and floor; cosine: the final rate).
 
 import { field, h } from "../dom.js";
 import { t } from "../i18n.js";
@@ -32,9 +32,13 @@ export function lossScheduleControls({ train, datasets, datasetSelect, taskSelec
   const stepSize = numberInput("train-step-size", train.step_size_epochs ?? 10, { min: 1, step: 1 });
   const gamma = numberInput("train-gamma", train.gamma ?? 0.1, { min: 0, max: 1, step: 0.05 });
   const lrMin = numberInput("train-lr-min", train.lr_min ?? 0, { min: 0 });
+  const patience = numberInput("train-plateau-patience", train.plateau_patience ?? 50, { min: 1, step: 1 });
+  const factor = numberInput("train-plateau-factor", train.plateau_factor ?? 0.5, { min: 0, max: 1, step: 0.05 });
   const stepField = field(t("train.stepSize"), stepSize);
   const gammaField = field(t("train.gamma"), gamma, t("train.gammaHint"));
   const lrMinField = field(t("train.lrMin"), lrMin);
+  const patienceField = field(t("train.patienceEpochs"), patience);
+  const factorField = field(t("train.plateauFactor"), factor, t("train.gammaHint"));
   let wantLoss = train.loss || "";
 
   function task() {
@@ -56,7 +60,7 @@ export function lossScheduleControls({ train, datasets, datasetSelect, taskSelec
     lossHint.textContent = t(`loss.${loss.value || choices[0] || "mse"}.hint`);
   }
   function updateSchedule() {
-    const auto = kind() === "sequences" ? "cosine" : "constant";
+    const auto = kind() === "sequences" ? (task() === "classification" ? "plateau" : "cosine") : "constant";
     const keep = schedule.value || train.schedule || "";
     schedule.replaceChildren(
       h("option", { value: "" }, t("train.scheduleAuto", { name: t(`schedule.${auto}`) })),
@@ -64,10 +68,12 @@ export function lossScheduleControls({ train, datasets, datasetSelect, taskSelec
     schedule.value = SCHEDULES.includes(keep) ? keep : "";
     const chosen = schedule.value || auto;
     scheduleHint.textContent = t(`schedule.${chosen}.hint`);
-    stepField.hidden = !["step", "plateau"].includes(schedule.value);
+    stepField.hidden = schedule.value !== "step";
     gammaField.hidden = stepField.hidden;
-    lrMinField.hidden = schedule.value !== "cosine";
-    stepField.querySelector("label").textContent = t(schedule.value === "plateau" ? "train.patienceEpochs" : "train.stepSize");
+    patienceField.hidden = schedule.value !== "plateau";
+    factorField.hidden = patienceField.hidden;
+    lrMinField.hidden = !["cosine", "plateau"].includes(schedule.value);
+    lrMinField.querySelector("label").textContent = t(schedule.value === "plateau" ? "train.lrFloor" : "train.lrMin");
   }
   loss.addEventListener("change", () => { wantLoss = loss.value; updateLoss(); });
   schedule.addEventListener("change", updateSchedule);
@@ -80,10 +86,10 @@ export function lossScheduleControls({ train, datasets, datasetSelect, taskSelec
   const el = h("div", { testid: "train-loss-schedule" },
     withHelp(field(t("train.loss"), loss, lossHint), "train.loss"),
     withHelp(field(t("train.schedule"), schedule, scheduleHint), "train.schedule"),
-    h("div", { class: "fields" }, stepField, gammaField, lrMinField));
+    h("div", { class: "fields" }, stepField, gammaField, patienceField, factorField, lrMinField));
   return {
     el,
-    inputs: { loss, schedule, step_size_epochs: stepSize, gamma, lr_min: lrMin },
+    inputs: { loss, schedule, step_size_epochs: stepSize, gamma, plateau_patience: patience, plateau_factor: factor, lr_min: lrMin },
     /** Put the chosen loss and schedule (and its settings) into a run's train settings. */
     apply(out) {
       const numberOf = (input) => (input.value.trim() === "" ? undefined : Number(input.value));
@@ -93,6 +99,10 @@ export function lossScheduleControls({ train, datasets, datasetSelect, taskSelec
       if (!stepField.hidden) {
         if (numberOf(stepSize) !== undefined) out.step_size_epochs = numberOf(stepSize);
         if (numberOf(gamma) !== undefined) out.gamma = numberOf(gamma);
+      }
+      if (!patienceField.hidden) {
+        if (numberOf(patience) !== undefined) out.plateau_patience = numberOf(patience);
+        if (numberOf(factor) !== undefined) out.plateau_factor = numberOf(factor);
       }
       if (!lrMinField.hidden && numberOf(lrMin) !== undefined) out.lr_min = numberOf(lrMin);
     },
