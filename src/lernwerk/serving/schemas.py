@@ -542,6 +542,8 @@ class PushView(_Answer):
     model: str | None
     pushed: list[str]
     skipped: list[dict[str, Any]]
+
+
 # -- fixing what the model got wrong -----------------------------------------------------
 
 SampleIdList = Annotated[

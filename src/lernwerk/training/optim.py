@@ -99,6 +99,7 @@ SCHEDULES: dict[str, Schedule] = {
     "plateau": lambda step, total, per_epoch, c: 1.0,
 }
 
+
 def lr_at(step: int, total_steps: int, steps_per_epoch: int, config: TrainConfig) -> float:
     """The learning rate for a global step under the config's schedule."""
     assert config.lr is not None
