@@ -87,8 +87,7 @@ class Ensemble(LayerType):
     def build(self, p: EnsembleParams, shape: Shape, ctx: BuildContext) -> Built:
         if not ctx.is_last:
             raise LayerMisfit(
-                "an Ensemble must be the network's last layer (its members end in the "
-                "output layer)"
+                "an Ensemble must be the network's last layer (its members end in the output layer)"
             )
         assert ctx.build_layers is not None, "built through lernwerk.models.building"
         members: list[nn.Module] = []
