@@ -12,7 +12,10 @@ against the machine's matmul peak), `predict` (latency through the API and over 
 (classical baselines against lenet and mlp on the digits), `transfer` (the pretrained
 backbone against networks from scratch and the baselines; image anomaly detection),
 `export` (ONNX single-sample latency against PyTorch's), `inspect` (`lernwerk inspect`
-images per second against decoding alone).
+images per second against decoding alone), `explain` (one input's saliency against its
+ceiling and against a prediction), `workshop` (simulated participants on one workshop
+server: 5xx, lost samples, finished trainings, p99 latency), `sweep` (20 trials of the MLP
+on 2 workers: the best trial against the default run, wall time, the epochs pruning saves).
 """
 
 SUITES = (
@@ -25,6 +28,9 @@ SUITES = (
     "transfer",
     "export",
     "inspect",
+    "explain",
+    "workshop",
+    "sweep",
 )
 
 __all__ = ["SUITES"]

@@ -51,6 +51,12 @@ class NotFound(LernwerkError):
     http_status = 404
 
 
+class Forbidden(LernwerkError):
+    """The requester may not do this (a workshop participant asking for the trainer's view)."""
+
+    http_status = 403
+
+
 class Conflict(LernwerkError):
     """The request contradicts the current state (e.g. resuming a finished run)."""
 

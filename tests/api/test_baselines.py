@@ -4,6 +4,7 @@ where a network is needed, and refused whole on bad input."""
 from __future__ import annotations
 
 import importlib.util
+import re
 import sys
 
 import numpy as np
@@ -139,15 +140,58 @@ def test_the_embeddings_are_the_backbones_own(monkeypatch) -> None:
     assert [fs.name for fs in sets] == ["pixels 16×16"] and "1 or 3 channels" in notes[0]
 
 
-def test_sequence_baselines_on_values_and_summaries(workspace) -> None:
+def test_sequence_baselines_on_values_summaries_and_rocket(workspace) -> None:
     comparison = workspace.baselines("process:per_class=6")
     features = {r.config["baseline"]["features"] for r in comparison.runs}
-    assert features == {"values", "summary"}
+    assert features == {"values", "summary", "minirocket"}
+    assert comparison.runs[-1].record.model == "rocket (minirocket)"
     regression = workspace.baselines("process:per_class=6,target=quality")
     assert regression.task == "regression"
     models = [r.record.model for r in regression.runs]
     assert "ridge (values)" in models and "hist-gradient-boosting (summary)" in models
+    assert "rocket (minirocket)" in models
     assert {"mae", "r2", "mse"} <= set(regression.runs[0].metrics["test"])
+    assert {"mae", "r2", "mse"} <= set(regression.runs[-1].metrics["test"])
+
+
+def test_rocket_on_a_shipped_multivariate_set_of_unequal_lengths(workspace) -> None:
+    """JapaneseVowels: 12 channels, 7-29 steps (padded); ROCKET alone, stored as a run
+    beside a network on the same split, seeded: the same seed gives the same figures."""
+    net = workspace.fit("japanesevowels", "mlp", epochs=1, seed=0)
+    first = workspace.baselines("japanesevowels", estimators=["rocket"], seed=3)
+    assert [r.record.model for r in first.runs] == ["rocket (minirocket)"]
+    assert [r.id for r in first.networks] == [net.id] and first.notes == []
+    run = first.runs[0]
+    assert run.status == "finished" and run.record.seconds > 0
+    assert {r.id for r in workspace.runs()} == {net.id, run.id}
+    baseline = run.config["baseline"]
+    assert baseline["estimator"] == "rocket" and baseline["settings"]["features"] == 9996
+    assert baseline["settings"]["seed"] == 3 and baseline["settings"]["alpha"] > 0
+    assert re.search(r"12 channel\(s\); train series of 7–2\d real steps", baseline["feature_note"])
+    test = run.metrics["test"]
+    assert test["num_samples"] == 370 and set(net.metrics["test"]) == set(test)
+    assert test["accuracy"] > 0.95  # published ROCKET-style figures: about 0.98
+    assert run.row()["features"] == "minirocket"
+    again = workspace.baselines("japanesevowels", estimators="rocket", seed=3)  # one name
+    assert again.runs[0].metrics == run.metrics
+    assert again.runs[0].record.name == "rocket (minirocket) on japanesevowels #2"
+
+
+@pytest.mark.parametrize(
+    ("dataset", "estimators", "message"),
+    [
+        (XOR, ["rocket"], "rocket is the baseline for series .* 'xor:samples=200' holds a table"),
+        ("smileys:per_class=8", ["rocket"], "holds images"),
+        (XOR, ["svm"], "unknown baseline estimator 'svm'; choose from"),
+        (XOR, ["ridge"], "ridge fits regression; .* choose logistic-regression"),
+        (XOR, [], "name at least one estimator"),
+    ],
+)
+def test_an_estimator_that_does_not_suit_is_refused(workspace, dataset, estimators, message):
+    with pytest.raises(SpecError, match=message) as caught:
+        workspace.baselines(dataset, estimators=estimators)
+    assert caught.value.where == "estimators"
+    assert workspace.runs() == []
 
 
 def test_summary_features_match_numpy() -> None:

@@ -56,6 +56,17 @@ def test_json_and_images(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> 
     assert any("28×28" in note for note in result["notes"])
 
 
+def test_rocket_alone_on_a_series_set(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    args = ("baselines", "basicmotions", "--estimator", "rocket", "--seed", "1")
+    code, out, err = run_cli(capsys, tmp_path / "ws", *args)
+    assert code == 0, err
+    rows = [ln for ln in out.splitlines() if "minirocket" in ln]
+    assert len(rows) == 1 and "rocket" in rows[0], out
+    code, out, _ = run_cli(capsys, tmp_path / "ws", "runs", "list", "--json")
+    (row,) = json.loads(out)
+    assert row["features"] == "minirocket" and row["test_accuracy"] >= 0.9
+
+
 def test_a_baseline_run_cannot_predict_or_export_one_line(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
@@ -85,6 +96,8 @@ def test_a_baseline_run_cannot_predict_or_export_one_line(
         (("--val-split", "0"), "the val split"),
         (("--task", "anomaly"), "baselines cover classification and regression"),
         (("--test-split", "0.9"), "val_split + test_split must be less than 1"),
+        (("--estimator", "rocket"), "rocket is the baseline for series"),
+        (("--estimator", "svm"), "unknown baseline estimator 'svm'"),
     ],
 )
 def test_bad_input_is_one_line_exit_2_and_stores_nothing(

@@ -67,3 +67,34 @@ def test_compare_with_classical_methods(page: Any, shots: Any, client: httpx.Cli
     expect(page.get_by_test_id("evaluation").locator("table")).not_to_have_count(0)
     expect(page.get_by_test_id("evaluation-error")).to_be_hidden()
     shots("baseline-run")
+
+
+def test_rocket_stands_beside_the_network_on_a_series_set(
+    page: Any, shots: Any, client: httpx.Client
+) -> None:
+    """A multivariate UEA set: the comparison adds ROCKET, listed in the runs table."""
+    name = "motions-rocket"
+    r = client.post("/api/datasets", json={"name": name, "from": "basicmotions", "params": {}})
+    assert r.status_code == 201, r.text
+    r = client.post("/api/runs", json={"dataset": name, "model": "fcn1d", "train": {"epochs": 1}})
+    assert r.status_code == 202, r.text
+    job = r.json()
+    deadline = time.monotonic() + 120
+    while (job := client.get(f"/api/jobs/{job['job_id']}").json())["status"] != "finished":
+        assert job["status"] in ("queued", "running") and time.monotonic() < deadline, job
+        time.sleep(0.3)
+
+    page.goto(f"/#/datasets/{name}")
+    page.get_by_test_id("dataset-baselines").click()
+    table = page.get_by_test_id("baselines-table")
+    expect(table).to_be_visible(timeout=180_000)
+    rocket = page.locator('[data-testid="baseline-row"][data-features="minirocket"]')
+    expect(rocket).to_have_count(1)
+    expect(rocket).to_contain_text("rocket")
+    expect(page.get_by_test_id("baseline-row").last).to_have_attribute("data-features", "network")
+    shots("baselines-rocket")
+
+    page.get_by_test_id("baselines-runs").click()
+    runs = page.get_by_test_id("runs-table").get_by_test_id("run-row")
+    expect(runs.filter(has_text="rocket (minirocket)")).to_have_count(1)
+    expect(runs.filter(has_text="fcn1d")).to_have_count(1)

@@ -46,10 +46,10 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 30.0, every: float =
 class ThreadServer:
     """uvicorn in a thread; `url` once it listens."""
 
-    def __init__(self, workspace: Path) -> None:
+    def __init__(self, workspace: Path, **settings: Any) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.app = create_app(Settings(workspace=workspace, port=self.port))
+        self.app = create_app(Settings(workspace=workspace, port=self.port, **settings))
         config = uvicorn.Config(
             self.app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on"
         )

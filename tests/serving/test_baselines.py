@@ -54,11 +54,14 @@ def test_baselines_on_an_image_dataset_stand_beside_its_network(client: httpx.Cl
 def test_baselines_on_tables_and_sequences(client: httpx.Client) -> None:
     for name, features in (
         ("moons:samples=60", {"features"}),
-        ("process:per_class=6", {"values", "summary"}),
+        ("process:per_class=6", {"values", "summary", "minirocket"}),
     ):
         r = client.post(f"/api/datasets/{name}/baselines")  # no body: a run's defaults
         assert r.status_code == 201, r.text
         assert {row["features"] for row in r.json()["runs"]} == features
+    r = client.post("/api/datasets/basicmotions/baselines", json={"estimators": ["rocket"]})
+    assert r.status_code == 201, r.text
+    assert [row["model"] for row in r.json()["table"]] == ["rocket"]
 
 
 def test_bad_input_is_a_422_and_stores_nothing(client: httpx.Client) -> None:
@@ -74,4 +77,9 @@ def test_bad_input_is_a_422_and_stores_nothing(client: httpx.Client) -> None:
     r = client.post("/api/datasets/seasonal/baselines")
     assert r.status_code == 422 and "classification and regression" in r.json()["message"]
     assert client.post("/api/datasets/no-such-set/baselines").status_code == 404
+    r = client.post(f"/api/datasets/{name}/baselines", json={"estimators": ["rocket"]})
+    assert r.status_code == 422 and r.json()["where"] == "estimators", r.text
+    assert "rocket is the baseline for series" in r.json()["message"]
+    r = client.post(f"/api/datasets/{name}/baselines", json={"estimators": ["svm"]})
+    assert r.status_code == 422 and r.json()["error"] == "RequestError"
     assert runs_on(client, name) == [] and runs_on(client, "seasonal") == []

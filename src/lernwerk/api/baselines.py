@@ -1,7 +1,7 @@
 """Classical baselines stored as runs, beside the networks trained on the same split.
 
 `ws.baselines("digits")` fits logistic regression (ridge for regression), histogram
-gradient boosting and XGBoost (when installed) on the split a network run with the same
+gradient boosting, XGBoost (when installed) and, for series, ROCKET on the split a network run with the same
 `val_split`, `test_split` and `split_seed` trains on, and stores each as a finished run:
 its task, metrics per split (confusion matrix included), fit seconds and a config that
 says it is a baseline and on which features. The fitted estimators are not stored (no
@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import secrets
 import socket
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -113,21 +114,25 @@ class BaselineMethods:
         split_seed: int = 0,
         task: str | None = None,
         seed: int = 0,
+        estimators: Sequence[str] | None = None,
     ) -> BaselineComparison:
         """Fit the classical baselines on a dataset's split and store each as a run.
 
         Tables use their encoded features; images their pixels (average-pooled to at most
         16×16 per channel) and, from 32×32 up, the pretrained backbone's embeddings (the
         linear probe is logistic regression on them); sequences their values and summary
-        statistics per channel. The split is the one a network run with the same
+        statistics per channel, and ROCKET: MiniRocket's random convolutional kernels with
+        a ridge classifier (or regressor). The split is the one a network run with the same
         `val_split`, `test_split` and `split_seed` uses (a run's defaults by default).
+        `estimators` names the ones to fit (e.g. `["rocket"]`); None: all that suit.
 
         Returns:
             The baseline runs, the finished networks on the same split, and notes on what
             was left out.
 
         Raises:
-            SpecError: the dataset's task is not classification or regression.
+            SpecError: the dataset's task is not classification or regression; an unknown
+                estimator, or one that does not suit the data (rocket on a table).
             DataError, NotFound: no such dataset, or an empty split; nothing is stored.
         """
         cfg = TrainConfig.from_dict(
@@ -140,7 +145,9 @@ class BaselineMethods:
             }
         )
         ds = self._as_stored(self.load_dataset(dataset))
-        report = fit_baselines(ds, cfg)  # everything is fitted before anything is written
+        report = fit_baselines(
+            ds, cfg, estimators
+        )  # everything is fitted before anything is written
         self._ensure_findable(ds)
         split = {k: getattr(cfg, k) for k in SPLIT_KEYS}
         records = self._baseline_records(ds, report, {**split, "task": report.task, "seed": seed})

@@ -422,3 +422,11 @@ class DatasetsNamespace:
 
     def delete(self, name: str, workspace=None) -> None:
         self._ws(workspace).delete_dataset(name)
+
+    def relabel(self, name: str, ids: int | list[int], to: str, workspace=None) -> dict[str, Any]:
+        """Move samples to another class: relabel("faces", [12, 40], "sad")."""
+        return self._ws(workspace).relabel(name, ids, to)
+
+    def undo(self, name: str, workspace=None) -> dict[str, Any]:
+        """Undo the dataset's last edit of samples."""
+        return self._ws(workspace).undo(name)

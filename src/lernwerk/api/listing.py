@@ -26,8 +26,15 @@ def dataset_items(store: WorkspaceStore) -> list[dict[str, Any]]:
 
     items = [{**b, "source": "builtin"} for b in list_builtins()]
     for rec in store.list_datasets():
-        items.append({**rec.to_dict(), "origin": rec.source, "source": "workspace"})
+        item = {**rec.to_dict(), "origin": rec.source, "source": "workspace"}
+        item.pop("last_edit", None)  # the rows an undo needs; `Workspace.data_version` says it
+        items.append({**item, "data_version": data_version(rec.content_hash)})
     return items
+
+
+def data_version(content_hash: str) -> str:
+    """A data version as people read it: the first 8 hex digits of the content hash."""
+    return content_hash.rpartition(":")[2][:8]
 
 
 def run_row(record: RunRecord) -> dict[str, Any]:
@@ -46,6 +53,7 @@ def run_row(record: RunRecord) -> dict[str, Any]:
         "batch_size": train.get("batch_size"),
         "seconds": round(record.seconds or 0.0, 2),
         "created": record.created_at[:16].replace("T", " "),
+        "data_version": data_version(record.dataset_hash),
     }
     if isinstance(record.config.get("baseline"), dict):  # no epochs; its features instead
         row["epochs"] = None

@@ -10,10 +10,12 @@ from typing import Any
 import pandas as pd
 
 from lernwerk.api.baselines import BaselineMethods
+from lernwerk.api.dataset_edits import DatasetEdits
 from lernwerk.api.dataset_views import DatasetViews
 from lernwerk.api.datasets import DatasetMethods
 from lernwerk.api.models import ModelMethods
 from lernwerk.api.run import Run
+from lernwerk.api.sweep import SweepMethods
 from lernwerk.config import SCHEMA_VERSION, ModelSpec, TrainConfig
 from lernwerk.data import Dataset
 from lernwerk.errors import Conflict, NotFound, SpecError
@@ -24,7 +26,9 @@ from lernwerk.training.run import CHECKPOINT_FILE, RunPlan, execute
 from lernwerk.training.transfer import PRETRAINED_NAMES, InitSource
 
 
-class Workspace(DatasetMethods, DatasetViews, ModelMethods, BaselineMethods):
+class Workspace(
+    DatasetMethods, DatasetEdits, DatasetViews, ModelMethods, BaselineMethods, SweepMethods
+):
     """A workspace directory: its datasets and runs. Pass it around; it holds no global state.
 
     Args:
@@ -53,6 +57,7 @@ class Workspace(DatasetMethods, DatasetViews, ModelMethods, BaselineMethods):
         config: TrainConfig | None = None,
         listeners: Iterable[Listener] = (),
         stop_signal: StopSignal | None = None,
+        sweep: dict[str, Any] | None = None,
         **train: Any,
     ) -> Run:
         """Train a model on a dataset and return the finished (or stopped) run.
@@ -69,6 +74,7 @@ class Workspace(DatasetMethods, DatasetViews, ModelMethods, BaselineMethods):
                 `unfreeze_after=E` (then the frozen layers train at lr × backbone_lr_factor).
             listeners: extra listeners (e.g. a progress bar).
             stop_signal: set it from another thread to stop after the current step.
+            sweep: the study a sweep's trial belongs to, recorded in the run's config.
 
         Raises:
             SpecError, DataError, NotFound: bad input, before anything is written.
@@ -82,6 +88,7 @@ class Workspace(DatasetMethods, DatasetViews, ModelMethods, BaselineMethods):
             "model": spec.to_dict(),
             "train": plan.config.to_dict(),
             **({"transfer": plan.transfer} if plan.transfer else {}),
+            **({"sweep": sweep} if sweep else {}),
         }
         rec = self.store.create_run(
             name=name or self._numbered_run_name(f"{spec.name} on {ds.name}"),

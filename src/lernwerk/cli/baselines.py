@@ -17,10 +17,17 @@ def baselines(
         None, "--task", help="classification or regression (default: the dataset's own)."
     ),
     seed: int = typer.Option(0, "--seed", help="Seeds the estimators."),
+    estimator: list[str] | None = typer.Option(
+        None,
+        "--estimator",
+        metavar="NAME",
+        help="Only these (repeatable): logistic-regression, ridge, hist-gradient-boosting, "
+        "xgboost, rocket (series). Default: all that suit the data.",
+    ),
     as_json: bool = JsonOption,
 ) -> None:
-    """Logistic regression (ridge), gradient boosting and XGBoost on the dataset's split,
-    stored as runs; shown beside the networks trained on the same split."""
+    """Logistic regression (ridge), gradient boosting, XGBoost and, for series, ROCKET on
+    the dataset's split, stored as runs; shown beside the networks trained on the same split."""
     if not as_json:
         err.print(f"fitting baselines on {dataset} …")
     comparison = open_workspace().baselines(
@@ -30,6 +37,7 @@ def baselines(
         split_seed=split_seed,
         task=task,
         seed=seed,
+        estimators=estimator or None,
     )
     if as_json:
         print_json(comparison.to_dict())

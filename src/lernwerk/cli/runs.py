@@ -26,6 +26,7 @@ RUN_COLUMNS = [
     "name",
     "status",
     "dataset",
+    "data_version",
     "model",
     "epochs",
     "val_accuracy",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import os
 import secrets
 import socket
 import threading
@@ -53,8 +54,20 @@ def serve(
     demo: bool = typer.Option(
         False, "--demo", help="First store the built-in demo datasets (smileys, digits, xor, …)."
     ),
-    max_trainings: int = typer.Option(
-        1, "--max-trainings", min=1, max=64, help="Trainings at once; more wait in a queue."
+    max_trainings: int | None = typer.Option(
+        None,
+        "--max-trainings",
+        "--workers",
+        min=1,
+        max=64,
+        help="Trainings at once (worker processes); more wait in a fair queue. Default: 1, "
+        "in a workshop the machine's cores.",
+    ),
+    workshop: bool = typer.Option(
+        False,
+        "--workshop",
+        help="A workshop: everyone who opens the address joins under a name and gets a "
+        "workspace of their own; the server's token is the trainer's (room view).",
     ),
 ) -> None:
     """Serve the web workbench and its JSON API (docs at /docs) on a workspace."""
@@ -66,20 +79,35 @@ def serve(
     _check_port_free(host, port)
     ws = api.Workspace(workspace or _state["workspace"])
     local = host in LOCAL_HOSTS
-    generated = not local and not token
+    generated = (workshop or not local) and not token
+    if max_trainings is None:
+        max_trainings = max(1, min(64, os.cpu_count() or 1)) if workshop else 1
     if generated:
         token = secrets.token_urlsafe(24)
     if demo:
         fill_demo_workspace(ws)
     path = ws.path
     settings = Settings(
-        workspace=path, host=host, port=port, token=token, max_concurrent_trainings=max_trainings
+        workspace=path,
+        host=host,
+        port=port,
+        token=token,
+        max_concurrent_trainings=max_trainings,
+        workshop=workshop,
     )
     application = create_app(settings)
     shown = lan_address(ipv6=host == "::") if host in ("0.0.0.0", "::") else host
     shown = f"[{shown}]" if ":" in shown else shown
     url = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
-    typer.echo(f"lernwerk serves {settings.workspace} at {url}")
+    if workshop:
+        typer.echo(f"lernwerk runs a workshop in {settings.workspace}")
+        typer.echo(f"participants open: http://{shown}:{port}/  (each joins under a name)")
+        typer.echo(f"the trainer's room: {url}#/room")
+        typer.echo(f"{max_trainings} trainings at once; more wait in a fair queue")
+        if local:
+            typer.echo("only this machine can reach it: give --host 0.0.0.0 for the room's laptops")
+    else:
+        typer.echo(f"lernwerk serves {settings.workspace} at {url}")
     if token:
         typer.echo(f"access token{' (generated)' if generated else ''}: {token}")
     if open_browser:

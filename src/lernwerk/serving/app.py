@@ -21,9 +21,12 @@ from lernwerk.serving.inspections import InspectionManager
 from lernwerk.serving.jobs import JobManager
 from lernwerk.serving.middleware import BodyLimitMiddleware, TokenMiddleware
 from lernwerk.serving.responses import SafeJSONResponse
-from lernwerk.serving.routes import datasets, health, models, runs
+from lernwerk.serving.routes import datasets, fixes, health, models, runs
 from lernwerk.serving.routes import inspections as inspections_routes
+from lernwerk.serving.routes import sweeps as sweeps_routes
+from lernwerk.serving.routes import workshop as workshop_routes
 from lernwerk.serving.settings import STATIC_DIR, Settings
+from lernwerk.serving.workshop import Workshop
 
 log = logging.getLogger("lernwerk.serving")
 
@@ -45,12 +48,19 @@ def create_app(settings: Settings) -> FastAPI:
     Training workers start with the app (its lifespan) and are stopped when it ends.
     """
     workspace = Workspace(settings.workspace)
+    workshop = Workshop(workspace) if settings.workshop else None
+
+    def worker_lost() -> None:  # its run is marked interrupted, whoever's it was
+        workspace.store.reconcile()
+        for name in workshop.names() if workshop is not None else ():
+            workshop.workspace(name).store.reconcile()
+
     jobs = JobManager(
         workspace.path,
         max_concurrent=settings.max_concurrent_trainings,
         stop_timeout_s=settings.stop_timeout_s,
         prestart=settings.prestart_worker,
-        on_worker_lost=workspace.store.reconcile,
+        on_worker_lost=worker_lost,
     )
 
     @asynccontextmanager
@@ -74,12 +84,15 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.workspace = workspace
     app.state.jobs = jobs
+    app.state.workshop = workshop
     app.state.runs = runs.RunCache()
     app.state.inspections = inspections = InspectionManager()
     install_error_handlers(app)
-    for router in (health.router, datasets.router, models.router, runs.router):
+    for router in (health.router, datasets.router, models.router, runs.router, fixes.router):
         app.include_router(router, prefix="/api")
     app.include_router(inspections_routes.router, prefix="/api")
+    app.include_router(workshop_routes.router, prefix="/api")
+    app.include_router(sweeps_routes.router, prefix="/api")
 
     app.mount("/docs-assets", StaticFiles(directory=SWAGGER_DIR), name="docs-assets")
 
@@ -111,6 +124,9 @@ def create_app(settings: Settings) -> FastAPI:
         app.mount("/", StaticFiles(directory=static, html=True), name="page")
 
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_upload_bytes)
+    if settings.workshop and not settings.token:
+        raise ValueError("a workshop needs the trainer's token (Settings.token)")
     if settings.token:  # outermost: nothing runs for a request without the token
-        app.add_middleware(TokenMiddleware, token=settings.token)
+        who = workshop.participant if workshop is not None else None
+        app.add_middleware(TokenMiddleware, token=settings.token, participant=who)
     return app

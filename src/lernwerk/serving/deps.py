@@ -10,15 +10,30 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
 from lernwerk.api import Workspace
-from lernwerk.serving.jobs import JobManager
+from lernwerk.serving.jobs import JobManager, OwnedJobs
+
+
+def participant(request: Request) -> str | None:
+    """The workshop participant a request comes from (None: the server's own token, or
+    no workshop)."""
+    return getattr(request.state, "participant", None)
 
 
 def get_workspace(request: Request) -> Workspace:
+    """The server's workspace, or in a workshop the participant's own."""
+    workshop = getattr(request.app.state, "workshop", None)
+    name = participant(request)
+    if workshop is not None and name is not None:
+        return workshop.workspace(name)
     return request.app.state.workspace
 
 
-def get_jobs(request: Request) -> JobManager:
-    return request.app.state.jobs
+def get_jobs(request: Request) -> JobManager | OwnedJobs:
+    """The job manager; in a workshop, the requester's view of it (their jobs only)."""
+    workshop = getattr(request.app.state, "workshop", None)
+    if workshop is None:
+        return request.app.state.jobs
+    return OwnedJobs(request.app.state.jobs, participant(request), get_workspace(request).path)
 
 
 def is_multipart(request: Request) -> bool:

@@ -45,6 +45,7 @@ class ErrorBody(BaseModel):
 _ERROR_TEXTS = {
     400: "The request is malformed",
     401: "The access token is missing or wrong",
+    403: "Only the trainer (the server's own token) may do this",
     404: "What the request names does not exist",
     405: "The method is not allowed here (the `Allow` header lists those that are)",
     409: "It conflicts with the current state (a name taken, a run still training)",

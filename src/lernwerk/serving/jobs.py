@@ -1,6 +1,9 @@
 """Training jobs: every run trains in a worker process, never in one of the server's threads.
 
-The `JobManager` keeps a FIFO queue and at most `max_concurrent` trainings at once. A
+The `JobManager` keeps a queue and at most `max_concurrent` trainings at once. The queue is
+fair between owners (a workshop's participants): the next job is the oldest one whose
+owner has nothing running; only when every waiting job's owner already trains does the
+oldest of them start. With one owner (a workbench on a laptop) that is first in, first out. A
 worker is a Python process (multiprocessing's "spawn") that calls `Workspace(path).fit(…)`
 for each job it is sent; the trainer writes progress to the store, which is where the
 server reads it for the page. Server and worker talk through two pipes:
@@ -30,7 +33,7 @@ import signal
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -54,6 +57,8 @@ class JobRequest:
     model: dict[str, Any]  # a resolved ModelSpec as a dict: the worker reads no files
     train: dict[str, Any]  # a TrainConfig as a dict
     name: str | None = None
+    owner: str | None = None  # a workshop participant (None: the server's own workspace)
+    workspace: str | None = None  # where it trains (None: the manager's workspace)
 
 
 @dataclass
@@ -257,10 +262,22 @@ class JobManager:
     def queue_position(self, job: Job) -> int | None:
         """1 for the next job to start; None when not queued."""
         with self._lock:
-            for i, queued in enumerate(self._queue):
+            for i, queued in enumerate(self._fair_order()):
                 if queued is job:
                     return i + 1
         return None
+
+    def _fair_order(self) -> list[Job]:
+        """The queued jobs in the order they will start (hold the lock): each time, the
+        oldest job whose owner has nothing running or picked before it, else the oldest."""
+        busy = {w.job.request.owner for w in self._running if w.job is not None}
+        waiting, order = list(self._queue), []
+        while waiting:
+            pick = next((j for j in waiting if j.request.owner not in busy), waiting[0])
+            waiting.remove(pick)
+            order.append(pick)
+            busy.add(pick.request.owner)
+        return order
 
     def has_free_slot(self) -> bool:
         """Whether a job submitted now would start without waiting for another."""
@@ -337,7 +354,9 @@ class JobManager:
                 if (gone := self._check(worker)) is not None:
                     lost.append(gone)
             while self._queue and len(self._running) < self.max_concurrent:
-                self._dispatch(self._queue.popleft())
+                job = self._fair_order()[0]
+                self._queue.remove(job)
+                self._dispatch(job)
             free = len(self._running) < self.max_concurrent
             if self.prestart and free and not self._closing:
                 self._keep_standby()
@@ -403,7 +422,8 @@ class JobManager:
         for _ in range(2):
             if worker is None or not worker.process.is_alive():
                 worker = self._spawn()
-            if _send(worker, (str(self.workspace_path), job.request)):
+            where = job.request.workspace or str(self.workspace_path)
+            if _send(worker, (where, job.request)):
                 break
             _end(worker)
             worker = None
@@ -471,6 +491,48 @@ class JobManager:
         ended = [j for j in self._jobs.values() if j.ended]
         for job in sorted(ended, key=lambda j: j.created_at)[: max(0, len(ended) - _MAX_KEPT_JOBS)]:
             del self._jobs[job.id]
+
+
+class OwnedJobs:
+    """One owner's view of a shared `JobManager` (a workshop participant's): only their
+    jobs are found, listed and stopped, and what they submit trains in their workspace.
+    Queue positions count everyone's jobs."""
+
+    def __init__(self, manager: JobManager, owner: str | None, workspace_path: Path) -> None:
+        self.manager, self.owner, self.workspace_path = manager, owner, Path(workspace_path)
+
+    def _mine(self, job: Job | None) -> Job | None:
+        return job if job is not None and job.request.owner == self.owner else None
+
+    def submit(self, request: JobRequest) -> Job:
+        owned = replace(request, owner=self.owner, workspace=str(self.workspace_path))
+        return self.manager.submit(owned)
+
+    def get(self, job_id: str) -> Job:
+        job = self._mine(self.manager.get(job_id))
+        if job is None:
+            raise NotFound(f"job {job_id!r} not found", where="job")
+        return job
+
+    def is_job(self, ref: str) -> bool:
+        return self.manager.is_job(ref) and self._mine(self.manager.get(ref)) is not None
+
+    def jobs(self) -> list[Job]:
+        return [j for j in self.manager.jobs() if j.request.owner == self.owner]
+
+    def job_for_run(self, run_id: str) -> Job | None:
+        return self._mine(self.manager.job_for_run(run_id))
+
+    def queue_position(self, job: Job) -> int | None:
+        return self.manager.queue_position(job)
+
+    def has_free_slot(self) -> bool:
+        return self.manager.has_free_slot()
+
+    def stop(self, ref: str) -> Job | None:
+        if self.is_job(ref) or self.job_for_run(ref) is not None:
+            return self.manager.stop(ref)
+        return None
 
 
 def _send(worker: _Worker, message: Any) -> bool:

@@ -51,16 +51,43 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-class TokenMiddleware:
-    """Answer 401 to every request without the token."""
+# What a workshop lets in without a token: the join page, what it needs, and joining.
+WORKSHOP_OPEN = (
+    "/join.html",
+    "/join.js",
+    "/dom.js",
+    "/i18n.js",
+    "/style.css",
+    "/favicon.svg",
+    "/i18n/en.json",
+    "/i18n/de.json",
+    "/api/workshop/join",
+)
 
-    def __init__(self, app: Any, token: str) -> None:
-        self.app, self.token = app, token
+
+class TokenMiddleware:
+    """Answer 401 to every request without the token.
+
+    In a workshop (`participant` given: a participant's name for a token, or None) a
+    participant's token lets in too, and the request's state says whose it is
+    (`participant`; None for the server's own token). Without a token, a browser is sent to
+    the join page.
+    """
+
+    def __init__(self, app: Any, token: str, participant: Any = None) -> None:
+        self.app, self.token, self.participant = app, token, participant
 
     def _matches(self, given: str | None) -> bool:
         return given is not None and secrets.compare_digest(
             given.encode("utf-8"), self.token.encode("utf-8")
         )
+
+    def _who(self, given: str | None) -> tuple[bool, str | None]:
+        """(let in, the participant's name) for a token."""
+        if self._matches(given):
+            return True, None
+        name = self.participant(given) if self.participant is not None and given else None
+        return name is not None, name
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -70,11 +97,25 @@ class TokenMiddleware:
         from_query = (query.get("token") or [None])[0]
         auth = _header(scope, b"authorization") or ""
         bearer = auth[7:].strip() if auth.lower().startswith("bearer ") else None
-        if self._matches(bearer) or self._matches(_cookie(scope)):
+        for given, setting in ((bearer, False), (from_query, True), (_cookie(scope), False)):
+            ok, name = self._who(given)
+            if ok:
+                scope.setdefault("state", {})["participant"] = name
+                await self.app(scope, receive, _setting_cookie(send, given) if setting else send)
+                return
+        if self.participant is not None and scope.get("path") in WORKSHOP_OPEN:
+            scope.setdefault("state", {})["participant"] = None
             await self.app(scope, receive, send)
             return
-        if self._matches(from_query):
-            await self.app(scope, receive, _setting_cookie(send, self.token))
+        if self.participant is not None and _wants_page(scope):
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 303,
+                    "headers": [(b"location", b"/join.html"), (b"content-length", b"0")],
+                }
+            )
+            await send({"type": "http.response.body", "body": b""})
             return
         if _wants_page(scope):
             await send_html(send, 401, TOKEN_PAGE, [(b"www-authenticate", b"Bearer")])

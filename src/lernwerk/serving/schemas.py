@@ -193,6 +193,19 @@ class PredictRequest(_Body):
     sample: JsonInt | None = Field(None, description="the id of a sample of the run's dataset")
 
 
+class ExplainRequest(PredictRequest):
+    target: str | None = Field(None, description="the class to explain; default the predicted")
+
+
+class JoinRequest(_Body):
+    name: str = Field(description="the participant's name: 1 to 32 letters, digits, spaces, . _ -")
+
+
+class PushRequest(_Body):
+    dataset: str | None = Field(None, description="a dataset of the trainer's workspace")
+    model: str | None = Field(None, description="a saved model of the trainer's workspace")
+
+
 # -- responses ------------------------------------------------------------------------------
 
 
@@ -418,6 +431,38 @@ class OnnxExport(_Answer):
     files: list[ExportFile]
 
 
+class FeatureMapsView(_Answer):
+    layer: str
+    type: str
+    channels: int = Field(description="the layer's channels; `maps` holds the first 32")
+    maps: list[Any] = Field(description="(C', h, w) values")
+
+
+class ExplanationView(_Answer):
+    """Why the model decided so for one input (see `lernwerk explain`)."""
+
+    kind: Literal["images", "sequences", "table"]
+    target: int
+    target_name: str | None
+    outputs: list[float]
+    attribution: list[Any] = Field(description="integrated gradients, the sample's shape")
+    saliency: list[Any] = Field(
+        description="per pixel (H×W) or time step in [0, 1]; per feature (signed) for tables"
+    )
+    convergence: float
+    gradcam: list[Any] | None = Field(description="H×W in [0, 1] (2-D convolutional networks)")
+    feature_maps: list[FeatureMapsView]
+    names: list[str]
+    ms: float
+
+
+class CodeView(_Answer):
+    """A network (or a whole run) as one plain PyTorch file."""
+
+    filename: str
+    code: str
+
+
 # -- inspections ----------------------------------------------------------------------------
 
 
@@ -451,6 +496,10 @@ class RunBaselines(_Body):
         None, description="default: the dataset's own"
     )
     seed: JsonInt = Field(0, ge=0, le=2**31 - 1, description="seeds the estimators")
+    estimators: (
+        list[Literal["logistic-regression", "ridge", "hist-gradient-boosting", "xgboost", "rocket"]]
+        | None
+    ) = Field(None, description="only these (rocket: series only); default: all that suit")
 
 
 class BaselinesView(_Answer):
@@ -463,3 +512,71 @@ class BaselinesView(_Answer):
     networks: list[dict[str, Any]] = Field(description="finished networks on the same split")
     table: list[dict[str, Any]] = Field(description="model, features, test score, seconds")
     notes: list[str] = Field(description="what was left out, and why")
+
+
+# -- workshop -------------------------------------------------------------------------------
+
+
+class Joined(_Answer):
+    name: str
+    token: str = Field(description="opens this participant's workspace and nothing else")
+    url: str = Field(description="the page with the token")
+
+
+class WhoView(_Answer):
+    workshop: bool
+    participant: str | None
+    trainer: bool
+
+
+class RoomView(_Answer):
+    """Every participant, their datasets, runs and trainings, and the leaderboard."""
+
+    participants: list[dict[str, Any]]
+    leaderboard: list[dict[str, Any]]
+    task: str = Field(description="the leaderboard's dataset (best test accuracy on it)")
+
+
+class PushView(_Answer):
+    dataset: str | None
+    model: str | None
+    pushed: list[str]
+    skipped: list[dict[str, Any]]
+# -- fixing what the model got wrong -----------------------------------------------------
+
+SampleIdList = Annotated[
+    list[JsonInt], Field(min_length=1, max_length=10_000, description="sample ids")
+]
+
+
+class RelabelRequest(_Body):
+    ids: SampleIdList
+    to: ClassLabel = Field(description="the class the samples belong to")
+
+
+class CheckedRequest(_Body):
+    ids: SampleIdList
+    checked: bool = Field(True, description="false takes the mark away")
+
+
+class DeleteRequest(_Body):
+    ids: SampleIdList
+
+
+class DataEdit(_Answer):
+    """A dataset's data version after an edit, and the edit `undo` would revert (null:
+    none); `undone`: what an undo reverted."""
+
+    dataset: str
+    data_version: str
+    undo: dict[str, Any] | None
+
+
+class Mistakes(_Answer):
+    """The ids a classifier gets wrong on a split, the most confident first."""
+
+    run: str
+    split: str
+    ids: list[int]
+    data_version: str
+    dataset_changed: bool

@@ -35,6 +35,9 @@ class Settings(BaseModel):
         True, description="keep one training process started, so that a run starts at once"
     )
     static_dir: Path = Field(STATIC_DIR, description="the page's files, served at /")
+    workshop: bool = Field(
+        False, description="a workshop: each participant who joins gets a workspace of their own"
+    )
 
     @property
     def is_local(self) -> bool:

@@ -46,6 +46,7 @@ class DatasetRecord:
     slots: int = 0  # records written to the sample file, deleted samples' included
     next_id: int = 0  # the id the next added sample gets (ids are never reused)
     target_shape: list[int] = field(default_factory=list)  # [] scalar targets, [K] K each
+    last_edit: dict[str, Any] = field(default_factory=dict)  # what `undo_edit` reverts; {} none
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -97,7 +98,7 @@ class EventRecord:
 _RUN_COLUMNS = tuple(f.name for f in dataclass_fields(RunRecord))
 _RUN_JSON = frozenset({"config", "metrics"})
 _DATASET_JSON = frozenset(
-    {"source", "classes", "input_shape", "feature_names", "meta", "target_shape"}
+    {"source", "classes", "input_shape", "feature_names", "meta", "target_shape", "last_edit"}
 )
 _EVENT_JSON = frozenset({"payload"})
 

@@ -11,6 +11,7 @@ written whole again. Numpy only: no torch here.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import sqlite3
@@ -18,9 +19,10 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lernwerk.errors import Conflict, NotFound
+from lernwerk.store.edits import edit_record, restore, rows_before, summary
 from lernwerk.store.files import _fsync_dir
 
 if TYPE_CHECKING:
@@ -113,6 +115,7 @@ class SampleRows:
         from lernwerk.store.sample_file import SampleFile, insert_rows
 
         rec.data_file = f"samples-{secrets.token_hex(4)}.bin"
+        rec.last_edit = {}  # the rows an edit kept are gone
         SampleFile(folder / rec.data_file, x.shape[1:], x.dtype).write_new(x)
         ids = np.asarray(ids, dtype=np.int64)
         rec.num_samples = rec.slots = len(x)
@@ -233,10 +236,11 @@ class SampleRows:
                     where="dataset",
                 )
             insert_rows(con, name, ids, slots, labels, targets, np.zeros(n, dtype=np.bool_))
+            edit = edit_record("add", rec.content_hash, ids=ids.tolist())
             con.execute(
                 "UPDATE datasets SET num_samples = num_samples + ?, slots = ?, next_id = ?, "
-                "content_hash = ?, updated_at = ? WHERE name = ?",
-                (n, rec.slots + n, rec.next_id + n, digest, _now(), name),
+                "content_hash = ?, updated_at = ?, last_edit = ? WHERE name = ?",
+                (n, rec.slots + n, rec.next_id + n, digest, _now(), json.dumps(edit), name),
             )
         return ids
 
@@ -246,7 +250,7 @@ class SampleRows:
         Raises:
             NotFound: an id that the dataset does not hold (names the first).
         """
-        self._change_rows(name, ids, "DELETE FROM samples", (), "delete", removes=True)
+        self._change_rows(name, ids, "DELETE FROM samples", (), "delete", edit="delete")
 
     def relabel_samples(self, name: str, ids: Sequence[int], label: int) -> None:
         """Give samples another class index, all or none.
@@ -255,8 +259,71 @@ class SampleRows:
             NotFound: an id that the dataset does not hold (names the first).
         """
         self._change_rows(
-            name, ids, "UPDATE samples SET label = ?", (label,), f"relabel:{label}", removes=False
+            name, ids, "UPDATE samples SET label = ?", (label,), f"relabel:{label}", edit="relabel"
         )
+
+    def set_checked(self, name: str, ids: Sequence[int], checked: bool = True) -> None:
+        """Mark samples as checked by a person (their label is right), or unmark them; the
+        data version stays (training sees no difference).
+
+        Raises:
+            NotFound: an id that the dataset does not hold (names the first).
+        """
+        self._change_rows(
+            name, ids, "UPDATE samples SET checked = ?", (int(checked),), "", edit="check"
+        )
+
+    def checked_ids(self, name: str, ids: Sequence[int] | None = None) -> set[int]:
+        """The ids of the samples marked as checked (among `ids` when given)."""
+        sql = "SELECT id FROM samples WHERE dataset = ? AND checked = 1"
+        with self._connect() as con:
+            if ids is None:
+                return {r[0] for r in con.execute(sql, (name,))}
+            found: set[int] = set()
+            for chunk in _chunks([int(i) for i in ids]):
+                marks = ", ".join("?" * len(chunk))
+                found.update(
+                    r[0] for r in con.execute(f"{sql} AND id IN ({marks})", (name, *chunk))
+                )
+            return found
+
+    def sample_states(self, name: str, ids: Sequence[int]) -> dict[int, tuple[int | None, bool]]:
+        """The class index and checked mark of the given ids that exist: {id: (label, checked)}."""
+        found: dict[int, tuple[int | None, bool]] = {}
+        with self._connect() as con:
+            for chunk in _chunks([int(i) for i in ids]):
+                marks = ", ".join("?" * len(chunk))
+                for i, label, checked in con.execute(
+                    f"SELECT id, label, checked FROM samples WHERE dataset = ? AND id IN ({marks})",
+                    (name, *chunk),
+                ):
+                    found[i] = (label, bool(checked))
+        return found
+
+    def undo_edit(self, name: str) -> dict[str, Any]:
+        """Undo the dataset's last edit of samples: its rows and content hash are again
+        exactly what they were before it. Returns what was undone (action, ids).
+
+        Raises:
+            Conflict: there is nothing to undo (no edit since the dataset was written whole,
+                its classes changed, or the last edit was undone already).
+        """
+        with self._connect(write=True) as con:
+            rec = self.get_dataset(name)
+            edit = rec.last_edit
+            if not edit:
+                raise Conflict(
+                    f"nothing to undo in dataset '{name}': no sample was added, deleted, "
+                    "relabelled or checked since it was stored or its classes changed",
+                    where=f"dataset '{name}'",
+                )
+            change = restore(con, name, edit)
+            con.execute(
+                "UPDATE datasets SET num_samples = num_samples + ?, content_hash = ?, "
+                "updated_at = ?, last_edit = '{}' WHERE name = ?",
+                (change, edit["content_hash"], _now(), name),
+            )
+        return summary(edit)
 
     def _change_rows(
         self,
@@ -266,10 +333,11 @@ class SampleRows:
         args: tuple[int, ...],
         change: str,
         *,
-        removes: bool,
+        edit: str,
     ) -> None:
         """Apply `statement` (DELETE or UPDATE … SET) to the rows of `ids` in one transaction,
-        after checking that every id is there, and move the dataset's hash on by it."""
+        after checking that every id is there; move the dataset's hash on by `change` (kept
+        where it is '') and keep the rows as they were, for `undo_edit`."""
         import numpy as np
 
         from lernwerk.store.sample_file import chain_hash
@@ -278,16 +346,23 @@ class SampleRows:
         with self._connect(write=True) as con:
             rec = self.get_dataset(name)
             self._require_ids(con, name, wanted)
+            before = edit_record(edit, rec.content_hash, rows=rows_before(con, name, wanted))
+            if edit == "check":
+                before["checked"] = bool(args[0])
+            elif edit == "relabel":
+                before["label"] = int(args[0])
             for chunk in _chunks(wanted):
                 marks = ", ".join("?" * len(chunk))
                 con.execute(
                     f"{statement} WHERE dataset = ? AND id IN ({marks})", (*args, name, *chunk)
                 )
-            digest = chain_hash(rec.content_hash, change, np.asarray(wanted, np.int64).tobytes())
+            digest = rec.content_hash
+            if change:
+                digest = chain_hash(digest, change, np.asarray(wanted, np.int64).tobytes())
             con.execute(
                 "UPDATE datasets SET num_samples = num_samples - ?, content_hash = ?, "
-                "updated_at = ? WHERE name = ?",
-                (len(wanted) if removes else 0, digest, _now(), name),
+                "updated_at = ?, last_edit = ? WHERE name = ?",
+                (len(wanted) if edit == "delete" else 0, digest, _now(), json.dumps(before), name),
             )
 
     @staticmethod
@@ -308,9 +383,8 @@ class SampleRows:
 
     def set_classes(self, name: str, classes: list[str], *, dropped: int | None = None) -> None:
         """Store a dataset's new class list; `dropped`: the index of a deleted class,
-        whose samples go and whose later indices move down by one."""
-        import json
-
+        whose samples go and whose later indices move down by one. The last edit can no
+        longer be undone (its class indices may mean other classes now)."""
         from lernwerk.store.sample_file import chain_hash
 
         with self._connect(write=True) as con:
@@ -327,7 +401,7 @@ class SampleRows:
             digest = chain_hash(rec.content_hash, "classes", json.dumps(classes).encode())
             con.execute(
                 "UPDATE datasets SET classes = ?, num_samples = num_samples - ?, "
-                "content_hash = ?, updated_at = ? WHERE name = ?",
+                "content_hash = ?, updated_at = ?, last_edit = '{}' WHERE name = ?",
                 (json.dumps(classes), gone, digest, _now(), name),
             )
 

@@ -42,7 +42,7 @@ from lernwerk.store.records import (  # noqa: F401  (public here too)
 from lernwerk.store.runs import RunRows, process_start_ticks  # noqa: F401  (public here too)
 from lernwerk.store.samples import SampleRows
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 _MIGRATE_TIMEOUT_S = 30.0  # as long as a write waits for the lock (busy_timeout)
 
 _SCHEMA = """
@@ -53,7 +53,8 @@ CREATE TABLE IF NOT EXISTS datasets (
     description TEXT NOT NULL DEFAULT '', feature_names TEXT NOT NULL DEFAULT '[]',
     meta TEXT NOT NULL DEFAULT '{}', updated_at TEXT,
     data_file TEXT NOT NULL DEFAULT '', slots INTEGER NOT NULL DEFAULT 0,
-    next_id INTEGER NOT NULL DEFAULT 0, target_shape TEXT NOT NULL DEFAULT '[]'
+    next_id INTEGER NOT NULL DEFAULT 0, target_shape TEXT NOT NULL DEFAULT '[]',
+    last_edit TEXT NOT NULL DEFAULT '{}'
 );
 CREATE TABLE IF NOT EXISTS runs (
     id TEXT PRIMARY KEY, name TEXT NOT NULL, status TEXT NOT NULL, created_at TEXT NOT NULL,
@@ -77,6 +78,7 @@ CREATE INDEX IF NOT EXISTS events_by_run ON events (run_id, id);
 CREATE TABLE IF NOT EXISTS samples (
     dataset TEXT NOT NULL, id INTEGER NOT NULL, slot INTEGER NOT NULL,
     label INTEGER, target BLOB, test INTEGER NOT NULL DEFAULT 0,
+    checked INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (dataset, id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS samples_by_slot ON samples (dataset, slot);
@@ -98,6 +100,11 @@ _MIGRATIONS: dict[int, list[str]] = {
         "ALTER TABLE datasets ADD COLUMN slots INTEGER NOT NULL DEFAULT 0",
         "ALTER TABLE datasets ADD COLUMN next_id INTEGER NOT NULL DEFAULT 0",
         "ALTER TABLE datasets ADD COLUMN target_shape TEXT NOT NULL DEFAULT '[]'",
+    ],
+    # fixing what the model got wrong: the last edit to undo, samples marked as checked
+    4: [
+        "ALTER TABLE datasets ADD COLUMN last_edit TEXT NOT NULL DEFAULT '{}'",
+        "ALTER TABLE samples ADD COLUMN checked INTEGER NOT NULL DEFAULT 0",
     ],
 }
 
@@ -262,9 +269,11 @@ class WorkspaceStore(SampleRows, RunRows):
             if version == SCHEMA_VERSION:
                 return
             if version > 0:  # an older workspace: step it up, one version at a time
+                tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master")}
                 for step in range(version + 1, SCHEMA_VERSION + 1):
                     for statement in _MIGRATIONS.get(step, []):
-                        con.execute(statement)
+                        if statement.split()[2] in tables:  # else _SCHEMA makes it whole
+                            con.execute(statement)
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
                     con.execute(statement)  # CREATE … IF NOT EXISTS: safe to repeat

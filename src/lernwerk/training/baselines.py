@@ -1,5 +1,6 @@
 """Classical baselines on a dataset's own split: logistic regression (ridge for regression),
-histogram gradient boosting, and XGBoost when it is installed.
+histogram gradient boosting, XGBoost when it is installed, and for series ROCKET (MiniRocket
+random convolutional kernels and a ridge model, `rocket.py`).
 
 `fit_baselines` fits each estimator on each feature set of the data (`baseline_features`)
 on exactly the train split a network run with the same config uses (`Dataset.split` with
@@ -14,7 +15,7 @@ from __future__ import annotations
 import inspect
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from typing import Any
@@ -26,6 +27,7 @@ from lernwerk.config import TrainConfig
 from lernwerk.data import Dataset
 from lernwerk.errors import DataError, SpecError
 from lernwerk.training.baseline_features import FeatureSet, feature_sets
+from lernwerk.training.rocket import NUM_KERNELS, fit_rocket, real_lengths
 from lernwerk.training.tasks import Task
 from lernwerk.training.tasks_registry import resolve_task
 from lernwerk.training.threads import free_threads
@@ -33,14 +35,18 @@ from lernwerk.training.threads import free_threads
 BASELINE_TASKS = ("classification", "regression")
 MAX_TREES = 300  # boosting rounds at most; early stopping on validation ends most sooner
 PATIENCE = 10  # rounds without improvement on validation before the trees stop
+FEATURE_ESTIMATORS = ("logistic-regression", "ridge", "hist-gradient-boosting", "xgboost")
+ESTIMATORS = (*FEATURE_ESTIMATORS, "rocket")  # what `estimators=` may name
+SERIES_ESTIMATORS = ("rocket",)  # for sequences only
+_HOLDS = {"table": "a table", "images": "images"}
 
 
 @dataclass
 class BaselineResult:
     """One estimator on one feature set: its metrics per split and its fit time."""
 
-    estimator: str  # "logistic-regression", "hist-gradient-boosting", "xgboost", "ridge"
-    features: str  # "pixels 16×16", "embeddings", "values", "summary", "features"
+    estimator: str  # "logistic-regression", "hist-gradient-boosting", "xgboost", "ridge", "rocket"
+    features: str  # "pixels 16×16", "embeddings", "values", "summary", "features", "minirocket"
     library: str  # "scikit-learn 1.9.1"
     settings: dict[str, Any]  # hyper-parameters, and what early stopping did
     metrics: dict[str, dict[str, Any]]  # {"val": {...}, "test": {...}}, as a run stores them
@@ -66,11 +72,17 @@ class BaselineReport:
 Fitted = tuple[Callable[[np.ndarray], np.ndarray], dict[str, Any]]  # (predict, settings)
 
 
-def fit_baselines(ds: Dataset, cfg: TrainConfig) -> BaselineReport:
+def fit_baselines(
+    ds: Dataset, cfg: TrainConfig, estimators: Sequence[str] | None = None
+) -> BaselineReport:
     """Fit the baselines of `ds`'s task on the split `cfg` gives, score them on val and test.
 
+    `estimators` names the ones to fit (`ESTIMATORS`); None: every one that suits the task
+    and the data (ROCKET for sequences only).
+
     Raises:
-        SpecError: the task is not classification or regression.
+        SpecError: the task is not classification or regression; an unknown estimator, or
+            one that does not suit the task or the data (ROCKET on a table).
         DataError: a split is empty, or the train split holds a single class.
     """
     task_class = resolve_task(cfg.task, ds)
@@ -80,6 +92,7 @@ def fit_baselines(ds: Dataset, cfg: TrainConfig) -> BaselineReport:
             f"task {task_class.name}",
             where="task",
         )
+    wanted = _check_estimators(ds, task_class.name, estimators)
     splits = ds.split(cfg.val_split, cfg.test_split, cfg.split_seed)
     sizes = {name: len(getattr(splits, name)) for name in ("train", "val", "test")}
     _check_splits(ds, cfg, sizes)
@@ -93,9 +106,17 @@ def fit_baselines(ds: Dataset, cfg: TrainConfig) -> BaselineReport:
             where="dataset",
         )
     report = BaselineReport(task=task_class.name, splits=sizes)
-    sets, report.notes = feature_sets(ds.kind, ds.input_shape)
-    estimators = _estimators(task_class.name, y["train"], len(ds.classes), cfg.seed)
-    report.notes += [name for name, fit in estimators if fit is None]  # why it is left out
+    fits = [
+        (name, fit)  # with fit None, name is a note on why it is left out
+        for name, fit in _estimators(task_class.name, y["train"], len(ds.classes), cfg.seed)
+        if fit is None or name in wanted
+    ]
+    sets: list[FeatureSet] = []
+    if any(fit is not None for _, fit in fits):
+        sets, report.notes = feature_sets(ds.kind, ds.input_shape)
+    report.notes += [
+        note for note, fit in fits if fit is None and _concerns(note, estimators, wanted)
+    ]  # why it is left out
     x_raw = {name: _rows(ds, getattr(splits, name)) for name in sizes}
     # the cores idle now (threads.py: on a busy machine a second OpenMP thread slows down)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
@@ -109,12 +130,58 @@ def fit_baselines(ds: Dataset, cfg: TrainConfig) -> BaselineReport:
         finally:
             torch.set_num_threads(before)
         feature_seconds = time.perf_counter() - started
-        for name, fit in estimators:
+        for name, fit in fits:
             if fit is None:
                 continue
             result = _fit_one(name, fit, fs, x, y, task, feature_seconds, threads)
             report.results.append(result)
+    if "rocket" in wanted:
+        classify = task_class.name == "classification"
+        report.results.append(_fit_rocket(x_raw, y, task, classify, len(ds.classes), cfg, threads))
     return report
+
+
+def _concerns(note: str, asked: Sequence[str] | None, wanted: list[str]) -> bool:
+    """Whether a note on a left-out estimator concerns what was asked for."""
+    if asked is None:
+        return True
+    if "XGBoost" in note:
+        return "xgboost" in wanted
+    return bool({"xgboost", "hist-gradient-boosting"} & set(wanted))
+
+
+def _check_estimators(ds: Dataset, task: str, estimators: Sequence[str] | None) -> list[str]:
+    """The estimators to fit; raise `SpecError` for a name that is unknown or does not
+    suit `ds` (ROCKET on anything but series) or `task` (ridge is for regression)."""
+    series = ds.kind == "sequences"
+    other = "ridge" if task == "classification" else "logistic-regression"
+    if estimators is None:
+        return [e for e in ESTIMATORS if e != other and (series or e not in SERIES_ESTIMATORS)]
+    if isinstance(estimators, str):  # one name, not its letters
+        estimators = [estimators]
+    if not estimators:
+        raise SpecError(f"name at least one estimator: {', '.join(ESTIMATORS)}", "estimators")
+    for name in estimators:
+        if name not in ESTIMATORS:
+            raise SpecError(
+                f"unknown baseline estimator {name!r}; choose from {', '.join(ESTIMATORS)}",
+                where="estimators",
+            )
+        if name in SERIES_ESTIMATORS and not series:
+            raise SpecError(
+                f"{name} is the baseline for series (random convolutional kernels over time); "
+                f"dataset '{ds.name}' holds {_HOLDS.get(ds.kind, ds.kind)}: choose from "
+                f"{', '.join(e for e in FEATURE_ESTIMATORS if e != other)}",
+                where="estimators",
+            )
+        if name == other:
+            fits = "regression" if name == "ridge" else "classification"
+            raise SpecError(
+                f"{name} fits {fits}; dataset '{ds.name}' trains task {task}: choose "
+                f"{'logistic-regression' if name == 'ridge' else 'ridge'}",
+                where="estimators",
+            )
+    return list(dict.fromkeys(estimators))
 
 
 def _check_splits(ds: Dataset, cfg: TrainConfig, sizes: dict[str, int]) -> None:
@@ -166,6 +233,68 @@ def _fit_one(
         seconds=seconds,
         feature_seconds=feature_seconds,
         feature_note=fs.note,
+    )
+
+
+def _fit_rocket(
+    x_raw: dict[str, torch.Tensor],
+    y: dict[str, np.ndarray],
+    task: Task,
+    classify: bool,
+    n_classes: int,
+    cfg: TrainConfig,
+    threads: int,
+) -> BaselineResult:
+    """MiniRocket kernels fitted on the train split, ridge with leave-one-out alpha on their
+    features; scored on val and test. Seconds: kernels, train features and ridge together."""
+    from threadpoolctl import threadpool_limits
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        with threadpool_limits(threads):
+            lengths = {s: real_lengths(x.float()) for s, x in x_raw.items()}  # (N,) each
+            started = time.perf_counter()
+            model = fit_rocket(
+                x_raw["train"], y["train"], classify=classify, n_classes=n_classes, seed=cfg.seed
+            )
+            seconds = time.perf_counter() - started
+            began = time.perf_counter()
+            features = {s: model.transform.transform(x_raw[s], lengths[s]) for s in ("val", "test")}
+            feature_seconds = time.perf_counter() - began
+            metrics = {s: task.metrics(y[s], model.predict_features(features[s])) for s in features}
+    finally:
+        torch.set_num_threads(before)
+    rocket = model.transform
+    shortest, longest = int(lengths["train"].min()), int(lengths["train"].max())
+    settings: dict[str, Any] = {
+        "kernels": NUM_KERNELS,
+        "kernel_length": 9,
+        "features": rocket.num_features,
+        "dilations": rocket.dilations,
+        "pooling": "proportion of positive values (PPV)",
+        "standardised": True,
+        "alpha": model.alpha,
+        "alphas": "10 from 1e-3 to 1e3, chosen by leave-one-out",
+        "threads": threads,
+        "seed": cfg.seed,
+    }
+    if classify:
+        settings["probabilities"] = "softmax of the ridge scores (not calibrated)"
+    length_note = f"{shortest}–{longest} real steps" if shortest != longest else f"{longest} steps"
+    return BaselineResult(
+        estimator="rocket",
+        features="minirocket",
+        library=f"PyTorch {torch.__version__.split('+')[0]}, {_sklearn()}",
+        settings=settings,
+        metrics=metrics,
+        seconds=seconds,
+        feature_seconds=feature_seconds,
+        feature_note=(
+            f"{rocket.num_features} PPV features of {NUM_KERNELS} MiniRocket kernels at "
+            f"{len(rocket.dilations)} dilations over {rocket.channels} channel(s); train series "
+            f"of {length_note} (trailing padding not counted)"
+        ),
     )
 
 

@@ -196,8 +196,8 @@ def train_defaults(
 def baselines(
     name: str, body: RunBaselines | None = None, ws: Workspace = Depends(get_workspace)
 ) -> dict[str, Any]:
-    """Fit logistic regression (ridge), gradient boosting and XGBoost on the dataset's split
-    and store each as a run; answers with them, the networks on the same split and the
+    """Fit logistic regression (ridge), gradient boosting, XGBoost and, for series, ROCKET
+    on the dataset's split and store each as a run; answers with them, the networks on the same split and the
     table. Seconds on small data; nothing is stored when it fails (an empty split: 422)."""
     options = (body or RunBaselines()).model_dump()
     return ws.baselines(name, **options).to_dict()

@@ -24,7 +24,10 @@ from lernwerk.serving.errors import error_responses
 from lernwerk.serving.events import run_events
 from lernwerk.serving.jobs import Job, JobManager, JobRequest
 from lernwerk.serving.schemas import (
+    CodeView,
     EvaluationView,
+    ExplainRequest,
+    ExplanationView,
     JobView,
     OnnxExport,
     Prediction,
@@ -56,19 +59,20 @@ class RunCache:
 
     def get(self, ws: Workspace, ref: str) -> Run:
         fresh = ws.run(ref)
+        key = f"{ws.path}\0{fresh.id}"  # a workshop's participants' runs never mix
         with self._lock:
-            cached = self._runs.get(fresh.id)
+            cached = self._runs.get(key)
             if cached is not None and cached.record.finished_at == fresh.record.finished_at:
-                self._runs.move_to_end(fresh.id)
+                self._runs.move_to_end(key)
                 return cached
-            self._runs[fresh.id] = fresh
+            self._runs[key] = fresh
             while len(self._runs) > self.size:
                 self._runs.popitem(last=False)
         return fresh
 
-    def forget(self, run_id: str) -> None:
+    def forget(self, ws: Workspace, run_id: str) -> None:
         with self._lock:
-            self._runs.pop(run_id, None)
+            self._runs.pop(f"{ws.path}\0{run_id}", None)
 
 
 def get_run_cache(request: Request) -> RunCache:
@@ -102,7 +106,12 @@ async def start_run(
         ws.check_fit(body.dataset, spec, config=config)
         return JobRequest(body.dataset, spec.to_dict(), config.to_dict(), body.name)
 
-    job = jobs.submit(await run_in_threadpool(check))
+    return await answer_when_started(jobs, jobs.submit(await run_in_threadpool(check)))
+
+
+async def answer_when_started(jobs: JobManager, job: Job) -> dict[str, Any]:
+    """The job's answer once its run has an id, it waits for another training, or after a
+    few seconds."""
     deadline = time.monotonic() + _RUN_ID_WAIT_S
     while not job.ended and job.run_id is None and time.monotonic() < deadline:
         if job.status == "queued" and not jobs.has_free_slot():
@@ -141,7 +150,12 @@ def show_run(
     trained, what its prediction takes (`input`)."""
     run = ws.run(run_id)
     job = jobs.job_for_run(run.id)
-    return {**run.to_dict(), "input": run.input_spec(), "job_id": job.id if job else None}
+    return {
+        **run.to_dict(),
+        "input": run.input_spec(),
+        "job_id": job.id if job else None,
+        **run.data_state(),  # the data version it trained on, and whether the data changed
+    }
 
 
 @router.get(
@@ -219,7 +233,7 @@ def delete_run(
     if run.status in ("created", "running") and jobs.job_for_run(run.id) is not None:
         raise Conflict(f"run {run.id} is training; stop it first", where="run")
     ws.delete_run(run.id)
-    cache.forget(run.id)
+    cache.forget(ws, run.id)
     return Response(status_code=204)
 
 
@@ -287,6 +301,29 @@ async def predict(
     started = time.perf_counter()
     result = await run_in_threadpool(lambda: run.predict_sample(**body.model_dump()))
     return {**result, "ms": (time.perf_counter() - started) * 1000}
+
+
+@router.post(
+    "/runs/{run_id}/explain",
+    response_model=ExplanationView,
+    responses=error_responses(400, 404, 409, 413, 422),
+)
+async def explain(
+    run_id: str,
+    body: ExplainRequest,
+    ws: Workspace = Depends(get_workspace),
+    cache: RunCache = Depends(get_run_cache),
+) -> dict[str, Any]:
+    """Why the model decided so for one input, given as for predict: integrated gradients
+    (any network), Grad-CAM and each convolution layer's feature maps (images)."""
+    run = await run_in_threadpool(cache.get, ws, run_id)
+    given = body.model_dump(exclude={"target"})
+
+    def explained() -> dict[str, Any]:
+        x = run.sample_input(**given)
+        return run.explain(x[0], target=body.target).to_dict()
+
+    return await run_in_threadpool(explained)
 
 
 @router.put(
@@ -362,6 +399,16 @@ async def export_onnx(run_id: str, ws: Workspace = Depends(get_workspace)) -> di
             return run.onnx_export()
 
     return _export_answer(await run_in_threadpool(export))
+
+
+@router.get(
+    "/runs/{run_id}/code", response_model=CodeView, responses=error_responses(404, 409, 422)
+)
+def run_code(run_id: str, ws: Workspace = Depends(get_workspace)) -> dict[str, Any]:
+    """The run as one plain PyTorch file: the network class, the preprocessing,
+    `load_weights` and the run's training loop (what `export --format pytorch` writes as
+    model.py); 422 for a run the code export does not write (anomaly, forecasting)."""
+    return {"filename": "model.py", "code": ws.run(run_id).pytorch_code()}
 
 
 @router.get(

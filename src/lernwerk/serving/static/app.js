@@ -14,6 +14,10 @@ const ROUTES = [
   { pattern: /^\/runs\/([^/]+)$/, view: "results", nav: "runs", keys: ["id"] },
   { pattern: /^\/runs\/([^/]+)\/try$/, view: "try", nav: "runs", keys: ["id"] },
   { pattern: /^\/runs\/([^/]+)\/inspect$/, view: "inspect", nav: "runs", keys: ["id"] },
+  { pattern: /^\/lessons$/, view: "lessons", nav: "lessons" },
+  { pattern: /^\/room$/, view: "room", nav: "room" },
+  { pattern: /^\/sweeps$/, view: "sweep", nav: "sweeps" },
+  { pattern: /^\/sweeps\/([^/]+)$/, view: "sweep", nav: "sweeps", keys: ["name"] },
 ];
 
 const main = document.getElementById("view");
@@ -98,6 +102,7 @@ function buildLanguageSwitch() {
     applyI18n();
     route();
     checkHealth();  // the footer line is in the language too
+    showWho();
   };
 }
 
@@ -124,6 +129,20 @@ window.addEventListener("error", (ev) => {
   toast(ev.error.message || t("error.unknown"));
 });
 
+/** In a workshop: the trainer gets the Room in the menu, a participant sees their name. */
+async function showWho() {
+  try {
+    const who = await api.get("/workshop/me");
+    if (!who.workshop) return;
+    document.querySelector("[data-nav=room]").hidden = !who.trainer;
+    const badge = document.getElementById("who");
+    badge.hidden = !who.participant;
+    if (who.participant) badge.textContent = t("room.you", { name: who.participant });
+  } catch {
+    // an older server without workshops, or no server: nothing to show
+  }
+}
+
 async function start() {
   initToken();
   await loadI18n();
@@ -132,6 +151,7 @@ async function start() {
   window.addEventListener("hashchange", route);
   await route();
   checkHealth();
+  showWho();
 }
 
 start();

@@ -9,6 +9,9 @@ import { t } from "../i18n.js";
 import { confusionHeatmap } from "../components/heatmap.js";
 import { COLORS } from "../components/chart.js";
 import { roleLines, seriesChart } from "../components/seriesplot.js";
+import { sampleActions } from "../components/dataedit.js";
+import { helpHeading } from "../components/help.js";
+import { explainView } from "../components/explainview.js";
 
 const MAX_TILES = 48;
 const MAX_CHARTS = 6;
@@ -24,7 +27,7 @@ function normaliseSamples(samples, classes) {
   });
 }
 
-function sampleTile(sample, dataset, isImages) {
+function sampleTile(sample, dataset, isImages, fix, why = null) {
   // every class up to six (a four-class set shows all four), else the six likeliest
   const top = Object.entries(sample.probabilities).sort((a, b) => b[1] - a[1]).slice(0, 6);
   const wrong = sample.label !== sample.predicted;
@@ -35,7 +38,9 @@ function sampleTile(sample, dataset, isImages) {
   h("figcaption", { class: "probs-small" },
     h("div", {}, t("results.truth"), ": ", h("b", {}, sample.label)),
     h("div", { style: { color: wrong ? "var(--danger)" : "var(--ok)" } }, t("results.predicted"), ": ", h("b", {}, sample.predicted)),
-    top.map(([c, p]) => h("div", { class: "muted" }, `${c} ${pct(p, 0)}`))));
+    top.map(([c, p]) => h("div", { class: "muted" }, `${c} ${pct(p, 0)}`))),
+  fix ? sampleActions(dataset, sample, fix.classes, fix.onEdit) : null,
+  why ? h("button", { type: "button", class: "button small", testid: "eval-why", onclick: () => why(sample) }, t("explain.why")) : null);
 }
 
 function perClassTable(perClass, classes) {
@@ -233,7 +238,7 @@ async function datasetKind(ref) {
   }
 }
 
-export function renderEvaluation(section, record) {
+export function renderEvaluation(section, record, { onEdit } = {}) {
   const error = errorSlot("evaluation-error");
   const split = h("select", { testid: "eval-split", id: "eval-split" },
     (record.config?.baseline ? ["test", "val"] : ["test", "val", "train"]).map((s) => h("option", { value: s }, t(`split.${s}`))));
@@ -273,7 +278,19 @@ export function renderEvaluation(section, record) {
     const typical = res.typical || null;
     const sampleViews = (list) => {
       const plotted = typical ? list.filter((s) => s.series).slice(0, MAX_CHARTS) : [];
-      if (!plotted.length) return h("div", { class: "gallery" }, list.slice(0, MAX_TILES).map((s) => sampleTile(s, record.dataset, isImages)));
+      // a stored dataset's samples can be fixed where they are shown (`now` says it is stored)
+      const fix = record.dataset_version && res.task === "classification" ? { classes, onEdit } : null;
+      if (!plotted.length) {
+        // images: "Why?" on a tile explains that sample in the panel under the gallery
+        const panel = h("div", { testid: "eval-why-panel" });
+        const why = isImages && res.task === "classification" && !res.baseline ? (sample) => {
+          const view = explainView(() => api.post(`/runs/${enc(record.id)}/explain`, { sample: sample.id }));
+          mount(panel, h("h3", {}, t("explain.sampleTitle", { id: sample.id, label: sample.label })), view);
+          view.querySelector("[data-testid=explain-button]").click();
+          panel.scrollIntoView({ block: "nearest", behavior: "smooth" });
+        } : null;
+        return h("div", {}, h("div", { class: "gallery" }, list.slice(0, MAX_TILES).map((s) => sampleTile(s, record.dataset, isImages, fix, why))), panel);
+      }
       return h("div", { class: "charts", testid: "misclassified-series" }, plotted.map((s) => {
         const chart = misclassifiedChart(s, typical);
         charts.push(chart);
@@ -293,7 +310,7 @@ export function renderEvaluation(section, record) {
       });
       // many classes need the whole width for the matrix; a few leave room for the table beside it
       parts.push(h("div", { class: classes.length > 6 ? "stack" : "grid2" },
-        h("div", {}, h("h3", {}, t("results.confusion")), heat, picked),
+        h("div", {}, ...helpHeading("h3", t("results.confusion"), "chart.confusion"), heat, picked),
         h("div", {}, h("h3", {}, t("results.perClass")), perClassTable(metrics.per_class || {}, classes))));
     }
     const wrong = samples.filter((s) => s.label !== s.predicted);
@@ -312,4 +329,5 @@ export function renderEvaluation(section, record) {
 
   split.addEventListener("change", () => load());
   load();
+  return { reload: () => load() };
 }

@@ -81,7 +81,8 @@ export async function render(root) {
       h("td", {}, r.id ? h("a", { href: `#/runs/${enc(r.id)}`, testid: "run-link" }, r.name || r.id)
         : h("a", { href: `#/train?job=${enc(r.job_id)}` }, r.name || t("live.job", { id: r.job_id }))),
       h("td", {}, statusBadge(r.status, "run-status")),
-      h("td", {}, r.dataset ?? "–"),
+      h("td", {}, r.dataset ?? "–", r.data_version ? h("div", { class: "muted probs-small", testid: "run-data-version",
+        title: t("fix.dataVersionTitle") }, t("fix.dataShort", { version: r.data_version })) : null),
       h("td", {}, typeof r.model === "string" ? r.model : r.model?.name ?? "–"),
       h("td", { class: "muted wrap" }, settings || "–"),
       h("td", { class: "num", title: val ? metricLabel(`val_${val.key}`) : "" }, val ? num(val.value, 4) : "–"),

@@ -14,6 +14,9 @@ import { forecastChart } from "./results-evaluation.js";
 import { createWebcam, fileToDataUrl } from "../components/webcam.js";
 import { pixelsFor } from "./dataset-images.js";
 import { targetOf } from "./dataset-table.js";
+import { createAddToClass } from "../components/dataedit.js";
+import { explainView } from "../components/explainview.js";
+import { helpHeading } from "../components/help.js";
 
 const channelLabel = (label, c) => t("series.channelOf", { label, c });
 
@@ -86,7 +89,7 @@ function resultBox(kind, channels) {
     },
     destroy() { charts.forEach((c) => c.destroy()); charts = []; },
     /** Send one prediction; a slower, older answer never overwrites a newer one. */
-    async predict(run, send) {
+    async predict(run, send, explain = null) {
       const mine = ++sequence;
       error.clear();
       try {
@@ -109,13 +112,15 @@ function resultBox(kind, channels) {
             charts.push(plot);
           }
           show(h("p", { class: "predicted" }, t("try.predicted"), " ", h("b", { testid: "predicted-class" }, res.predicted)),
-            probabilityBars(res.probabilities, { order: classes }), truth, plot?.el, ms);
+            ...helpHeading("p", t("try.probabilities"), "chart.probabilities", "muted"),
+            probabilityBars(res.probabilities, { order: classes }), truth, plot?.el, ms, explain ? explainView(explain) : null);
         } else if (res.target_channel !== undefined) {
           show(...forecastResult(res, charts), truth, ms);
         } else {
           const value = res.value ?? res.values;
           show(h("p", { class: "predicted" }, t("try.value"), " ",
-            h("b", { testid: "predicted-value" }, Array.isArray(value) ? value.map((v) => num(v)).join(", ") : num(value))), truth, ms);
+            h("b", { testid: "predicted-value" }, Array.isArray(value) ? value.map((v) => num(v)).join(", ") : num(value))), truth, ms,
+            explain ? explainView(explain) : null);
         }
       } catch (err) {
         if (mine !== sequence) return;
@@ -259,13 +264,24 @@ export async function render(root, { id }) {
   const imageShape = kind === "images" ? spec?.shape ?? info.input_shape : null;
   const result = resultBox(kind, imageShape?.[0]);
   result.setClasses(spec?.classes?.length ? spec.classes : info?.classes || []);
+  // "add this input to class …": a drawing, photo or upload goes into a stored dataset
+  const classes = spec?.classes?.length ? spec.classes : info?.classes || [];
+  const adder = kind === "images" && record.dataset_version && classes.length && !record.config?.baseline
+    && (record.config?.train?.task ?? "classification") === "classification" ? createAddToClass(record.dataset, classes) : null;
   /** makeBody builds the JSON body (may be async); send, when given, does the whole request. */
-  const predict = (makeBody, send) => result.predict(record, send || (async () =>
-    api.post(`/runs/${enc(id)}/predict`, await makeBody())));
+  let asked = 0;  // an older answer arriving late must not arm "add" with its input
+  const predict = (makeBody, send) => result.predict(record, send || (async () => {
+    const mine = ++asked;
+    const body = await makeBody();
+    const answer = await api.post(`/runs/${enc(id)}/predict`, body);
+    if (mine === asked) adder?.offer(body, answer.predicted);
+    return answer;
+  }),
+  send ? null : async () => api.post(`/runs/${enc(id)}/explain`, await makeBody()));
 
   const inputPanel = h("section", { class: "panel" }, h("h2", {}, t("try.input")));
   let cleanup;
-  if (kind === "images") cleanup = imageInputs(inputPanel, imageShape, predict, () => result.reset());
+  if (kind === "images") cleanup = imageInputs(inputPanel, imageShape, predict, () => { result.reset(); adder?.clear(); });
   else if (kind === "table") tableInputs(inputPanel, spec, info, predict);
   else if (kind === "sequences") sequenceInputs(inputPanel, predict, id);
   else inputPanel.append(h("p", { class: "error" }, t("try.unknownKind", { dataset: record.dataset })));
@@ -275,6 +291,6 @@ export async function render(root, { id }) {
       h("a", { href: `#/runs/${enc(id)}` }, t("try.backToResults"))),
     record.status !== "finished" && record.status !== "stopped"
       ? h("p", { class: "muted" }, t("try.notFinished", { status: t(`status.${record.status}`) })) : null,
-    h("div", { class: "grid2" }, inputPanel, result.el));
+    h("div", { class: "grid2" }, inputPanel, result.el), adder?.el);
   return () => { cleanup?.(); result.destroy(); };
 }
