@@ -35,6 +35,7 @@ PRESET_DATA: dict[str, tuple[str, dict]] = {
     "gru": (SHORT, {}),
     "gru-bi": (SHORT, {}),
     "inception1d": (SERIES, {}),
+    "inceptiontime": (SHORT, {}),  # Ensemble: five members, probabilities averaged
     "lenet": ("digits", {}),
     "lstm": (SHORT, {}),
     "lstm-bi": (SHORT, {}),

@@ -14,6 +14,7 @@ PRESET_INPUTS = {
     "gru": (3, 20),
     "gru-bi": (3, 20),
     "inception1d": (3, 20),
+    "inceptiontime": (3, 20),
     "lenet": (1, 8, 8),
     "lstm": (3, 20),
     "lstm-bi": (3, 20),

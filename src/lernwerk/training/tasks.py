@@ -11,7 +11,7 @@ a user writes (`register_task`), not a new loop. Forecasting and anomaly detecti
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -24,6 +24,7 @@ from lernwerk.config import TrainConfig
 from lernwerk.errors import Conflict, DataError, SpecError
 from lernwerk.evaluation.curves import binary_curves, regression_points
 from lernwerk.evaluation.metrics import classification_metrics, regression_metrics
+from lernwerk.models.ensemble import EnsembleBlock, ensemble_block, member_outputs
 from lernwerk.training.optim import make_optimizer
 from lernwerk.training.tasks_views import (
     SERIES_SHOWN,
@@ -143,21 +144,69 @@ class Task:
 
         The loop calls it once per batch; a task that steps differently (two networks,
         two losses) overrides it and keeps its own optimizers' order.
+
+        An ensemble (`models.ensemble`) optimises the sum of its members' own losses,
+        each member as if alone, and returns the loss of its averaged prediction.
         """
-        if autocast is None:
+        block = ensemble_block(model)
+        with autocast if autocast is not None else nullcontext():
             outputs = model(x)
             loss = self.loss_fn(outputs, targets)
-        else:
-            with autocast:
-                outputs = model(x)
-                loss = self.loss_fn(outputs, targets)
+            if block is not None and block.last_members is not None:
+                objective = torch.stack(
+                    [self.loss_fn(member, targets) for member in block.last_members]
+                ).sum()
+                loss = loss.detach()
+            else:
+                objective = loss
         optimizer = optimizers[0]
         optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        if grad_clip_norm:
-            torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip_norm)
+        objective.backward()
+        if grad_clip_norm:  # an ensemble's members each by their own norm
+            for group in _clip_groups(model, block):
+                torch.nn.utils.clip_grad_norm_(group, grad_clip_norm)
         optimizer.step()
         return loss, outputs
+
+    def member_batch(self, model: torch.nn.Module, targets: torch.Tensor) -> torch.Tensor:
+        """(M, 2): each ensemble member's mean loss and summed score on the batch of the
+        last `train_step` (on the device, no sync); (0, 2) for a single network."""
+        block = ensemble_block(model)
+        if block is None or block.last_members is None:
+            return torch.zeros((0, 2), device=targets.device)
+        with torch.no_grad():
+            return torch.stack(
+                [
+                    torch.stack(
+                        [self.loss_fn(m, targets).float(), self.batch_score(m, targets).float()]
+                    )
+                    for m in block.last_members.detach()
+                ]
+            )
+
+    def member_metrics(
+        self, model: torch.nn.Module, x: torch.Tensor, targets: torch.Tensor, prefix: str
+    ) -> dict[str, float]:
+        """Each ensemble member's loss and score on inputs `x`, in eval mode, keyed
+        `member<i>_<prefix>_loss` and `member<i>_<prefix>_<score>`; empty for a single
+        network."""
+        if ensemble_block(model) is None or len(x) == 0:
+            return {}
+        was_training = model.training
+        model.eval()
+        try:
+            with torch.inference_mode():
+                chunks = [member_outputs(model, x[i : i + 4096]) for i in range(0, len(x), 4096)]
+        finally:
+            model.train(was_training)
+        members = torch.cat(chunks, dim=1)  # (M, N, K)
+        metrics: dict[str, float] = {}
+        with torch.inference_mode():
+            for i, out in enumerate(members, start=1):
+                metrics[f"member{i}_{prefix}_loss"] = float(self.loss_fn(out, targets))
+                score = float(self.batch_score(out, targets)) / len(x)
+                metrics[f"member{i}_{prefix}_{self.score_name}"] = score
+        return metrics
 
     def loss_fn(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
@@ -288,6 +337,17 @@ def focal_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     ce = F.cross_entropy(logits.float(), targets, reduction="none")  # (N,)
     p_true = torch.exp(-ce)  # (N,) the probability of the true class
     return ((1 - p_true) ** FOCAL_GAMMA * ce).mean()
+def _clip_groups(
+    model: torch.nn.Module, block: EnsembleBlock | None
+) -> list[list[torch.nn.Parameter]]:
+    """The weights clipped together: all of a network's; an ensemble's members each
+    apart, and the layers before them."""
+    if block is None:
+        return [list(model.parameters())]
+    groups = [list(member.parameters()) for member in block.members]
+    inside = {id(p) for p in block.parameters()}
+    rest = [p for p in model.parameters() if id(p) not in inside]
+    return [*groups, rest] if rest else groups
 
 
 TASKS: dict[str, type[Task]] = {}

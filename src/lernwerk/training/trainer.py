@@ -31,6 +31,7 @@ from lernwerk.events import (
     RunStarted,
     RunStopped,
 )
+from lernwerk.models.ensemble import member_count
 from lernwerk.models.network import Network, batched_forward
 from lernwerk.training.callbacks import Listener, Throttle
 from lernwerk.training.checkpoint import (
@@ -316,6 +317,8 @@ class Trainer:
             if task.record_dtype is not None
             else None
         )  # (samples,) e.g. each sample's predicted class, scored at the epoch's end
+        members = member_count(model)  # an ensemble's members' curves; 0: none
+        member_sums = torch.zeros((members, 2), device=self.device)  # (M, loss and score)
         seen = 0
         # set once per epoch (the plateau schedule changes the rate between epochs)
         constant_lr = (cfg.schedule or "constant") in ("constant", "plateau")
@@ -342,6 +345,10 @@ class Trainer:
                     task.record_batch(out, records[seen : seen + n])
                 else:
                     score_sum.add_(task.batch_score(out, yb))
+                if members:
+                    batch = task.member_batch(model, yb)  # (M, 2)
+                    batch[:, 0] *= n / bs
+                    member_sums.add_(batch)
             seen += n
             self.state.global_step += 1
             if self.batch_throttle.ready():
@@ -360,6 +367,9 @@ class Trainer:
             targets = data.y_train.index_select(0, perm[:seen])
             score_sum = task.score_records(records[:seen], targets)
         metrics = {"train_loss": train_loss, f"train_{task.score_name}": float(score_sum) / seen}
+        for i, (m_loss, m_score) in enumerate(member_sums.tolist(), start=1):
+            metrics[f"member{i}_train_loss"] = m_loss * bs / seen
+            metrics[f"member{i}_train_{task.score_name}"] = m_score / seen
         metrics.update(self.validate(data))
         metrics["lr"] = lr
         self.state.epoch = epoch
@@ -397,7 +407,8 @@ class Trainer:
         with torch.inference_mode():
             loss = float(self.task.loss_fn(out, data.y_val))
             score = float(self.task.batch_score(out, data.y_val)) / len(data.x_val)
-        return {"val_loss": loss, f"val_{self.task.score_name}": score}
+        members = self.task.member_metrics(self.model, data.x_val, data.y_val, "val")
+        return {"val_loss": loss, f"val_{self.task.score_name}": score, **members}
 
     def _track_best(self, metrics: dict[str, float]) -> None:
         monitor = self.config.monitor

@@ -22,6 +22,9 @@ const NEW_LAYER = {
   LSTM: { units: 64 },
   GRU: { units: 64 },
   Residual: { layers: [{ type: "Conv2D", filters: 32, kernel_size: 3, padding: "same" }, { type: "BatchNormalization" }] },
+  // the network's last layer: copies of a small classifier, their probabilities averaged
+  Ensemble: { members: 5, layers: [{ type: "Conv1D", filters: 32, kernel_size: 8, padding: "same", activation: "relu" },
+    { type: "GlobalAveragePooling1D" }, { type: "Dense", units: "auto", activation: "softmax" }] },
 };
 
 /** Which top-level layer (0-based) a misfit names: `layer` or "layer 3" / "layer 5.2" in `where`. */
