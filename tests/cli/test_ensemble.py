@@ -37,7 +37,7 @@ def test_inceptiontime_trains_predicts_and_exports_as_one_run(
     run_id = json.loads(out)["run_id"]
     shown = json.loads(run_cli(capsys, ws, "runs", "show", run_id, "--json")[1])
     (epoch,) = shown["history"]
-    assert {f"member{i}_val_accuracy" for i in range(1, 6)} <= set(epoch)
+    assert {f"member{i}_train_accuracy" for i in range(1, 6)} <= set(epoch)  # no hold-out here
     x = tmp_path / "x.npy"
     np.save(x, np.random.default_rng(0).normal(size=(2, 1, 24)).astype("float32"))
     code, out, err = run_cli(capsys, ws, "predict", run_id, str(x), "--json")

@@ -72,7 +72,7 @@ def test_each_member_gets_the_gradient_of_its_own_loss() -> None:
 
 
 def test_an_ensemble_records_each_members_curves(workspace: lernwerk.Workspace) -> None:
-    run = workspace.fit(SERIES, TINY_ENSEMBLE, epochs=3, seed=0)
+    run = workspace.fit(SERIES, TINY_ENSEMBLE, epochs=3, seed=0, val_split=0.2)  # val curves too
     assert run.status == "finished"
     history = run.history
     for i in (1, 2, 3):
@@ -92,7 +92,7 @@ def test_an_ensemble_records_each_members_curves(workspace: lernwerk.Workspace) 
 def test_the_members_validation_curves_are_their_own_predictions(
     workspace: lernwerk.Workspace,
 ) -> None:
-    run = workspace.fit(SERIES, TINY_ENSEMBLE, epochs=2, seed=0)
+    run = workspace.fit(SERIES, TINY_ENSEMBLE, epochs=2, seed=0, val_split=0.2)
     ds = workspace.load_dataset(SERIES)
     train = run.config["train"]
     x, y = ds.subset(ds.split(train["val_split"], train["test_split"], train["split_seed"]).val)
@@ -132,9 +132,12 @@ def test_an_ensemble_stops_and_resumes_as_one_run(workspace: lernwerk.Workspace)
 def test_inceptiontime_trains_one_epoch_as_one_run(workspace: lernwerk.Workspace) -> None:
     run = workspace.fit(SERIES, "inceptiontime", epochs=1, seed=0, batch_size=32)
     assert run.status == "finished"
-    assert [k for k in run.history.columns if k.endswith("_val_loss")] == [
-        f"member{i}_val_loss" for i in range(1, 6)
+    # a small series set holds no validation out by default: the members' training curves
+    members = [k for k in run.history.columns if k.startswith("member")]
+    assert [k for k in members if k.endswith("_train_loss")] == [
+        f"member{i}_train_loss" for i in range(1, 6)
     ]
+    assert not [k for k in members if "_val_" in k] and run.config["train"]["val_split"] == 0
     started = [e for e in workspace.store.events(run.id) if e.type == "RunStarted"][0]
     assert started.payload["num_parameters"] == 5 * sum(
         p.numel()

@@ -337,6 +337,8 @@ def focal_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     ce = F.cross_entropy(logits.float(), targets, reduction="none")  # (N,)
     p_true = torch.exp(-ce)  # (N,) the probability of the true class
     return ((1 - p_true) ** FOCAL_GAMMA * ce).mean()
+
+
 def _clip_groups(
     model: torch.nn.Module, block: EnsembleBlock | None
 ) -> list[list[torch.nn.Parameter]]:
