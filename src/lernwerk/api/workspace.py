@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 from lernwerk.api.baselines import BaselineMethods
+from lernwerk.api.dataset_checks import DatasetChecks
 from lernwerk.api.dataset_views import DatasetViews
 from lernwerk.api.datasets import DatasetMethods
 from lernwerk.api.models import ModelMethods
@@ -24,7 +25,7 @@ from lernwerk.training.run import CHECKPOINT_FILE, RunPlan, execute
 from lernwerk.training.transfer import PRETRAINED_NAMES, InitSource
 
 
-class Workspace(DatasetMethods, DatasetViews, ModelMethods, BaselineMethods):
+class Workspace(DatasetMethods, DatasetViews, ModelMethods, BaselineMethods, DatasetChecks):
     """A workspace directory: its datasets and runs. Pass it around; it holds no global state.
 
     Args:
@@ -82,6 +83,7 @@ class Workspace(DatasetMethods, DatasetViews, ModelMethods, BaselineMethods):
             "model": spec.to_dict(),
             "train": plan.config.to_dict(),
             **({"transfer": plan.transfer} if plan.transfer else {}),
+            **({"checks": plan.checks} if plan.checks else {}),
         }
         rec = self.store.create_run(
             name=name or self._numbered_run_name(f"{spec.name} on {ds.name}"),
@@ -140,6 +142,7 @@ class Workspace(DatasetMethods, DatasetViews, ModelMethods, BaselineMethods):
             "device": str(plan.device),
             "num_parameters": sum(p.numel() for p in plan.network.parameters()),
             **({"transfer": plan.transfer} if plan.transfer else {}),
+            **({"checks": plan.checks} if plan.checks else {}),
         }
 
     def _plan(

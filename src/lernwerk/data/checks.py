@@ -221,6 +221,14 @@ def _finding(
     return Finding(code, severity, numbers, message, why, action)
 
 
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _are(n: int) -> str:
+    return "is an exact copy" if n == 1 else "are exact copies"
+
+
 def _names(names: list[str], limit: int = 5) -> str:
     shown = ", ".join(names[:limit])
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
@@ -242,8 +250,7 @@ def _class_counts(ctx: _Context) -> list[Finding]:
                     "regression",
                     "A network fitted to so few values learns them by heart and predicts "
                     "new ones poorly.",
-                    "collect more samples, or compare with a linear baseline "
-                    "(lernwerk baselines)",
+                    "collect more samples, or compare with a linear baseline (lernwerk baselines)",
                 )
             ]
         return []
@@ -329,8 +336,7 @@ def _imbalance(ctx: _Context) -> list[Finding]:
             },
             f"the training split holds {largest} samples of '{big}' but only {smallest} of "
             f"'{small}' ({ratio:.1f}:1)",
-            "A network trained on skewed classes favours the large ones, and accuracy "
-            "hides it.",
+            "A network trained on skewed classes favours the large ones, and accuracy hides it.",
             f"lernwerk draws class-balanced batches from {SKEW_RATIO}:1 on (balanced "
             "sampling); turn it off with --no-balanced (balanced_sampling=False); judge the "
             "run by the per-class recall",
@@ -374,8 +380,7 @@ def _id_target(ctx: _Context) -> list[Finding]:
                 {"target": target},
                 f"the target column is named '{target}', like an id",
                 "An id carries nothing a network could learn to predict.",
-                "check that it is the column you want predicted; else pick another "
-                "with --target",
+                "check that it is the column you want predicted; else pick another with --target",
             )
         ]
     return []
@@ -414,7 +419,7 @@ def _duplicates(ctx: _Context) -> list[Finding]:
                 "duplicates",
                 severity,
                 {**numbers_base, "copies": exact_copies, "share_pct": round(100 * share, 1)},
-                f"{exact_copies} samples are exact copies of another "
+                f"{_count(exact_copies, 'sample')} {_are(exact_copies)} of another "
                 f"({100 * share:.1f} % of {len(exact)}{' looked at' if ctx.sampled else ''})",
                 "Copies weigh some samples more than others and, across splits, let the "
                 "test score measure memory instead of learning.",
@@ -427,7 +432,7 @@ def _duplicates(ctx: _Context) -> list[Finding]:
                 "near_duplicates",
                 "hint",
                 {**numbers_base, "copies": near_pairs, "mad": NEAR_MAD},
-                f"{near_pairs} images look like another one (same perceptual hash, mean "
+                f"{_count(near_pairs, 'image')} {'looks' if near_pairs == 1 else 'look'} like another one (same perceptual hash, mean "
                 f"pixel difference under {NEAR_MAD})",
                 "Near copies of one shot (bursts, re-saves) make the data look larger and "
                 "more varied than it is.",
@@ -483,7 +488,8 @@ def _conflicts(ctx: _Context, exact: np.ndarray) -> list[Finding]:
             "duplicate_conflicts",
             "warning",
             {"groups": conflicting},
-            f"{conflicting} samples appear more than once with different labels",
+            f"{_count(conflicting, 'sample')} {'appears' if conflicting == 1 else 'appear'} more "
+            "than once with different labels",
             "The network is told two answers for one input; at most one can be right.",
             "look at these samples and relabel or delete the wrong copies",
         )
@@ -512,8 +518,9 @@ def _leaks(ctx: _Context, groups: np.ndarray, copies: int) -> list[Finding]:
                 "n_val": int((split == 1).sum()),
                 "sampled": ctx.sampled,
             },
-            f"{test_leaks} of {n_test} test samples and {val_leaks} validation samples "
-            "have an (exact or look-alike) copy in the training split",
+            f"{test_leaks} of {n_test} test samples and {val_leaks} of "
+            f"{int((split == 1).sum())} validation samples have an (exact or look-alike) copy "
+            "in the training split",
             "The model has seen these answers in training, so the test score is better "
             "than what it will do on new data.",
             "delete the copies, or keep each group of copies in one split",
@@ -569,7 +576,8 @@ def _constant_features(ctx: _Context) -> list[Finding]:
                 "constant_features",
                 "warning",
                 {"names": _names(constant), "count": len(constant), "what": what},
-                f"{len(constant)} {what} hold the same value in every sample: {_names(constant)}",
+                f"{len(constant)} {what[:-1] if len(constant) == 1 else what} "
+                f"{'holds' if len(constant) == 1 else 'hold'} the same value in every sample: {_names(constant)}",
                 "A value that never changes tells the classes apart no better than chance.",
                 "drop them (drop=[...] when importing a table); lernwerk leaves them unscaled",
             )
@@ -731,7 +739,7 @@ def _series_lengths(ctx: _Context) -> list[Finding]:
             "Padded series end in a flat line whose length can give the class away; "
             "resampled ones run at different speeds.",
             "check that the length is not what tells the classes apart; try the other "
-            "policy (--length pad or resample)",
+            "policy (length=pad or length=resample)",
         )
     ]
 
