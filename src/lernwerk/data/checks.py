@@ -32,13 +32,14 @@ Severity = Literal["blocker", "warning", "hint"]
 SEVERITIES: tuple[Severity, ...] = ("blocker", "warning", "hint")
 
 # --- the rules ---------------------------------------------------------------------------
-MIN_TRAIN_PER_CLASS = 2  # blocker: fewer training samples than this in a class
+MIN_TRAIN_PER_CLASS = 1  # blocker: a class without a sample in the training split
 MIN_PER_CLASS = 20  # warning: fewer samples than this in a class, all splits together
 MIN_REGRESSION = 50  # warning: fewer samples than this for a regression
 SKEW_RATIO = 1.5  # hint: largest / smallest class from here (balanced sampling turns on)
 IMBALANCE_WARN_RATIO = 10.0  # warning from here
 DUPLICATE_WARN_SHARE = 0.01  # copies above this share of the samples are a warning
-NEAR_MAD = 0.02  # look-alike images: same pHash and mean pixel difference below this
+NEAR_MAD = 0.02  # look-alike images differ by less than this per pixel on average,
+NEAR_SHARE = 0.1  # and by at most this share of how much the images vary in themselves
 ALMOST_CONSTANT_SHARE = 0.99  # one value in at least this share of the rows
 SCALE_RATIO = 100.0  # largest / smallest feature std: two orders of magnitude
 MISSING_WARN_SHARE = 0.3  # a column missing in this share of rows is a warning
@@ -48,7 +49,7 @@ Z95 = 1.959964  # the normal quantile of a two-sided 95 % interval
 SAMPLE_LIMIT = 20_000  # samples looked at; larger sets are sampled (seeded)
 TABLE_SAMPLE_LIMIT = 100_000  # rows of a table looked at
 _CHUNK = 1024
-_MAX_REPS = 64  # look-alike groups compared per perceptual hash
+_MAX_BUCKET = 256  # images compared with each other per shared band of the pHash
 _ID_NAME = re.compile(r"(?i)^(id|nr|no|num|number|index|idx|key|row|rowid|row_id)$|[_ -]id$")
 
 
@@ -260,20 +261,16 @@ def _class_counts(ctx: _Context) -> list[Finding]:
     out = []
     starved = [c for c, n in zip(ds.classes, train, strict=True) if n < MIN_TRAIN_PER_CLASS]
     if starved:
-        worst = min(train)
+        in_all = sum(n for c, n in zip(ds.classes, total, strict=True) if c in starved)
         out.append(
             _finding(
                 "class_too_small",
                 "blocker",
-                {
-                    "classes": _names(starved),
-                    "count": len(starved),
-                    "min_train": worst,
-                    "rule": MIN_TRAIN_PER_CLASS,
-                },
-                f"class {_names(starved)} has {worst} samples in the training split; "
-                f"every class needs at least {MIN_TRAIN_PER_CLASS} there",
-                "The network cannot learn a class it (almost) never sees in training.",
+                {"classes": _names(starved), "count": len(starved), "in_all": in_all},
+                f"{'class' if len(starved) == 1 else 'classes'} {_names(starved)} "
+                f"{'has' if len(starved) == 1 else 'have'} no samples in the training split "
+                f"({in_all} in all)",
+                "The network cannot learn a class it never sees in training.",
                 "add samples to it or delete the class",
             )
         )
@@ -431,9 +428,10 @@ def _duplicates(ctx: _Context) -> list[Finding]:
             _finding(
                 "near_duplicates",
                 "hint",
-                {**numbers_base, "copies": near_pairs, "mad": NEAR_MAD},
-                f"{_count(near_pairs, 'image')} {'looks' if near_pairs == 1 else 'look'} like another one (same perceptual hash, mean "
-                f"pixel difference under {NEAR_MAD})",
+                {**numbers_base, "copies": near_pairs},
+                f"{_count(near_pairs, 'image')} {'looks' if near_pairs == 1 else 'look'} "
+                "almost the same as another one (a similar perceptual hash, and pixels that "
+                "differ by a tenth of the image's own contrast or less)",
                 "Near copies of one shot (bursts, re-saves) make the data look larger and "
                 "more varied than it is.",
                 "keep one of each, or keep them in the same split",
@@ -447,29 +445,38 @@ def _duplicates(ctx: _Context) -> list[Finding]:
 def _merge_near(
     groups: np.ndarray, phash: np.ndarray, thumbs: np.ndarray
 ) -> tuple[np.ndarray, int]:
-    """Groups joined where images share a pHash and differ by under NEAR_MAD per pixel;
-    and how many images were joined to a group that is not their exact copy."""
-    groups = groups.copy()
-    order = np.argsort(phash, kind="stable")
-    bounds = np.flatnonzero(np.diff(phash[order])) + 1
+    """Groups joined where images look alike, and how many images were joined so.
+
+    Candidates share one of the pHash's four 16-bit bands (every pair within 3 bits of
+    each other does); a candidate pair looks alike when its thumbnails differ by under
+    NEAR_MAD per pixel on average and by at most NEAR_SHARE of their own spread (two
+    patches of a clear sky differ little, but as much as they vary in themselves).
+    """
+    parent = groups.copy()  # a forest: each sample points at its group's first sample
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = int(parent[i])
+        return i
+
+    flat = thumbs.reshape(len(thumbs), -1)  # (n, 1024)
+    spread = flat.std(axis=1)  # (n,) how much each image varies in itself
     joined = 0
-    for bucket in np.split(order, bounds):
-        if len(bucket) < 2:
-            continue
-        reps: list[int] = []  # one image per group of the bucket, at most _MAX_REPS
-        for a in bucket:
-            if any(groups[r] == groups[a] for r in reps):
-                continue
-            if reps:
-                mad = np.abs(thumbs[reps] - thumbs[a]).mean(axis=(1, 2))  # (R,)
-                close = int(np.argmin(mad))
-                if float(mad[close]) < NEAR_MAD:
-                    groups[groups == groups[a]] = groups[reps[close]]
-                    joined += 1
-                    continue
-            if len(reps) < _MAX_REPS:
-                reps.append(int(a))
-    return groups, joined
+    for band in range(4):
+        key = (phash >> np.uint64(16 * band)) & np.uint64(0xFFFF)
+        order = np.argsort(key, kind="stable")
+        for bucket in np.split(order, np.flatnonzero(np.diff(key[order])) + 1):
+            bucket = bucket[:_MAX_BUCKET]
+            for i in range(1, len(bucket)):
+                mad = np.abs(flat[bucket[:i]] - flat[bucket[i]]).mean(axis=1)  # (i,)
+                own = (spread[bucket[:i]] + spread[bucket[i]]) / 2  # (i,)
+                for j in np.flatnonzero((mad < NEAR_MAD) & (mad <= NEAR_SHARE * own)):
+                    a, b = root(int(bucket[i])), root(int(bucket[j]))
+                    if a != b:
+                        parent[max(a, b)] = min(a, b)
+                        joined += 1
+    return np.array([root(i) for i in range(len(parent))]), joined
 
 
 def _conflicts(ctx: _Context, exact: np.ndarray) -> list[Finding]:
