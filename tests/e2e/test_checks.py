@@ -51,7 +51,7 @@ def test_checks_panel_on_the_train_page(page: Any, shots: Any, client: httpx.Cli
         "The test split holds 40 samples: a measured accuracy of 90 % means anything from "
         "76.9 % to 96 %"
     )
-    expect(panel).to_contain_text(en["check.small_test.action"])
+    expect(panel).to_contain_text("Give the test split at least 50 samples, or collect more data.")
     shots("train-checks")
     page.get_by_test_id("train-dataset").select_option("spiral")
     expect(page.get_by_test_id("check-duplicate_conflicts")).to_be_visible()

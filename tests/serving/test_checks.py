@@ -57,3 +57,29 @@ def test_a_blocker_refuses_the_run_with_422(client: httpx.Client) -> None:
     assert body["error"] == "DataError" and body["where"] == "dataset"
     assert body["message"].startswith("data check failed for dataset 'checks-ids': the target nr")
     assert len(client.get("/api/runs").json()) == before  # nothing of it stored
+
+
+def test_every_finding_has_its_text_in_english_and_german() -> None:
+    import json
+    import re
+    from pathlib import Path
+
+    import lernwerk.data.checks as checks_module
+    from lernwerk.data import load_dataset_ref
+    from lernwerk.data.checks import check_dataset
+
+    static = Path(checks_module.__file__).parents[1] / "serving" / "static" / "i18n"
+    en = json.loads((static / "en.json").read_text(encoding="utf-8"))
+    de = json.loads((static / "de.json").read_text(encoding="utf-8"))
+    source = Path(checks_module.__file__).read_text(encoding="utf-8")
+    codes = set(re.findall(r'_finding\(\s*"(\w+)"', source))
+    assert len(codes) == 17
+    for code in codes:
+        for part in ("message", "why", "action"):
+            assert f"check.{code}.{part}" in en and f"check.{code}.{part}" in de, (code, part)
+    # the numbers a finding carries fill every placeholder of its text
+    for name in ("spiral", "pickupgesturewiimotez", "basicmotions", "japanesevowels"):
+        for f in check_dataset(load_dataset_ref(name)).findings:
+            for part in ("message", "why", "action"):
+                wanted = set(re.findall(r"\{(\w+)\}", en[f"check.{f.code}.{part}"]))
+                assert wanted <= set(f.numbers), (f.code, part, wanted - set(f.numbers))

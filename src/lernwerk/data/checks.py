@@ -44,7 +44,7 @@ ALMOST_CONSTANT_SHARE = 0.99  # one value in at least this share of the rows
 SCALE_RATIO = 100.0  # largest / smallest feature std: two orders of magnitude
 MISSING_WARN_SHARE = 0.3  # a column missing in this share of rows is a warning
 LENGTH_WARN_RATIO = 2.0  # longest / shortest series
-MIN_TEST = 50  # warning: a test split smaller than this (and not empty)
+MIN_TEST = 50  # warning: a classifier's test split smaller than this (and not empty)
 Z95 = 1.959964  # the normal quantile of a two-sided 95 % interval
 SAMPLE_LIMIT = 20_000  # samples looked at; larger sets are sampled (seeded)
 TABLE_SAMPLE_LIMIT = 100_000  # rows of a table looked at
@@ -232,7 +232,7 @@ def _are(n: int) -> str:
 
 def _names(names: list[str], limit: int = 5) -> str:
     shown = ", ".join(names[:limit])
-    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+    return shown + (f", … (+{len(names) - limit})" if len(names) > limit else "")
 
 
 # --- classes -----------------------------------------------------------------------------
@@ -766,32 +766,25 @@ def wilson_interval(correct: float, n: int, z: float = Z95) -> tuple[float, floa
 
 def _small_test(ctx: _Context) -> list[Finding]:
     n = len(ctx.splits.test)
-    if n == 0 or n >= MIN_TEST:
+    if not ctx.classify or n == 0 or n >= MIN_TEST:  # an accuracy's interval: classes only
         return []
     low, high = wilson_interval(0.9, n)
-    numbers = {
-        "n": n,
-        "rule": MIN_TEST,
-        "low_pct": round(100 * low, 1),
-        "high_pct": round(100 * high, 1),
-        "width_pct": round(100 * (high - low), 1),
-    }
-    if ctx.ds.task == "classification":
-        found = (
-            f"the test split holds {n} samples: a measured accuracy of 90 % means anything "
-            f"from {100 * low:.1f} % to {100 * high:.1f} % (95 % Wilson interval, "
-            f"{100 * (high - low):.1f} points wide)"
-        )
-    else:
-        found = f"the test split holds {n} samples; the rule is at least {MIN_TEST}"
     return [
         _finding(
             "small_test",
             "warning",
-            numbers,
-            found,
+            {
+                "n": n,
+                "rule": MIN_TEST,
+                "low_pct": round(100 * low, 1),
+                "high_pct": round(100 * high, 1),
+                "width_pct": round(100 * (high - low), 1),
+            },
+            f"the test split holds {n} samples: a measured accuracy of 90 % means anything "
+            f"from {100 * low:.1f} % to {100 * high:.1f} % (95 % Wilson interval, "
+            f"{100 * (high - low):.1f} points wide)",
             "A score measured on so few samples moves a lot by chance; two runs cannot be "
             "told apart by it.",
-            "give the test split more samples (--test-split), or collect more data",
+            f"give the test split at least {MIN_TEST} samples (--test-split), or collect more data",
         )
     ]
