@@ -66,3 +66,18 @@ def test_a_blocker_is_exit_1_for_check_and_exit_2_for_train(capsys, tmp_path: Pa
     assert err.count("\n") == 1
     code, out, _ = cli(capsys, ws, "runs", "list", "--json")
     assert code == 0 and json.loads(out) == []
+
+
+def test_train_prints_the_warnings_it_stores(capsys, tmp_path: Path) -> None:
+    code, out, err = cli(
+        capsys, tmp_path / "ws", "train", "--dataset", "spiral", "--model", "mlp", "--epochs", "1"
+    )
+    assert code == 0, err
+    assert "data check: 1 sample appears more than once with different labels" in err
+    assert "data check: 1 hint more (lernwerk datasets check spiral)" in err
+    code, out, _ = cli(capsys, tmp_path / "ws", "runs", "list", "--json")
+    (run,) = json.loads(out)
+    code, out, _ = cli(capsys, tmp_path / "ws", "runs", "show", run["id"], "--json")
+    stored = json.loads(out)
+    checks = (stored.get("config") or stored)["checks"]
+    assert {f["code"] for f in checks} == {"duplicate_conflicts", "split_leak", "duplicates"}
