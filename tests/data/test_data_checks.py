@@ -65,7 +65,7 @@ def test_a_class_without_training_samples_is_a_blocker() -> None:
     report = check_dataset(ds)
     blocker = finding(report, "class_too_small")
     assert blocker.severity == "blocker" and report.blockers == [blocker]
-    assert blocker.numbers == {"classes": "c2", "count": 1, "in_all": 1}
+    assert blocker.numbers == {"classes": "c2", "count": 1, "n": 1, "in_all": 1}
     assert blocker.line() == (
         "class c2 has no samples in the training split (1 in all); "
         "add samples to it or delete the class"
@@ -78,7 +78,7 @@ def test_fewer_than_twenty_per_class_is_a_warning_that_states_the_rule() -> None
     report = check_dataset(table(x, y))
     few = finding(report, "few_per_class")
     assert few.severity == "warning"
-    assert few.numbers == {"classes": "c2", "count": 1, "smallest": 15, "rule": 20}
+    assert few.numbers == {"classes": "c2", "count": 1, "n": 1, "smallest": 15, "rule": 20}
     assert "at least 20 per class" in few.message
 
 
@@ -135,7 +135,7 @@ def test_copies_with_different_labels_are_a_warning() -> None:
     x[1] = x[0]
     y[0], y[1] = 0, 1
     report = check_dataset(table(x, y))
-    assert finding(report, "duplicate_conflicts").numbers == {"groups": 1}
+    assert finding(report, "duplicate_conflicts").numbers == {"groups": 1, "n": 1}
     assert finding(report, "duplicates").severity == "hint"  # 1 of 300 is under 1 %
 
 

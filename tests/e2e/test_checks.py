@@ -60,3 +60,29 @@ def test_checks_panel_on_the_train_page(page: Any, shots: Any, client: httpx.Cli
     )
     expect(page.get_by_test_id("check-small_test")).to_have_count(0)
     shots("train-checks-spiral")
+
+
+def test_the_run_page_shows_the_findings_stored_with_the_run(
+    page: Any, shots: Any, client: httpx.Client
+) -> None:
+    import time
+
+    r = client.post("/api/runs", json={"dataset": "spiral", "model": "mlp", "train": {"epochs": 1}})
+    assert r.status_code == 202, r.text
+    job = r.json()
+    deadline = time.monotonic() + 120
+    while (job := client.get(f"/api/jobs/{job['job_id']}").json())["status"] != "finished":
+        assert job["status"] in ("queued", "running") and time.monotonic() < deadline, job
+        time.sleep(0.3)
+    stored = client.get(f"/api/runs/{job['run_id']}").json()["config"]["checks"]
+    assert {f["code"] for f in stored} == {"duplicate_conflicts", "split_leak", "duplicates"}
+    page.goto(f"/#/runs/{job['run_id']}")
+    panel = page.get_by_test_id("run-checks")
+    expect(panel.locator(".finding")).to_have_count(3)
+    expect(page.get_by_test_id("check-duplicate_conflicts")).to_contain_text(
+        "1 sample appears more than once with different labels."
+    )
+    expect(page.get_by_test_id("check-split_leak")).to_contain_text(
+        "0 of 100 test samples and 1 of 100 validation samples have a copy in the training split."
+    )
+    shots("run-checks")

@@ -266,7 +266,12 @@ def _class_counts(ctx: _Context) -> list[Finding]:
             _finding(
                 "class_too_small",
                 "blocker",
-                {"classes": _names(starved), "count": len(starved), "in_all": in_all},
+                {
+                    "classes": _names(starved),
+                    "count": len(starved),
+                    "n": len(starved),
+                    "in_all": in_all,
+                },
                 f"{'class' if len(starved) == 1 else 'classes'} {_names(starved)} "
                 f"{'has' if len(starved) == 1 else 'have'} no samples in the training split "
                 f"({in_all} in all)",
@@ -288,6 +293,7 @@ def _class_counts(ctx: _Context) -> list[Finding]:
                 {
                     "classes": _names(few),
                     "count": len(few),
+                    "n": len(few),
                     "smallest": smallest,
                     "rule": MIN_PER_CLASS,
                 },
@@ -415,7 +421,12 @@ def _duplicates(ctx: _Context) -> list[Finding]:
             _finding(
                 "duplicates",
                 severity,
-                {**numbers_base, "copies": exact_copies, "share_pct": round(100 * share, 1)},
+                {
+                    **numbers_base,
+                    "copies": exact_copies,
+                    "n": exact_copies,
+                    "share_pct": round(100 * share, 1),
+                },
                 f"{_count(exact_copies, 'sample')} {_are(exact_copies)} of another "
                 f"({100 * share:.1f} % of {len(exact)}{' looked at' if ctx.sampled else ''})",
                 "Copies weigh some samples more than others and, across splits, let the "
@@ -428,7 +439,7 @@ def _duplicates(ctx: _Context) -> list[Finding]:
             _finding(
                 "near_duplicates",
                 "hint",
-                {**numbers_base, "copies": near_pairs},
+                {**numbers_base, "copies": near_pairs, "n": near_pairs},
                 f"{_count(near_pairs, 'image')} {'looks' if near_pairs == 1 else 'look'} "
                 "almost the same as another one (a similar perceptual hash, and pixels that "
                 "differ by a tenth of the image's own contrast or less)",
@@ -494,7 +505,7 @@ def _conflicts(ctx: _Context, exact: np.ndarray) -> list[Finding]:
         _finding(
             "duplicate_conflicts",
             "warning",
-            {"groups": conflicting},
+            {"groups": conflicting, "n": conflicting},
             f"{_count(conflicting, 'sample')} {'appears' if conflicting == 1 else 'appear'} more "
             "than once with different labels",
             "The network is told two answers for one input; at most one can be right.",
@@ -582,7 +593,12 @@ def _constant_features(ctx: _Context) -> list[Finding]:
             _finding(
                 "constant_features",
                 "warning",
-                {"names": _names(constant), "count": len(constant), "what": what},
+                {
+                    "names": _names(constant),
+                    "count": len(constant),
+                    "n": len(constant),
+                    "what": what,
+                },
                 f"{len(constant)} {what[:-1] if len(constant) == 1 else what} "
                 f"{'holds' if len(constant) == 1 else 'hold'} the same value in every sample: {_names(constant)}",
                 "A value that never changes tells the classes apart no better than chance.",
@@ -606,6 +622,7 @@ def _constant_features(ctx: _Context) -> list[Finding]:
                 {
                     "names": _names(almost),
                     "count": len(almost),
+                    "n": len(almost),
                     "share_pct": round(100 * ALMOST_CONSTANT_SHARE),
                 },
                 f"{len(almost)} features hold one value in at least "

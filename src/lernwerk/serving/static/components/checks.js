@@ -63,3 +63,10 @@ export function checksPanel(testid = "checks-panel") {
   }
   return { el, update };
 }
+
+/** The findings stored with a run (warnings and hints when it started), for its page. */
+export function runChecksPanel(findings) {
+  return h("section", { class: "panel checks", testid: "run-checks" },
+    h("h2", {}, t("checks.runTitle")), h("p", { class: "muted" }, t("checks.runIntro")),
+    h("ul", { class: "findings" }, findings.map(findingItem)));
+}

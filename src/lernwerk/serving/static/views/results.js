@@ -12,6 +12,7 @@ import { trainAgainButton } from "../components/runactions.js";
 import { featureLabel } from "./dataset-baselines.js";
 import { renderEvaluation } from "./results-evaluation.js";
 import { exportPanel } from "./results-export.js";
+import { runChecksPanel } from "../components/checks.js";
 
 const LIVE = ["queued", "created", "running"];
 const SCALARS = ["accuracy", "f1_macro", "precision_macro", "recall_macro", "log_loss", "roc_auc", "loss", "mse", "mae", "r2"];
@@ -118,6 +119,7 @@ export async function render(root, { id }) {
         h("section", { class: "panel" }, h("h2", {}, t("results.curves")), curves.el)));
       curves.setHistory(record.history || []);
     }
+    if (record.config?.checks?.length) add(root, runChecksPanel(record.config.checks));
     const evaluation = h("section", { class: "panel", testid: "evaluation" });
     add(root, evaluation);
     renderEvaluation(evaluation, record);
