@@ -12,7 +12,7 @@ import pytest
 import torch
 from PIL import Image
 
-from lernwerk.data import Dataset, load_dataset_ref
+from lernwerk.data import Dataset, check_context, load_dataset_ref
 from lernwerk.data import checks as checks_module
 from lernwerk.data.checks import check_dataset, wilson_interval
 from lernwerk.data.importing import import_path
@@ -297,7 +297,7 @@ def test_anomaly_detection_skips_the_class_rules() -> None:
 
 
 def test_large_sets_are_sampled_and_say_so(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(checks_module, "TABLE_SAMPLE_LIMIT", 100)
+    monkeypatch.setattr(check_context, "TABLE_SAMPLE_LIMIT", 100)
     x, y = clean_table(300)
     x[200:] = x[:100]  # a third copied: the sample still sees copies
     y[200:] = y[:100]
