@@ -1,4 +1,4 @@
-"""`lernwerk datasets relabel|check|undo` and `lernwerk runs mistakes|retrain` as a user runs
+"""`lernwerk datasets relabel|confirm|undo` and `lernwerk runs mistakes|retrain` as a user runs
 them: what they change, and one line with exit 2 (nothing changed) for bad input."""
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def test_relabel_then_undo(capsys, ws: Path) -> None:
 
 
 def test_check_marks_samples_and_undo_takes_the_mark_away(capsys, ws: Path) -> None:
-    code, out, _ = cli(capsys, ws, "datasets", "check", "faces", "3")
+    code, out, _ = cli(capsys, ws, "datasets", "confirm", "faces", "3")
     assert code == 0 and "marked 1 sample(s) of faces as checked" in out
     assert Workspace(ws).checked("faces") == [3]
     assert cli(capsys, ws, "datasets", "undo", "faces")[0] == 0
@@ -63,7 +63,7 @@ def test_check_marks_samples_and_undo_takes_the_mark_away(capsys, ws: Path) -> N
         (("relabel", "faces", "0", "999", "--to", "sad"), "dataset 'faces': no sample with id 999"),
         (("relabel", "elsewhere", "0", "--to", "sad"), "dataset 'elsewhere' not found"),
         (("undo", "faces"), "nothing to undo in dataset 'faces'"),
-        (("check", "faces", "999"), "no sample with id 999"),
+        (("confirm", "faces", "999"), "no sample with id 999"),
     ],
 )
 def test_bad_input_is_one_line_exit_2_and_changes_nothing(capsys, ws: Path, args, message) -> None:

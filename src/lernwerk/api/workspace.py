@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 from lernwerk.api.baselines import BaselineMethods
+from lernwerk.api.dataset_checks import DatasetChecks
 from lernwerk.api.dataset_edits import DatasetEdits
 from lernwerk.api.dataset_views import DatasetViews
 from lernwerk.api.datasets import DatasetMethods
@@ -27,7 +28,13 @@ from lernwerk.training.transfer import PRETRAINED_NAMES, InitSource
 
 
 class Workspace(
-    DatasetMethods, DatasetEdits, DatasetViews, ModelMethods, BaselineMethods, SweepMethods
+    DatasetMethods,
+    DatasetEdits,
+    DatasetViews,
+    ModelMethods,
+    BaselineMethods,
+    SweepMethods,
+    DatasetChecks,
 ):
     """A workspace directory: its datasets and runs. Pass it around; it holds no global state.
 
@@ -89,6 +96,7 @@ class Workspace(
             "train": plan.config.to_dict(),
             **({"transfer": plan.transfer} if plan.transfer else {}),
             **({"sweep": sweep} if sweep else {}),
+            **({"checks": plan.checks} if plan.checks else {}),
         }
         rec = self.store.create_run(
             name=name or self._numbered_run_name(f"{spec.name} on {ds.name}"),
@@ -147,6 +155,7 @@ class Workspace(
             "device": str(plan.device),
             "num_parameters": sum(p.numel() for p in plan.network.parameters()),
             **({"transfer": plan.transfer} if plan.transfer else {}),
+            **({"checks": plan.checks} if plan.checks else {}),
         }
 
     def _plan(

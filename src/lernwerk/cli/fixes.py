@@ -40,14 +40,15 @@ def datasets_relabel(
     _done(result, as_json, f"moved {len(ids)} sample(s) of {name} to {to}")
 
 
-@datasets_app.command("check")
-def datasets_check(
+@datasets_app.command("confirm")
+def datasets_confirm(
     name: str = NameArg,
     ids: list[int] = IdsArg,
     uncheck: bool = typer.Option(False, "--uncheck", help="Take the mark away again."),
     as_json: bool = JsonOption,
 ) -> None:
-    """Mark samples as checked by a person: their label is right (the data stays as it is)."""
+    """Mark samples as checked by a person: their label is right (the data stays as it is).
+    (`lernwerk datasets check NAME` runs the data checks.)"""
     result = open_workspace().mark_checked(name, list(ids), not uncheck)
     verb = "unmarked" if uncheck else "marked"
     _done(result, as_json, f"{verb} {len(ids)} sample(s) of {name} as checked")

@@ -18,6 +18,7 @@ COMMAND_MODULES += ("baselines",)
 COMMAND_MODULES += ("fixes",)  # datasets relabel|check|undo, runs mistakes|retrain
 COMMAND_MODULES += ("explain",)  # lernwerk explain: saliency and feature maps
 COMMAND_MODULES += ("sweep",)  # lernwerk sweep, sweep-worker: Optuna studies
+COMMAND_MODULES += ("checks",)  # lernwerk datasets check: the data checks
 for _module in COMMAND_MODULES:
     import_module(f"lernwerk.cli.{_module}")
 

@@ -285,8 +285,10 @@ def train(
     from lernwerk.training import StopSignal
 
     stop = StopSignal()
-    listeners: list[Listener] = [] if as_json else [ProgressBar(err)]
+    from lernwerk.cli.check_notes import CheckNotes
+
     ws = open_workspace()
+    listeners: list[Listener] = [] if as_json else [CheckNotes(ws), ProgressBar(err)]
     _install_sigint(stop)
     try:
         if resume:

@@ -209,6 +209,8 @@ def _ucr(p: Any, name: str) -> _Generated:
         classes=ds.classes,
         feature_names=[],
         test_index=ds.test_index.numpy(),
+        # the lengths before padding, for the data checks
+        meta={k: ds.meta[k] for k in ("import_facts", "length_policy")},
     )
 
 

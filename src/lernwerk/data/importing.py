@@ -116,7 +116,7 @@ def _images(
         source={"imported": str(path)},
         test_index=is_test.nonzero().flatten() if bool(is_test.any()) else None,
         description=f"Imported from {path.name}",
-        meta={"image_format": fmt.to_dict()},
+        meta={"image_format": fmt.to_dict(), "import_facts": {"image_sizes": result.sizes}},
     )
     report = {
         "kind": "images",
@@ -142,7 +142,11 @@ def _table(name: str, path: Path, **options: Any) -> tuple[Dataset, dict[str, An
         feature_names=list(data.feature_names),
         source={"imported": str(path)},
         description=f"Imported from {path.name}",
-        meta={"table_encoding": data.encoding.to_dict(), "target": data.target},
+        meta={
+            "table_encoding": data.encoding.to_dict(),
+            "target": data.target,
+            "import_facts": {"rows": len(data.x), "missing": data.missing},
+        },
     )
     report = {
         "kind": "table",
@@ -253,8 +257,15 @@ def sequences_dataset(
             "channel_names": list(train.channel_names),
             "length_policy": length,
             "steps": int(x.shape[2]),
+            "import_facts": _length_facts(parts),
         },
     )
+
+
+def _length_facts(parts: list[Any]) -> dict[str, Any]:
+    """The series' lengths before padding or resampling (the data checks report them)."""
+    lengths = [s.shape[1] for part in parts for s in part.series]
+    return {"lengths": {"min": min(lengths), "max": max(lengths)}} if lengths else {}
 
 
 def _encode_labels(part: Any, classes: list[str]) -> np.ndarray:

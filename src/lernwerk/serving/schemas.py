@@ -582,3 +582,32 @@ class Mistakes(_Answer):
     ids: list[int]
     data_version: str
     dataset_changed: bool
+
+
+# -- data checks --------------------------------------------------------------------------
+
+
+class CheckFinding(_Answer):
+    """One finding of the data checks; the page renders `check.<code>.*` with `numbers`."""
+
+    code: str = Field(description="the check, e.g. few_per_class, imbalance, split_leak")
+    severity: Literal["blocker", "warning", "hint"] = Field(
+        description="a blocker stops training; warnings and hints are stored with the run"
+    )
+    numbers: dict[str, Any] = Field(description="the facts behind it")
+    message: str = Field(description="what was found, in English")
+    why: str = Field(description="why it matters, one sentence")
+    action: str = Field(description="what to do, or what lernwerk does about it")
+
+
+class DatasetChecksView(_Answer):
+    """The data checks of a dataset with a run's split settings (GET .../checks)."""
+
+    dataset: str
+    num_samples: int
+    samples_checked: int = Field(description="samples looked at; fewer when sampled")
+    sampled: bool = Field(description="a large set was looked at through a seeded sample")
+    seconds: float
+    splits: dict[str, int] = Field(description="samples in train, val and test")
+    counts: dict[str, int] = Field(description="findings per severity")
+    findings: list[CheckFinding] = Field(description="blockers first, then warnings, hints")

@@ -18,6 +18,7 @@ import torch
 from lernwerk import __version__
 from lernwerk.config import ModelSpec, TrainConfig
 from lernwerk.data import Dataset, Splits, Standardizer
+from lernwerk.data.checks import check_dataset
 from lernwerk.data.images.augment import Augmenter
 from lernwerk.data.rows import in_chunks
 from lernwerk.errors import DataError, SpecError
@@ -320,6 +321,7 @@ class RunPlan:
             input_shape=ds.input_shape,
             target_channel=forecast.get("target_channel", 0),
         )
+        self.checks = self._check_data(ds)
         self.train_index = self.splits.train[self.task.select(ds.y[self.splits.train])]
         self.val_index = self.splits.val[self.task.select(ds.y[self.splits.val])]
         if ds.on_disk and self.task.targets_are_inputs:
@@ -372,6 +374,24 @@ class RunPlan:
             std=self.standardizer.std,
         )
         self.augmenter.check_applicable(ds.kind)
+
+    def _check_data(self, ds: Dataset) -> list[dict[str, Any]]:
+        """The data checks' warnings and hints on the run's splits (stored with the run).
+
+        Raises:
+            DataError: a check found a blocker; the first one is the message.
+        """
+        report = check_dataset(ds, self.splits, task=self.task.name)
+        if report.blockers:
+            first = report.blockers[0]
+            more = len(report.blockers) - 1
+            also = f" ({more} more blocker{'s' if more > 1 else ''})" if more else ""
+            raise DataError(
+                f"data check failed for dataset '{ds.name}': {first.line()}{also}; "
+                f"`lernwerk datasets check {ds.name}` lists every finding",
+                where="dataset",
+            )
+        return [f.to_dict() for f in report.findings]
 
     def _start_from(self, init: InitSource | None, ds: Dataset) -> dict[str, Any]:
         """Load the weights `init` names into the network; what was loaded, as recorded."""

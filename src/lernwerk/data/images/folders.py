@@ -20,6 +20,7 @@ import re
 import unicodedata
 import zipfile
 import zlib
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +42,7 @@ from lernwerk.data.images.formats import (
     _to_uint8,
     _too_large,
     decode_image,
+    image_size_mode,
     validate_class_name,
 )
 from lernwerk.errors import DataError, NotFound
@@ -94,6 +96,7 @@ class ImageImport:
     files: list[str]
     skipped: list[tuple[str, str]] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
+    sizes: dict[str, int] = field(default_factory=dict)  # "640×480 RGB" -> images, as read
 
 
 # ------------------------------------------------------------------------------------- the tree
@@ -293,11 +296,14 @@ def _import(
     x = np.empty((len(samples), *fmt.shape), dtype=np.uint8)  # (N, C, H, W)
     kept: list[tuple[_Entry, str, bool]] = []
     skipped: list[tuple[str, str]] = []
+    sizes: Counter[str] = Counter()
     for done, (entry, name, is_test) in enumerate(samples):
         if progress is not None and done % 256 == 0:
             progress(done, len(samples))
         try:
-            x[len(kept)] = decode_image(read(entry), fmt, entry.where)
+            source = read(entry)
+            x[len(kept)] = decode_image(source, fmt, entry.where)
+            sizes[image_size_mode(source)] += 1
         except (DataError, NotFound) as error:
             if not skip_bad:
                 raise _error(
@@ -326,6 +332,7 @@ def _import(
         files=[entry.where for entry, _, _ in kept],
         skipped=skipped,
         ignored=ignored,
+        sizes=dict(sizes),
     )
 
 

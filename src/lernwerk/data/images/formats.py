@@ -179,6 +179,19 @@ def decode_image(source: bytes | Path, fmt: ImageFormat, where: str | None = Non
             raise DataError(f"cannot decode the image: {_one_line(error)}", where) from None
 
 
+def image_size_mode(source: bytes | Path) -> str:
+    """ "W×H MODE" of an image as stored, e.g. "640×480 RGB", from its header; "?" when the
+    header cannot be read (the data checks count the sizes a folder of images came in)."""
+    try:
+        opened = source if isinstance(source, (str, os.PathLike)) else io.BytesIO(source)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(opened, formats=_FORMATS) as image:
+                return f"{image.size[0]}×{image.size[1]} {image.mode}"
+    except Exception:  # noqa: BLE001 - decode_image has reported a real problem already
+        return "?"
+
+
 def _read_file(path: Path, where: str) -> bytes:
     if not path.exists():
         raise NotFound(f"{path} does not exist", where)

@@ -22,7 +22,13 @@ import pandas as pd
 
 from lernwerk.data.csv_text import detect_dialect, empty_message, read_records
 from lernwerk.data.dataset import Task
-from lernwerk.data.tables.cells import MAX_TABLE_COLUMNS, _check_names, _parse_text, _unknown_column
+from lernwerk.data.tables.cells import (
+    MAX_TABLE_COLUMNS,
+    _check_names,
+    _parse_text,
+    _split_cells,
+    _unknown_column,
+)
 from lernwerk.data.tables.encoding import TableEncoding, _check_impute, _encode_target
 from lernwerk.errors import DataError, NotFound, SpecError
 
@@ -267,6 +273,7 @@ class TableData:
     encoding: TableEncoding
     target: str
     notes: list[str] = field(default_factory=list)
+    missing: dict[str, int] = field(default_factory=dict)  # empty cells per input column
 
 
 def read_table(
@@ -324,7 +331,9 @@ def read_table(
     encoding = TableEncoding.fit(frame, target, categorical, impute, source=source)
     x = encoding.transform(frame, source)  # (N, F)
     notes += [note] if note else []
-    return TableData(x, y, task, classes, encoding.feature_names, encoding, target, notes)
+    missing = {name: int(_split_cells(frame[name])[2].sum()) for name in encoding.input_columns}
+    missing = {name: n for name, n in missing.items() if n}
+    return TableData(x, y, task, classes, encoding.feature_names, encoding, target, notes, missing)
 
 
 def read_table_inputs(

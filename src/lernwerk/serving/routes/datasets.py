@@ -28,6 +28,7 @@ from lernwerk.serving.schemas import (
     ClassList,
     ClassName,
     CreateDataset,
+    DatasetChecksView,
     DatasetItem,
     DatasetView,
     ImportedDataset,
@@ -189,6 +190,21 @@ def train_defaults(
         val_split=val_split,
         test_split=test_split,
         task=task,
+    )
+
+
+@router.get("/{name}/checks", response_model=DatasetChecksView, responses=_READ)
+def checks(
+    name: str,
+    val_split: float = Query(0.2, ge=0, lt=1),
+    test_split: float = Query(0.2, ge=0, lt=1),
+    split_seed: int = Query(0, ge=0, le=2**31 - 1),
+    task: str | None = None,
+    ws: Workspace = Depends(get_workspace),
+) -> dict[str, Any]:
+    """The data checks: each finding with its severity, numbers, why and what to do."""
+    return ws.check(
+        name, val_split=val_split, test_split=test_split, split_seed=split_seed, task=task or None
     )
 
 

@@ -23,6 +23,8 @@ const DE = [
     (m, names, ds) => `Die Klassen ${names} im Datensatz ${QUOTE(ds)} haben noch keine Beispiele; fügen Sie welche hinzu oder löschen Sie sie vor dem Training`],
   [/class name is empty/, "Der Klassenname ist leer"],
   [/expected a plain folder name/, "erwartet: ein einfacher Ordnername"],
+  [/^data check failed for dataset '([^']*)': /, (m, name) => `Die Datenprüfung lehnt den Datensatz ${QUOTE(name)} ab: `],
+  [/; `lernwerk datasets check ([^`]*)` lists every finding/, "; „lernwerk datasets check $1“ listet alle Befunde"],
   [/^dataset '([^']*)': /, (m, name) => `Datensatz ${QUOTE(name)}: `],
   [/dataset '([^']*)' not found/, (m, name) => `Datensatz ${QUOTE(name)} nicht gefunden`],
   [/run '([^']*)' not found/, (m, name) => `Lauf ${QUOTE(name)} nicht gefunden`],

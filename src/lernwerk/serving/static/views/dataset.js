@@ -6,6 +6,7 @@ import { int, shape } from "../fmt.js";
 import { t, tData } from "../i18n.js";
 import { rememberDataset } from "../components/datasetselect.js";
 import { baselinesAction } from "./dataset-baselines.js";
+import { checksPanel } from "../components/checks.js";
 
 function splitsLine(splits) {
   if (!splits) return null;
@@ -58,11 +59,13 @@ export async function render(root, { name }) {
   }
   rememberDataset(info.name);
   const head = header(info, error);
-  add(root, head.el, head.baselines);
+  const checks = checksPanel();  // the data checks, again whenever the samples change
+  checks.update(info.name);
+  add(root, head.el, checks.el, head.baselines);
   const body = h("div", {});
   add(root, body);
   const part = { images: "dataset-images", table: "dataset-table", sequences: "dataset-sequences" }[info.kind];
   if (!part) return undefined;
   const module = await import(`./${part}.js`);
-  return module.render(body, info, { onChange: head.refresh });
+  return module.render(body, info, { onChange: (next) => { head.refresh(next); checks.update(info.name); } });
 }

@@ -14,6 +14,7 @@ import { renderEvaluation } from "./results-evaluation.js";
 import { exportPanel } from "./results-export.js";
 import { createDataBar } from "../components/dataedit.js";
 import { helpHeading } from "../components/help.js";
+import { runChecksPanel } from "../components/checks.js";
 
 const LIVE = ["queued", "created", "running"];
 const SCALARS = ["accuracy", "f1_macro", "precision_macro", "recall_macro", "log_loss", "roc_auc", "loss", "mse", "mae", "r2"];
@@ -120,6 +121,7 @@ export async function render(root, { id }) {
         h("section", { class: "panel" }, ...helpHeading("h2", t("results.curves"), "chart.loss"), curves.el)));
       curves.setHistory(record.history || []);
     }
+    if (record.config?.checks?.length) add(root, runChecksPanel(record.config.checks));
     const evaluation = h("section", { class: "panel", testid: "evaluation" });
     // the data this run trained on: changed since (retrain), the last edit (undo)
     const dataBar = createDataBar(record, { onUndo: () => shown.reload() });

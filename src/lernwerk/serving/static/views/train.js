@@ -11,6 +11,7 @@ import { transferControls } from "../components/transfer.js";
 import { lossScheduleControls } from "../components/trainoptions.js";
 import { augmentPreview } from "../components/augmentpreview.js";
 import { help, withHelp } from "../components/help.js";
+import { checksPanel } from "../components/checks.js";
 
 const OPTIMIZERS = ["adam", "sgd", "adamw", "rmsprop", "adagrad"];
 // Each switch and the magnitude it turns on (the CLI's --augment uses the same values).
@@ -180,6 +181,12 @@ export async function render(root, { query }) {
   }
   optimizer.addEventListener("change", updateDefaults);
   valSplit.addEventListener("change", updateDefaults);
+  // the data checks of the chosen dataset, with the split and task this run would use
+  const checks = checksPanel("train-checks");
+  const updateChecks = () => checks.update(datasetSelect.value,
+    { val_split: valSplit.value.trim(), task: taskSelect.value });
+  for (const input of [datasetSelect, valSplit, taskSelect]) input.addEventListener("change", updateChecks);
+  updateChecks();
   updateTask();
   const augment = augmentControls(tr.augment || {});
   const augmentHelp = help("train.augmentation", t("train.augmentation"));
@@ -304,7 +311,7 @@ export async function render(root, { query }) {
       h("h2", {}, t("live.title")), h("p", { class: "muted" }, t("train.placeholder"))));
   }
 
-  add(root, h("h1", {}, t("train.title")),
+  add(root, h("h1", {}, t("train.title")), checks.el,
     h("div", { class: "grid-side" }, h("section", { class: "panel" }, form), side));
   return () => live?.destroy();
 }
