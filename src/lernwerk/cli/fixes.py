@@ -1,4 +1,4 @@
-"""Fixing what the model got wrong: `lernwerk datasets relabel|check|undo`, `lernwerk runs
+"""Fixing what the model got wrong: `lernwerk datasets relabel|confirm|undo`, `lernwerk runs
 mistakes|retrain`."""
 
 from __future__ import annotations
