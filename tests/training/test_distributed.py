@@ -94,3 +94,14 @@ def test_the_ranks_get_the_command_line_without_the_launch_options() -> None:
         *("--rdzv-endpoint", "h:29400", "-m", "lernwerk"),
         *("-w", "ws", "train", "-d", "xor", "--epochs", "2"),
     ]
+
+
+def test_a_network_with_nothing_to_train_is_refused_by_name() -> None:
+    net = torch.nn.Linear(2, 2)
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
+    distributed.check_shareable(net, [optimizer])  # trains: fine
+    with pytest.raises(SpecError, match="no weights that train.*leave --nproc out"):
+        distributed.check_shareable(net, [])  # a memory bank steps no optimizer
+    net.requires_grad_(False)
+    with pytest.raises(SpecError, match="model 'Linear' has no weights that train"):
+        distributed.check_shareable(net, [optimizer])

@@ -22,6 +22,8 @@ from datetime import timedelta
 import torch
 import torch.distributed as dist
 
+from lernwerk.errors import SpecError
+
 # How long a rank waits in a collective (rank 0 loads and stores the data before it names
 # the run, so the others wait that long at first).
 TIMEOUT = timedelta(minutes=30)
@@ -92,6 +94,24 @@ def local_device(device: torch.device) -> torch.device:
     if world is None or device.type != "cuda":
         return device
     return torch.device("cuda", world.local_rank)
+
+
+def check_shareable(model: torch.nn.Module, optimizers: list[torch.optim.Optimizer]) -> None:
+    """Refuse a network that DDP cannot train: nothing steps (a memory bank) or no weight
+    needs a gradient (all frozen).
+
+    Raises:
+        SpecError: naming the model and what to do instead.
+    """
+    if optimizers and any(p.requires_grad for p in model.parameters()):
+        return
+    name = getattr(getattr(model, "spec", None), "name", type(model).__name__)
+    raise SpecError(
+        f"model '{name}' has no weights that train (a memory bank, or every layer frozen); "
+        "distributed training has nothing to share: train it in one process (leave --nproc "
+        "out)",
+        where="model",
+    )
 
 
 # -- rank 0 names the run ---------------------------------------------------------------------

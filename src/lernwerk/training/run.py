@@ -363,6 +363,10 @@ class RunPlan:
         self.config = self.task.adapt_config(self.config)
         self.transfer: dict[str, Any] = self._start_from(init, ds)
         self.freezer: Freezer | None = self._freezer()
+        if distributed.active() is not None:  # before the run is stored: one line, exit 2
+            distributed.check_shareable(
+                self.network, self.task.make_optimizers(self.network, self.config)
+            )
         self.sample_weights = (
             balanced_weights(y_train, classes)
             if self.config.balanced_sampling and classes

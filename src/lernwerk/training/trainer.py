@@ -406,12 +406,7 @@ class Trainer:
     def _start_ddp(self) -> None:
         """Wrap the network in DistributedDataParallel (rank 0's weights go to all ranks)."""
         assert self.world is not None
-        if not any(p.requires_grad for p in self.model.parameters()):
-            raise RunFailedError(
-                f"model '{self.model.spec.name}' has no weights that train (a memory bank or "
-                "all layers frozen); distributed training has nothing to share: train it in "
-                "one process (leave --nproc out)"
-            )
+        distributed.check_shareable(self.model, self.optimizers)
         self._ddp = self._wrap_ddp()
 
     def _wrap_ddp(self) -> torch.nn.Module:
