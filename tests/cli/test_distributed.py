@@ -135,3 +135,15 @@ def test_ctrl_c_stops_every_rank_after_the_same_step_and_the_run_resumes(tmp_pat
     assert json.loads(done.stdout)["status"] == "finished"
     stored = _stored(workspace, result["run_id"])
     assert [e["epoch"] for e in stored["epochs"]] == list(range(1, 16))
+
+
+@pytest.mark.slow
+def test_bad_input_found_by_rank_0_is_its_one_line_and_the_others_end(tmp_path: Path) -> None:
+    workspace = tmp_path / "ws"
+    done = _cli(workspace, "train", "-d", "no-such-set", "-m", "mlp", "--nproc", "2", "--json")
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.count("\n") == 1 and "dataset 'no-such-set' not found" in done.stderr
+    assert done.stdout == ""
+    from lernwerk.api import Workspace
+
+    assert Workspace(workspace).runs() == []  # nothing of the run was stored
