@@ -239,7 +239,6 @@ class Trainer:
         if n == 0:
             raise RunFailedError("the training split is empty; lower val_split/test_split")
         if self.world is not None:  # this rank's share of each epoch, its part of each batch
-            self._start_ddp()
             global_bs = min(cfg.batch_size or n, n)
             n = distributed.share_size(n, self.world.size)
             bs = min(distributed.rank_batch_size(global_bs, self.world.size), n)
@@ -260,6 +259,8 @@ class Trainer:
         layout = channels_last(self.model, self.optimizers) if nhwc else nullcontext()
         try:
             with layout:
+                if self.world is not None:  # after the layout: DDP's buckets take the weights'
+                    self._start_ddp()
                 return self._fit(data, bs, steps, total_steps, started)
         finally:
             torch.set_num_threads(threads)
