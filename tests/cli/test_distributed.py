@@ -95,6 +95,24 @@ def test_two_processes_store_the_run_one_process_would_and_resume_it(tmp_path: P
     _assert_same_shape(_stored(workspace, single.id), _stored(workspace, result["run_id"]))
 
 
+def test_a_cnn_in_two_processes_takes_one_process_steps(tmp_path: Path) -> None:
+    """channels_last weights: DDP must be built after the layout changes (else it warns of
+    grad strides on stderr and the curve drifts by ~1 %)."""
+    from lernwerk.api import Workspace
+
+    workspace = tmp_path / "ws"
+    args = ["train", "-d", "digits", "-m", "lenet", "--epochs", "1", "--seed", "1", "--json"]
+    single = Workspace(workspace).fit("digits", "lenet", epochs=1, seed=1)
+    done = _cli(workspace, *args, "--nproc", "2")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    run_id = json.loads(done.stdout)["run_id"]
+    (one,), (two,) = _stored(workspace, single.id)["epochs"], _stored(workspace, run_id)["epochs"]
+    # the same batches but one (1079 samples: rank 1's last share repeats a sample)
+    assert two["train_loss"] == pytest.approx(one["train_loss"], rel=3e-3)
+    assert two["val_accuracy"] == pytest.approx(one["val_accuracy"], abs=0.02)
+
+
 def _wait_for_epoch(workspace: Path, proc: subprocess.Popen, timeout: float = 300) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and proc.poll() is None:
