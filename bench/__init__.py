@@ -12,7 +12,8 @@ against the machine's matmul peak), `predict` (latency through the API and over 
 (classical baselines against lenet and mlp on the digits), `transfer` (the pretrained
 backbone against networks from scratch and the baselines; image anomaly detection),
 `export` (ONNX single-sample latency against PyTorch's), `inspect` (`lernwerk inspect`
-images per second against decoding alone).
+images per second against decoding alone), `explain` (one input's saliency against its
+ceiling and against a prediction).
 """
 
 SUITES = (
@@ -25,6 +26,7 @@ SUITES = (
     "transfer",
     "export",
     "inspect",
+    "explain",
 )
 
 __all__ = ["SUITES"]

@@ -57,6 +57,7 @@ TINY = {
     },
     "export": {"calls": 5, "warmup": 1, "models": (("mlp", "xor:samples=60", "mlp"),)},
     "inspect": {"per_class": 5, "images": 40, "rounds": 1},
+    "explain": {"cases": (("smileys:per_class=5", "smiley-cnn", 1, 0.2),), "rounds": 1},
 }
 
 
@@ -329,3 +330,12 @@ def test_inspect_measures_both_paths_on_the_same_files(quick_run):
     assert onnx["status"] == "ok", onnx["note"]
     assert onnx["ratio"] == pytest.approx(decode["seconds"] / onnx["seconds"])
     assert "decode-only rate (onnxruntime): **" in quick_run[0].read_text()
+
+
+def test_explain_times_an_explanation_against_its_ceiling(quick_run):
+    _, records = quick_run
+    (r,) = records["explain"]["results"]
+    assert r["status"] == "ok" and r["peer"] == "smiley-cnn (28×28)"
+    assert r["ratio"] == pytest.approx(r["seconds"] / 0.2)
+    assert r["extra"]["predict_seconds"] > 0
+    assert "saliency for `smiley-cnn (28×28)` under 200 ms" in quick_run[0].read_text()

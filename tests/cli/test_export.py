@@ -133,3 +133,26 @@ def test_a_folder_with_files_needs_force(
         "model.safetensors",
         "notes.txt",
     ]
+
+
+def test_pytorch_export_writes_the_code_beside_the_weights_and_data(
+    capsys: pytest.CaptureFixture[str], ws_run: tuple[Path, str], tmp_path: Path
+) -> None:
+    ws, _ = ws_run
+    out = tmp_path / "code"
+    code, text, err = run_cli(
+        capsys, "-w", str(ws), "export", "xo", "--format", "pytorch", "--out", str(out)
+    )
+    assert code == 0, err
+    assert sorted(p.name for p in out.iterdir()) == [
+        "data.safetensors",
+        "model.py",
+        "model.safetensors",
+    ]
+    assert f"wrote {out / 'model.py'}" in text
+    assert "class Net(nn.Module):" in (out / "model.py").read_text()
+    code, _, err = run_cli(
+        capsys, "-w", str(ws), "export", "xo", "--format", "keras", "--out", str(tmp_path / "k")
+    )
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "safetensors, onnx, all, pytorch" in err and not (tmp_path / "k").exists()

@@ -60,3 +60,29 @@ def test_export_refusals(client: httpx.Client, server: ThreadServer, xor_run: le
     assert r.status_code == 422 and "no test split" in r.json()["message"]
     assert not (no_test.dir / "onnx-export").exists()
     assert sorted(p.name for p in no_test.dir.iterdir() if p.name.startswith(".")) == []
+
+
+def test_the_code_behind_a_run_and_a_design(
+    client: httpx.Client, server: ThreadServer, xor_run: lernwerk.Run
+) -> None:
+    r = client.get(f"/api/runs/{xor_run.id}/code")
+    assert r.status_code == 200, r.text
+    answer = r.json()
+    assert answer["filename"] == "model.py"
+    assert "class Net(nn.Module):" in answer["code"] and "def load_weights(" in answer["code"]
+    assert answer["code"] == xor_run.pytorch_code()
+    design = {"spec": {"name": "mine", "layers": [{"type": "Dense", "units": 7}]}, "dataset": None}
+    r = client.post("/api/models/code", json={**design, "input_shape": [3]})
+    assert r.status_code == 200, r.text
+    assert "nn.Linear(3, 7)" in r.json()["code"]
+    # refusals: a layer that does not fit, an unknown run, a run whose task it does not write
+    bad = {"spec": {"name": "m", "layers": [{"type": "Conv2D", "filters": 4}]}, "input_shape": [3]}
+    r = client.post("/api/models/code", json=bad)
+    assert r.status_code == 422 and r.json()["error"] == "SpecError"
+    assert client.get("/api/runs/nosuchrun/code").status_code == 404
+    ws = lernwerk.Workspace(server.app.state.settings.workspace)
+    anomaly = ws.fit(
+        "process:per_class=12,length=208", "autoencoder1d", task="anomaly", epochs=1, seed=0
+    )
+    r = client.get(f"/api/runs/{anomaly.id}/code")
+    assert r.status_code == 422 and "this run is anomaly" in r.json()["message"]

@@ -153,6 +153,35 @@ class ModelMethods:
             input_shape, outputs = ds.input_shape, outputs or task.num_outputs
         return summarize(build_network(spec, input_shape, outputs))
 
+    def model_code(
+        self,
+        model: str | dict[str, Any] | ModelSpec,
+        *,
+        dataset: str | Dataset | None = None,
+        input_shape: tuple[int, ...] | None = None,
+        outputs: int | None = None,
+        allow_files: bool = True,
+    ) -> str:
+        """The network as plain PyTorch code (imports, helper classes, an `nn.Module`
+        class written layer by layer) for a dataset's input or a given input shape.
+
+        Raises:
+            SpecError: the model does not fit the input (the layer named), or holds a
+                module the code writer does not know.
+        """
+        import torch
+
+        from lernwerk.export.pytorch_code import network_source
+
+        spec = self.resolve_model(model, allow_files=allow_files)
+        if dataset is not None:
+            ds = self.load_dataset(dataset)
+            task = make_task(ds.task, None, classes=ds.classes, y_train=ds.y)
+            input_shape, outputs = ds.input_shape, outputs or task.num_outputs
+        with torch.device("meta"):  # the code needs the layers' sizes, not their weights
+            network = build_network(spec, input_shape, outputs)
+        return network_source(network)
+
 
 def layer_catalog() -> list[dict[str, Any]]:
     """Every layer type a spec may use, with its parameters, for a network designer."""

@@ -34,9 +34,10 @@ from lernwerk.evaluation.inspection import (
 from lernwerk.export import Predictor, export_safetensors
 from lernwerk.export.bundle import META_FILE
 from lernwerk.export.onnx_export import PARITY_SAMPLES
+from lernwerk.export.pytorch_code import pytorch_file
 from lernwerk.export.writing import check_format, write_export
 from lernwerk.models import ModelSummary, build_network, summarize
-from lernwerk.store import RunRecord, atomic_write_json
+from lernwerk.store import RunRecord, atomic_write_bytes, atomic_write_json
 from lernwerk.training import (
     make_task,
 )
@@ -45,6 +46,7 @@ from lernwerk.training.tasks_registry import task_from_dict
 
 if TYPE_CHECKING:
     from lernwerk.api.workspace import Workspace
+    from lernwerk.evaluation.explain import Explanation
 
 SPLITS = ("train", "val", "test")
 ONNX_EXPORT_DIR = "onnx-export"  # in a run's folder: the export the page downloads
@@ -251,6 +253,35 @@ class Run:
         Raises:
             DataError: the input does not suit the model (kind, shape, range, format).
         """
+        given = {
+            "pixels": pixels,
+            "image": image,
+            "values": values,
+            "series": series,
+            "sample": sample,
+        }
+        if sample is not None and sum(v is not None for v in given.values()) == 1:
+            return self._predict_stored(int(sample))
+        x = self.sample_input(**given)
+        kind = self.predictor.meta.get("kind")
+        return _results(self.predictor, x, with_series=kind == "sequences")[0]
+
+    def sample_input(
+        self,
+        *,
+        pixels: Any = None,
+        image: str | bytes | None = None,
+        values: dict[str, float] | None = None,
+        series: Any = None,
+        sample: int | None = None,
+    ) -> torch.Tensor:
+        """One raw input (1, *input_shape) from what a page sends: exactly one of
+        `pixels`, `image`, `values`, `series` or a stored `sample` id (see `predict_sample`).
+
+        Raises:
+            DataError: none or several given, or the input does not suit the model.
+            NotFound: no sample of that id.
+        """
         from lernwerk.data import sample_values as inputs
 
         p = self.predictor
@@ -272,7 +303,11 @@ class Run:
             )
         ((field, value),) = given.items()
         if field == "sample":
-            return self._predict_stored(int(value))
+            ds = self.workspace.load_dataset(self.record.dataset)
+            rows = np.flatnonzero(ds.ids.numpy() == int(value))
+            if len(rows) == 0:
+                raise NotFound(f"dataset '{ds.name}' has no sample {value}", where="sample")
+            return ds.subset(torch.tensor([int(rows[0])]))[0].float()
         expected = {"pixels": "images", "image": "images", "values": "table", "series": "sequences"}
         if expected[field] != kind:
             raise DataError(
@@ -288,7 +323,61 @@ class Run:
             x = inputs.row_from_values(value, names, meta.get("table_encoding"))
         else:
             x = inputs.series_from_values(value, shape)
-        return _results(p, x, with_series=kind == "sequences")[0]
+        x = torch.as_tensor(x, dtype=torch.float32)
+        return x.unsqueeze(0) if tuple(x.shape) == tuple(shape) else x  # (1, *shape)
+
+    def explain(
+        self, x: np.ndarray | torch.Tensor, *, target: str | int | None = None
+    ) -> Explanation:
+        """Why the model decided so for one raw input `x` (the sample's shape): integrated
+        gradients for any network, Grad-CAM and each convolution layer's feature maps for
+        images; see `lernwerk.evaluation.explain`.
+
+        Raises:
+            SpecError: a run without an output to explain (anomaly, forecasting, a
+                baseline), or a `target` that names no class.
+            DataError: `x` has the wrong shape.
+        """
+        from lernwerk.evaluation.explain import explain
+
+        self.require_network("explain")
+        x = torch.as_tensor(np.asarray(x) if not torch.is_tensor(x) else x, dtype=torch.float32)
+        return explain(self.predictor, x, target=target)
+
+    def explain_file(
+        self, path: str | Path, out_dir: str | Path, *, target: str | int | None = None
+    ) -> dict[str, Any]:
+        """Explain the first sample of a file (an image, a CSV row or series, a `.npy`
+        array) into `out_dir`: PNG pictures and `explanation.json` with the numbers.
+
+        Returns:
+            `{run_id, input, out_dir, files, explanation}` (the explanation as a dict).
+        """
+        from lernwerk.evaluation.explain_pictures import pictures
+
+        x, labels = self._read_files([path])
+        e = self.explain(x[0], target=target)
+        out = Path(out_dir)
+        if out.exists() and not out.is_dir():
+            raise SpecError(f"{out} is a file, not a folder", where="out")
+        files = {**pictures(e, x[0].numpy()), "explanation.json": None}
+        out.mkdir(parents=True, exist_ok=True)
+        written = []
+        for name, data in files.items():
+            if data is None:
+                atomic_write_json(
+                    out / name, {"run_id": self.id, "input": labels[0], **e.to_dict()}
+                )
+            else:
+                atomic_write_bytes(out / name, data)
+            written.append(str(out / name))
+        return {
+            "run_id": self.id,
+            "input": labels[0],
+            "out_dir": str(out),
+            "files": written,
+            "explanation": e.to_dict(),
+        }
 
     def _predict_stored(self, sample_id: int) -> dict[str, Any]:
         """Predict one sample of the run's dataset by id, with its truth and split."""
@@ -512,6 +601,7 @@ class Run:
         self._check_ended()
         onnx = format in ("onnx", "all")
         parity_x = self._parity_inputs() if onnx else None  # before anything is written
+        code = self._pytorch_code() if format == "pytorch" else None
         return write_export(
             self.dir,
             Path(out_dir),
@@ -520,7 +610,41 @@ class Run:
             force=force,
             predictor=lambda: self.predictor,
             parity_x=lambda: parity_x,
+            code=lambda: code,
         )
+
+    def pytorch_code(self) -> str:
+        """The run as one plain PyTorch file (`export --format pytorch` writes it as
+        model.py): the network class, the preprocessing, `load_weights` and the run's
+        training loop with its settings.
+
+        Raises:
+            SpecError: a run the code export does not write (an anomaly detector, a
+                forecaster), named.
+        """
+        self.require_network("show the code of")
+        p = self.predictor
+        title = f"{self.record.model} on '{self.record.dataset}' (run {self.id})"
+        return pytorch_file(
+            p.network, p.task, p.standardizer.to_dict(), self.config["train"], title=title
+        )
+
+    def _pytorch_code(self) -> tuple[str, dict[str, torch.Tensor]]:
+        """model.py's source and the run's split as raw tensors (x_train, y_train, ...)."""
+        source = self.pytorch_code()
+        ds = self.workspace.load_dataset(self.record.dataset)
+        if ds.content_hash != self.record.dataset_hash:
+            raise Conflict(
+                f"dataset '{ds.name}' changed since run {self.id} was trained; the code "
+                "export writes the data the run saw",
+                where="dataset",
+            )
+        splits = self._split_indices(ds)
+        data: dict[str, torch.Tensor] = {}
+        for split in SPLITS:
+            x, y = ds.subset(getattr(splits, split))
+            data[f"x_{split}"], data[f"y_{split}"] = torch.as_tensor(x), torch.as_tensor(y)
+        return source, data
 
     def onnx_export(self) -> dict[str, Any]:
         """The run's checked ONNX export, kept in its folder (`onnx-export/`) for download:

@@ -15,6 +15,7 @@ COMMAND_MODULES = ("train", "trained", "demo", "bench", "serve", "models", "data
 COMMAND_MODULES += ("inspect",)
 COMMAND_MODULES += ("watch",)  # lernwerk watch: the hot folder (hand-off to the line)
 COMMAND_MODULES += ("baselines",)
+COMMAND_MODULES += ("explain",)  # lernwerk explain: saliency and feature maps
 for _module in COMMAND_MODULES:
     import_module(f"lernwerk.cli.{_module}")
 

@@ -124,7 +124,8 @@ def export(
         "safetensors",
         "--format",
         help="safetensors (weights + model.json), onnx (model.onnx + model.json, checked "
-        "against PyTorch on the test split) or all.",
+        "against PyTorch on the test split), all (both), or pytorch (model.py: the network "
+        "and the training loop as plain PyTorch code, with the weights and the run's data).",
     ),
     out_dir: Path = typer.Option(..., "--out", help="Directory to write to (new or empty)."),
     force: bool = typer.Option(
@@ -133,7 +134,8 @@ def export(
     as_json: bool = JsonOption,
 ) -> None:
     """Write a trained model to a directory: safetensors weights and/or an ONNX file, with
-    a JSON description; an ONNX export is refused (exit 1) unless it matches PyTorch."""
+    a JSON description, or the PyTorch code behind it; an ONNX export is refused (exit 1)
+    unless it matches PyTorch."""
     from lernwerk.errors import ExportFailed
 
     try:

@@ -2,7 +2,8 @@
 
 `write_export` writes the chosen formats (`safetensors`: the bundle's weights + model.json;
 `onnx`: model.onnx + model.json, checked for parity; `all`: both, one model.json serving
-both) and returns the report. A failure leaves nothing in the output folder, nor the
+both; `pytorch`: model.py, the network and the training loop as plain PyTorch code, with
+the weights and the run's data split beside it) and returns the report. A failure leaves nothing in the output folder, nor the
 folder itself when it did not exist before.
 """
 
@@ -20,9 +21,11 @@ from lernwerk.errors import Conflict, SpecError
 from lernwerk.export.bundle import META_FILE, WEIGHTS_FILE, Predictor, export_safetensors
 from lernwerk.export.onnx_export import write_onnx_export
 from lernwerk.export.onnx_runner import ONNX_FILE
+from lernwerk.store import save_tensors
 
-FORMATS = ("safetensors", "onnx", "all")
-OUR_FILES = (WEIGHTS_FILE, META_FILE, ONNX_FILE)
+FORMATS = ("safetensors", "onnx", "all", "pytorch")
+CODE_FILE, DATA_FILE = "model.py", "data.safetensors"
+OUR_FILES = (WEIGHTS_FILE, META_FILE, ONNX_FILE, CODE_FILE, DATA_FILE)
 
 
 def check_format(format: str) -> None:
@@ -54,12 +57,13 @@ def write_export(
     force: bool = False,
     predictor: Callable[[], Predictor] | None = None,
     parity_x: Callable[[], torch.Tensor] | None = None,
+    code: Callable[[], tuple[str, dict[str, torch.Tensor]]] | None = None,
 ) -> dict[str, Any]:
     """Export the bundle in `source` to `out_dir` as `format`; returns the report
     `{run_id, format, out_dir, files, parity}` (parity None for safetensors alone).
 
     `predictor` and `parity_x` (raw held-out inputs) are asked for only when ONNX is
-    written.
+    written; `code` (the source of model.py and the split's tensors) only for `pytorch`.
     """
     check_format(format)
     out_dir = Path(out_dir)
@@ -74,6 +78,12 @@ def write_export(
         if format in ("onnx", "all"):
             assert predictor is not None and parity_x is not None
             parity = write_onnx_export(predictor(), tmp, parity_x(), run_id=run_id)
+        if format == "pytorch":
+            assert code is not None
+            source_code, data = code()
+            shutil.copyfile(source / WEIGHTS_FILE, tmp / WEIGHTS_FILE)
+            (tmp / CODE_FILE).write_text(source_code, encoding="utf-8")
+            save_tensors(tmp / DATA_FILE, data)
         names = sorted(p.name for p in tmp.iterdir())
         _readable(tmp, names)
         _move_into(tmp, out_dir, names)

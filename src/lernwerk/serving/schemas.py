@@ -193,6 +193,10 @@ class PredictRequest(_Body):
     sample: JsonInt | None = Field(None, description="the id of a sample of the run's dataset")
 
 
+class ExplainRequest(PredictRequest):
+    target: str | None = Field(None, description="the class to explain; default the predicted")
+
+
 # -- responses ------------------------------------------------------------------------------
 
 
@@ -416,6 +420,38 @@ class OnnxExport(_Answer):
     run_id: str
     parity: ParityReport
     files: list[ExportFile]
+
+
+class FeatureMapsView(_Answer):
+    layer: str
+    type: str
+    channels: int = Field(description="the layer's channels; `maps` holds the first 32")
+    maps: list[Any] = Field(description="(C', h, w) values")
+
+
+class ExplanationView(_Answer):
+    """Why the model decided so for one input (see `lernwerk explain`)."""
+
+    kind: Literal["images", "sequences", "table"]
+    target: int
+    target_name: str | None
+    outputs: list[float]
+    attribution: list[Any] = Field(description="integrated gradients, the sample's shape")
+    saliency: list[Any] = Field(
+        description="per pixel (H×W) or time step in [0, 1]; per feature (signed) for tables"
+    )
+    convergence: float
+    gradcam: list[Any] | None = Field(description="H×W in [0, 1] (2-D convolutional networks)")
+    feature_maps: list[FeatureMapsView]
+    names: list[str]
+    ms: float
+
+
+class CodeView(_Answer):
+    """A network (or a whole run) as one plain PyTorch file."""
+
+    filename: str
+    code: str
 
 
 # -- inspections ----------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from lernwerk.api.models import layer_catalog
 from lernwerk.serving.deps import get_workspace
 from lernwerk.serving.errors import error_responses
 from lernwerk.serving.schemas import (
+    CodeView,
     LayerType,
     ModelItem,
     ModelSummaryView,
@@ -74,6 +75,23 @@ def model_summary(body: SummaryRequest, ws: Workspace = Depends(get_workspace)) 
         spec, dataset=body.dataset, input_shape=shape, outputs=outputs, allow_files=False
     )
     return summary_json(summary)
+
+
+@router.post(
+    "/models/code",
+    response_model=CodeView,
+    responses=error_responses(400, 404, 413, 422),
+)
+def model_code(body: SummaryRequest, ws: Workspace = Depends(get_workspace)) -> dict[str, Any]:
+    """The design as plain PyTorch code: imports, helper classes and an `nn.Module` class
+    written layer by layer, for the dataset's input (or `input_shape`)."""
+    spec = ws.resolve_model(body.spec, allow_files=False)
+    shape = tuple(body.input_shape) if body.input_shape else None
+    outputs = body.outputs if body.outputs or body.dataset else DEFAULT_OUTPUTS
+    code = ws.model_code(
+        spec, dataset=body.dataset, input_shape=shape, outputs=outputs, allow_files=False
+    )
+    return {"filename": "model.py", "code": code}
 
 
 @router.post(

@@ -24,7 +24,10 @@ from lernwerk.serving.errors import error_responses
 from lernwerk.serving.events import run_events
 from lernwerk.serving.jobs import Job, JobManager, JobRequest
 from lernwerk.serving.schemas import (
+    CodeView,
     EvaluationView,
+    ExplainRequest,
+    ExplanationView,
     JobView,
     OnnxExport,
     Prediction,
@@ -289,6 +292,29 @@ async def predict(
     return {**result, "ms": (time.perf_counter() - started) * 1000}
 
 
+@router.post(
+    "/runs/{run_id}/explain",
+    response_model=ExplanationView,
+    responses=error_responses(400, 404, 413, 422),
+)
+async def explain(
+    run_id: str,
+    body: ExplainRequest,
+    ws: Workspace = Depends(get_workspace),
+    cache: RunCache = Depends(get_run_cache),
+) -> dict[str, Any]:
+    """Why the model decided so for one input, given as for predict: integrated gradients
+    (any network), Grad-CAM and each convolution layer's feature maps (images)."""
+    run = await run_in_threadpool(cache.get, ws, run_id)
+    given = body.model_dump(exclude={"target"})
+
+    def explained() -> dict[str, Any]:
+        x = run.sample_input(**given)
+        return run.explain(x[0], target=body.target).to_dict()
+
+    return await run_in_threadpool(explained)
+
+
 @router.put(
     "/runs/{run_id}/threshold",
     response_model=ThresholdView,
@@ -362,6 +388,14 @@ async def export_onnx(run_id: str, ws: Workspace = Depends(get_workspace)) -> di
             return run.onnx_export()
 
     return _export_answer(await run_in_threadpool(export))
+
+
+@router.get("/runs/{run_id}/code", response_model=CodeView, responses=error_responses(404, 422))
+def run_code(run_id: str, ws: Workspace = Depends(get_workspace)) -> dict[str, Any]:
+    """The run as one plain PyTorch file: the network class, the preprocessing,
+    `load_weights` and the run's training loop (what `export --format pytorch` writes as
+    model.py); 422 for a run the code export does not write (anomaly, forecasting)."""
+    return {"filename": "model.py", "code": ws.run(run_id).pytorch_code()}
 
 
 @router.get(

@@ -14,6 +14,7 @@ const ROUTES = [
   { pattern: /^\/runs\/([^/]+)$/, view: "results", nav: "runs", keys: ["id"] },
   { pattern: /^\/runs\/([^/]+)\/try$/, view: "try", nav: "runs", keys: ["id"] },
   { pattern: /^\/runs\/([^/]+)\/inspect$/, view: "inspect", nav: "runs", keys: ["id"] },
+  { pattern: /^\/lessons$/, view: "lessons", nav: "lessons" },
 ];
 
 const main = document.getElementById("view");

@@ -4,6 +4,7 @@
 import { errorSlot, h, newId } from "../dom.js";
 import { compact, int, shape } from "../fmt.js";
 import { t } from "../i18n.js";
+import { help } from "../components/help.js";
 
 /** A layer as {type, ...params}, from any of the three ways a spec may write it. */
 export function normaliseLayer(raw) {
@@ -129,9 +130,10 @@ export function layerCard(layer, ctx) {
   const remove = h("button", { type: "button", class: "icon small danger", testid: "layer-remove",
     "aria-label": t("designer.remove"), title: t("designer.remove"), onclick: () => ctx.onRemove() }, "✕");
 
+  const explain = help(`layer.${layer.type}`, layer.type);
   const el = h("li", { class: "layer", testid: "layer", dataset: { index: String(ctx.index), type: layer.type } },
-    h("div", { class: "layer-head" }, h("span", { class: "idx" }, String(ctx.index + 1)), typeSelect, out, up, down, remove),
-    params, sub, error);
+    h("div", { class: "layer-head" }, h("span", { class: "idx" }, String(ctx.index + 1)), typeSelect, explain.button, out, up, down, remove),
+    explain.note, params, sub, error);
 
   return {
     el,

@@ -7,6 +7,8 @@ import { compact, int, shape } from "../fmt.js";
 import { t, tData } from "../i18n.js";
 import { cleanLayer, layerCard, normaliseLayer } from "./designer-layer.js";
 import { datasetSelect as makeDatasetSelect, lastDataset, rememberDataset, trainDefaults } from "../components/datasetselect.js";
+import { codeView } from "../components/codeview.js";
+import { netDiagram } from "../components/netdiagram.js";
 
 const DEBOUNCE_MS = 350;
 const REPLACE_WINDOW_MS = 6000;  // a second Save within this replaces a saved model
@@ -71,6 +73,16 @@ export async function render(root, { query }) {
   const saveError = errorSlot("model-save-error");
   const saveNote = noteSlot("model-save-note");
   const trainLink = h("a", { class: "button", testid: "designer-train", hidden: true }, t("designer.trainWith"));
+  let inputShape = null;  // the last summary's, drawn above the first layer
+  const diagram = netDiagram({
+    onMove: (from, to, opts) => {
+      if (to >= layers.length) return;
+      const [moved] = layers.splice(from, 1);
+      layers.splice(to, 0, moved);
+      draw();
+      if (opts?.focus) diagram.focus(to);
+    },
+  });
 
   function loadPreset(name) {
     const model = models.find((m) => m.name === name);
@@ -102,6 +114,7 @@ export async function render(root, { query }) {
     }));
     list.replaceChildren(...cards.map((c) => c.el));
     if (!layers.length) list.append(h("li", { class: "empty" }, t("designer.noLayers")));
+    diagram.update({ layers, input: inputShape });
     schedule();
   }
 
@@ -122,6 +135,8 @@ export async function render(root, { query }) {
       const res = await api.post("/models/summary", { spec: spec(), dataset: datasetSelect.value });
       if (mine !== sequence) return;
       showRows(res, cards.length);
+      inputShape = res.input_shape;
+      diagram.update({ layers, rows: res.layers || [], input: inputShape });
       const flops = res.total_flops ?? res.flops_per_sample;
       mount(totals,
         h("span", {}, t("designer.totalParams"), " ", h("b", { testid: "total-params" }, int(res.total_params))),
@@ -134,6 +149,7 @@ export async function render(root, { query }) {
       cards.forEach((card) => card.setSummary(null));
       if (index !== null && cards[index]) cards[index].setMisfit(err.message);
       else error.show(err);
+      diagram.update({ layers, input: inputShape, misfit: index });
       if (index) await showLayersBefore(index, mine);
     }
   }
@@ -155,7 +171,10 @@ export async function render(root, { query }) {
       const whole = spec();
       const res = await api.post("/models/summary",
         { spec: { ...whole, layers: whole.layers.slice(0, index) }, dataset: datasetSelect.value });
-      if (mine === sequence) showRows(res, index);
+      if (mine === sequence) {
+        showRows(res, index);
+        diagram.update({ layers, rows: res.layers || [], input: res.input_shape, misfit: index });
+      }
     } catch {
       // the layers before it do not fit on their own either: the misfit's message says enough
     }
@@ -210,11 +229,14 @@ export async function render(root, { query }) {
           h("form", { onsubmit: save },
             field(t("designer.modelName"), nameInput),
             h("div", { class: "row" }, h("button", { type: "submit", class: "primary", testid: "model-save" }, t("common.save")), trainLink),
-            saveError, saveNote))),
+            saveError, saveNote)),
+        h("section", { class: "panel", testid: "diagram-panel" }, h("h2", {}, t("diagram.title")),
+          h("p", { class: "muted" }, t("diagram.intro")), diagram.el)),
       h("section", { class: "panel" },
         h("div", { class: "spread" }, h("h2", {}, t("designer.layers")), totals),
         error, list,
-        h("div", { class: "row" }, addType, addBtn))));
+        h("div", { class: "row" }, addType, addBtn),
+        codeView(() => api.post("/models/code", { spec: spec(), dataset: datasetSelect.value }), "designer-code"))));
 
   // the model asked for, else the preset that suits the dataset (one rule, the server's)
   const suited = query.get("model") ? null

@@ -9,6 +9,7 @@ import { t } from "../i18n.js";
 import { confusionHeatmap } from "../components/heatmap.js";
 import { COLORS } from "../components/chart.js";
 import { roleLines, seriesChart } from "../components/seriesplot.js";
+import { helpHeading } from "../components/help.js";
 
 const MAX_TILES = 48;
 const MAX_CHARTS = 6;
@@ -293,7 +294,7 @@ export function renderEvaluation(section, record) {
       });
       // many classes need the whole width for the matrix; a few leave room for the table beside it
       parts.push(h("div", { class: classes.length > 6 ? "stack" : "grid2" },
-        h("div", {}, h("h3", {}, t("results.confusion")), heat, picked),
+        h("div", {}, ...helpHeading("h3", t("results.confusion"), "chart.confusion"), heat, picked),
         h("div", {}, h("h3", {}, t("results.perClass")), perClassTable(metrics.per_class || {}, classes))));
     }
     const wrong = samples.filter((s) => s.label !== s.predicted);

@@ -2,6 +2,7 @@
 // PyTorch on the test split and shows the figures with the files to download.
 
 import { api, enc, withToken } from "../api.js";
+import { codeView } from "../components/codeview.js";
 import { errorSlot, h } from "../dom.js";
 import { int, num, pct } from "../fmt.js";
 import { t } from "../i18n.js";
@@ -62,5 +63,8 @@ export function exportPanel(record) {
     h("p", { class: "muted" }, t("export.intro")),
     h("div", { class: "row" }, button),
     result,
-    error);
+    error,
+    h("h3", {}, t("code.title")),
+    h("p", { class: "muted" }, t("code.intro")),
+    codeView(() => api.get(`/runs/${enc(id)}/code`), "run-code"));
 }

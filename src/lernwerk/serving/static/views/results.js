@@ -12,6 +12,7 @@ import { trainAgainButton } from "../components/runactions.js";
 import { featureLabel } from "./dataset-baselines.js";
 import { renderEvaluation } from "./results-evaluation.js";
 import { exportPanel } from "./results-export.js";
+import { helpHeading } from "../components/help.js";
 
 const LIVE = ["queued", "created", "running"];
 const SCALARS = ["accuracy", "f1_macro", "precision_macro", "recall_macro", "log_loss", "roc_auc", "loss", "mse", "mae", "r2"];
@@ -115,7 +116,7 @@ export async function render(root, { id }) {
     } else {
       curves = createCurves({});
       add(root, h("div", { class: "grid-side" }, final,
-        h("section", { class: "panel" }, h("h2", {}, t("results.curves")), curves.el)));
+        h("section", { class: "panel" }, ...helpHeading("h2", t("results.curves"), "chart.loss"), curves.el)));
       curves.setHistory(record.history || []);
     }
     const evaluation = h("section", { class: "panel", testid: "evaluation" });

@@ -8,6 +8,7 @@ import { datasetSelect as makeDatasetSelect, rememberDataset, trainDefaults } fr
 import { createLivePanel } from "../components/live.js";
 import { startRun, watchHash } from "../components/runactions.js";
 import { transferControls } from "../components/transfer.js";
+import { help, withHelp } from "../components/help.js";
 
 const OPTIMIZERS = ["adam", "sgd", "adamw", "rmsprop", "adagrad"];
 // Each switch and the magnitude it turns on (the CLI's --augment uses the same values).
@@ -94,7 +95,7 @@ export async function render(root, { query }) {
     TASKS.map((k) => h("option", { value: k }, k ? t(`task.${k}`) : t("train.taskAuto"))));
   taskSelect.value = TASKS.includes(tr.task) ? tr.task || "" : "";
   const normalSelect = h("select", { testid: "train-normal-class" });
-  const normalField = field(t("train.normalClass"), normalSelect, t("train.normalHint"));
+  const normalField = withHelp(field(t("train.normalClass"), normalSelect, t("train.normalHint")), "train.normalClass");
   /** Anomaly detection asks which class is normal; the dataset's classes to pick from. */
   async function updateTask() {
     const anomaly = taskSelect.value === "anomaly";
@@ -126,7 +127,7 @@ export async function render(root, { query }) {
     : tr.early_stopping > 0 ? "on" : "off";
   const patience = numberInput("train-patience", tr.early_stopping || 5, { min: 1, step: 1,
     title: t("train.patience"), "aria-label": t("train.patience") });
-  const patienceField = field(t("train.patience"), patience);
+  const patienceField = withHelp(field(t("train.patience"), patience), "train.patience");
   const showPatience = () => { patienceField.hidden = early.value !== "on"; };
   early.addEventListener("change", showPatience);
   showPatience();
@@ -179,7 +180,8 @@ export async function render(root, { query }) {
   valSplit.addEventListener("change", updateDefaults);
   updateTask();
   const augment = augmentControls(tr.augment || {});
-  const augmentBox = h("fieldset", { testid: "train-augment" }, h("legend", {}, t("train.augmentation")),
+  const augmentHelp = help("train.augmentation", t("train.augmentation"));
+  const augmentBox = h("fieldset", { testid: "train-augment" }, h("legend", {}, t("train.augmentation"), augmentHelp.button), augmentHelp.note,
     h("div", { class: "aug" }, augment.map((a) => a.el)),
     h("small", { class: "hint", testid: "augment-hint" }));
   const transfer = transferControls({ datasets, datasetSelect, modelSelect, train: tr });
@@ -254,15 +256,15 @@ export async function render(root, { query }) {
       }
     },
   },
-  field(t("train.dataset"), datasetSelect),
-  field(t("train.model"), modelSelect, h("a", { href: "#/designer" }, t("train.designOwn"))),
-  h("div", { class: "fields" }, field(t("train.task"), taskSelect), normalField),
+  withHelp(field(t("train.dataset"), datasetSelect), "train.dataset"),
+  withHelp(field(t("train.model"), modelSelect, h("a", { href: "#/designer" }, t("train.designOwn"))), "train.model"),
+  h("div", { class: "fields" }, withHelp(field(t("train.task"), taskSelect), "train.task"), normalField),
   h("div", { class: "fields" },
-    field(t("train.optimizer"), optimizer), field(t("train.lr"), lr),
-    field(t("train.batchSize"), batch), field(t("train.epochs"), epochs),
-    field(t("train.valSplit"), valSplit, valHint)),
-  h("div", { class: "fields" }, field(t("train.earlyStopping"), early, t("train.early.hint")), patienceField,
-    field(t("train.name"), runName, nameHint)),
+    withHelp(field(t("train.optimizer"), optimizer), "train.optimizer"), withHelp(field(t("train.lr"), lr), "train.lr"),
+    withHelp(field(t("train.batchSize"), batch), "train.batchSize"), withHelp(field(t("train.epochs"), epochs), "train.epochs"),
+    withHelp(field(t("train.valSplit"), valSplit, valHint), "train.valSplit")),
+  h("div", { class: "fields" }, withHelp(field(t("train.earlyStopping"), early, t("train.early.hint")), "train.earlyStopping"), patienceField,
+    withHelp(field(t("train.name"), runName, nameHint), "train.name")),
   transfer.el,
   augmentBox,
   h("div", { class: "row" }, start), error);

@@ -14,6 +14,8 @@ import { forecastChart } from "./results-evaluation.js";
 import { createWebcam, fileToDataUrl } from "../components/webcam.js";
 import { pixelsFor } from "./dataset-images.js";
 import { targetOf } from "./dataset-table.js";
+import { explainView } from "../components/explainview.js";
+import { helpHeading } from "../components/help.js";
 
 const channelLabel = (label, c) => t("series.channelOf", { label, c });
 
@@ -86,7 +88,7 @@ function resultBox(kind, channels) {
     },
     destroy() { charts.forEach((c) => c.destroy()); charts = []; },
     /** Send one prediction; a slower, older answer never overwrites a newer one. */
-    async predict(run, send) {
+    async predict(run, send, explain = null) {
       const mine = ++sequence;
       error.clear();
       try {
@@ -109,13 +111,15 @@ function resultBox(kind, channels) {
             charts.push(plot);
           }
           show(h("p", { class: "predicted" }, t("try.predicted"), " ", h("b", { testid: "predicted-class" }, res.predicted)),
-            probabilityBars(res.probabilities, { order: classes }), truth, plot?.el, ms);
+            ...helpHeading("p", t("try.probabilities"), "chart.probabilities", "muted"),
+            probabilityBars(res.probabilities, { order: classes }), truth, plot?.el, ms, explain ? explainView(explain) : null);
         } else if (res.target_channel !== undefined) {
           show(...forecastResult(res, charts), truth, ms);
         } else {
           const value = res.value ?? res.values;
           show(h("p", { class: "predicted" }, t("try.value"), " ",
-            h("b", { testid: "predicted-value" }, Array.isArray(value) ? value.map((v) => num(v)).join(", ") : num(value))), truth, ms);
+            h("b", { testid: "predicted-value" }, Array.isArray(value) ? value.map((v) => num(v)).join(", ") : num(value))), truth, ms,
+            explain ? explainView(explain) : null);
         }
       } catch (err) {
         if (mine !== sequence) return;
@@ -261,7 +265,8 @@ export async function render(root, { id }) {
   result.setClasses(spec?.classes?.length ? spec.classes : info?.classes || []);
   /** makeBody builds the JSON body (may be async); send, when given, does the whole request. */
   const predict = (makeBody, send) => result.predict(record, send || (async () =>
-    api.post(`/runs/${enc(id)}/predict`, await makeBody())));
+    api.post(`/runs/${enc(id)}/predict`, await makeBody())),
+  send ? null : async () => api.post(`/runs/${enc(id)}/explain`, await makeBody()));
 
   const inputPanel = h("section", { class: "panel" }, h("h2", {}, t("try.input")));
   let cleanup;
