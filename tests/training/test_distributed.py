@@ -105,3 +105,15 @@ def test_a_network_with_nothing_to_train_is_refused_by_name() -> None:
     net.requires_grad_(False)
     with pytest.raises(SpecError, match="model 'Linear' has no weights that train"):
         distributed.check_shareable(net, [optimizer])
+
+
+def test_cuda_means_the_local_ranks_gpu_and_a_missing_one_is_named(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(distributed, "active", lambda: World(rank=3, size=4, local_rank=1))
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    assert distributed.local_device(torch.device("cuda")) == torch.device("cuda", 1)
+    assert distributed.local_device(torch.device("cpu")) == torch.device("cpu")
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    with pytest.raises(SpecError, match="local rank 1 trains on GPU 1; this machine has 1"):
+        distributed.local_device(torch.device("cuda"))

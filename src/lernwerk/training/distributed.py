@@ -67,7 +67,7 @@ def init_from_env() -> World | None:
     if world is None:
         return None
     if not dist.is_initialized():
-        if torch.cuda.is_available():
+        if world.local_rank < torch.cuda.device_count():
             torch.cuda.set_device(world.local_rank)  # cuda means cuda:LOCAL_RANK
         dist.init_process_group(backend(), timeout=TIMEOUT)
     _announced["done"] = False
@@ -93,6 +93,12 @@ def local_device(device: torch.device) -> torch.device:
     world = active()
     if world is None or device.type != "cuda":
         return device
+    if world.local_rank >= torch.cuda.device_count():
+        raise SpecError(
+            f"device cuda: local rank {world.local_rank} trains on GPU {world.local_rank}; this "
+            f"machine has {torch.cuda.device_count()}: start at most that many processes on it",
+            where="device",
+        )
     return torch.device("cuda", world.local_rank)
 
 
