@@ -24,7 +24,7 @@ FACE_LIBRARIES = ("typer", "rich", "fastapi", "uvicorn", "starlette", "sse_starl
 BASE = ("store", "config", "augment_standard", "events", "errors")  # config's plain values too
 NOUNS = ("models", "data")
 VERBS = ("training", "evaluation", "export")
-FACES = ("cli", "serving")
+FACES = ("cli", "serving", "__main__")  # __main__: `python -m lernwerk`, the CLI
 TOOLS = ("bench",)  # top-level packages of the checkout, outside the installed package
 
 # (who, what they must not import)

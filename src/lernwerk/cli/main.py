@@ -7,7 +7,7 @@ from importlib import import_module
 
 import typer
 
-from lernwerk.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, app
+from lernwerk.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, app, state
 from lernwerk.errors import LernwerkError, RunFailed
 
 # The modules that register commands on `app`, in the order `lernwerk --help` lists them.
@@ -27,6 +27,7 @@ for _module in COMMAND_MODULES:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; map errors to exit codes with one line on stderr."""
+    state["argv"] = list(sys.argv[1:] if argv is None else argv)  # what --nproc passes on
     try:
         result = app(args=argv, standalone_mode=False)
     except typer.Exit as exc:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from lernwerk.cli.common import (
+    EXIT_FAILED,
     EXIT_INTERRUPTED,
     JsonOption,
     app,
@@ -17,12 +18,14 @@ from lernwerk.cli.common import (
     out,
     print_json,
     rows_table,
+    state,
 )
 from lernwerk.errors import SpecError
 
 if TYPE_CHECKING:  # PyTorch loads when a run starts, not when the command line is read
-    from lernwerk.api import Run
+    from lernwerk.api import Run, Workspace
     from lernwerk.training import Listener, StopSignal
+    from lernwerk.training.distributed import World
 
 # -- train --------------------------------------------------------------------------------
 
@@ -198,9 +201,30 @@ def train(
     config: Path | None = typer.Option(
         None, "--config", help="A YAML/JSON run config (dataset, model, train)."
     ),
+    nproc: int | None = typer.Option(
+        None,
+        "--nproc",
+        help="Train in N processes (DistributedDataParallel: gloo on the CPU, nccl with "
+        "--device cuda, one GPU each); --batch-size stays the global batch "
+        "(see docs/distributed.md).",
+    ),
+    nnodes: int | None = typer.Option(
+        None,
+        "--nnodes",
+        help="Machines taking part, --nproc processes each; run the same command on every "
+        "machine, with --rdzv-endpoint.",
+    ),
+    rdzv_endpoint: str | None = typer.Option(
+        None,
+        "--rdzv-endpoint",
+        help="HOST:PORT where the machines meet (torchrun's c10d rendezvous).",
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Train a model on a dataset, with a live progress bar, and store the run."""
+    from lernwerk.cli.launch import check_launch
+
+    launching = check_launch(nproc, nnodes, rdzv_endpoint)  # bad counts: before anything
     flags = {
         "task": task,
         "normal_class": normal_class,
@@ -247,6 +271,7 @@ def train(
                 f"be given (received: {', '.join(sorted(extra))})"
             )
         first_line = f"resuming run {resume} …"
+        run_config = None
     else:
         from lernwerk.config import RunConfig, TrainConfig, read_spec_file
 
@@ -278,10 +303,28 @@ def train(
             else f"the network of run '{run_config.train.init}'"
         )
         first_line = f"training {label} on {run_config.dataset} …"
-    if not as_json:  # on stdout, before the result: stderr holds the progress bar or one error
-        out.print(first_line, markup=False, highlight=False, soft_wrap=True)
+    if launching:  # the settings are checked: start the ranks, each runs this command
+        from lernwerk.cli.launch import launch
 
+        raise typer.Exit(launch(state["argv"], nproc or 1, nnodes or 1, rdzv_endpoint))
+    from lernwerk.cli.launch import launched_rank
+
+    rank = launched_rank()  # under torchrun (or --nproc): rank 0 runs the run, others follow
+    if not as_json and not rank:  # on stdout, before the result: stderr holds the progress bar
+        out.print(first_line, markup=False, highlight=False, soft_wrap=True)
+    budget = flags.get("time_budget_s")
+    if rank is not None:
+        _train_distributed(lambda: _train_here(resume, epochs, budget, run_config, as_json))
+        return
+    _train_here(resume, epochs, budget, run_config, as_json)
+
+
+def _train_here(
+    resume: str | None, epochs: int | None, budget: float | None, run_config: Any, as_json: bool
+) -> None:
+    """Train (or resume) the run in this process, printing its result."""
     from lernwerk.cli.progress import ProgressBar
+    from lernwerk.config import TrainConfig
     from lernwerk.training import StopSignal
 
     stop = StopSignal()
@@ -297,7 +340,7 @@ def train(
                 epochs=epochs,
                 listeners=listeners,
                 stop_signal=stop,
-                time_budget_s=flags.get("time_budget_s"),
+                time_budget_s=budget,
             )
         else:
             run = ws.fit(
@@ -345,3 +388,52 @@ def parse_duration(text: str, option: str) -> float:
             f"{option}: must be between 0 and 10000000 s; received: {text!r}", where=option
         )
     return seconds
+
+
+def _train_distributed(train_here: Any) -> None:
+    """One rank of a distributed run: rank 0 trains as one process would and names the run
+    to the others, which train their shares of it (docs/distributed.md)."""
+    from lernwerk.training import distributed
+
+    world = distributed.init_from_env()
+    assert world is not None
+    try:
+        if world.is_writer:
+            try:
+                train_here()
+            finally:
+                distributed.announce(None)  # failed before naming the run: the others end
+        else:
+            _follow(world)
+    finally:
+        distributed.shutdown()
+
+
+def _follow(world: World) -> None:
+    """Ranks > 0: wait for rank 0 to name the run, then train a share of it."""
+    from lernwerk.config import ModelSpec, TrainConfig
+    from lernwerk.training import distributed
+    from lernwerk.training.run import RunPlan, follow
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # rank 0 decides when all stop
+    ws: Workspace = open_workspace()
+    named = distributed.wait_for_run()
+    if named is None:  # rank 0 failed before the run began and said why
+        return
+    run_id, resume = named
+    try:
+        rec = ws.store.get_run(run_id)
+        ds = ws.load_dataset(rec.dataset)
+        spec, cfg = (
+            ModelSpec.from_dict(rec.config["model"]),
+            TrainConfig.from_dict(rec.config["train"]),
+        )
+        follow(ws.store, rec, ds, RunPlan(ds, spec, cfg), resume=resume)
+    except Exception as exc:  # rank 0 records the run's end; this rank says why it ended
+        err.print(
+            f"error: rank {world.rank}: {type(exc).__name__}: {exc}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(EXIT_FAILED) from None

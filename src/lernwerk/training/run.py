@@ -29,6 +29,7 @@ from lernwerk.export import Predictor, save_bundle
 from lernwerk.models import build_network
 from lernwerk.models.network import Network
 from lernwerk.store import RunRecord, WorkspaceStore
+from lernwerk.training import distributed
 from lernwerk.training.callbacks import EarlyStopping, Listener, Plateau, Throttle, TimeBudget
 from lernwerk.training.defaults import (
     default_val_split,
@@ -140,6 +141,7 @@ def execute(
             )
         raise
     store.update_run(rec.id, status="running", error=None, finished_at=None)
+    distributed.announce(rec.id, resume=resume)  # in a process group: the other ranks join
     try:
         state = trainer.fit(data)
     except KeyboardInterrupt:
@@ -205,6 +207,28 @@ def _prepare(
     store.delete_epochs_after(rec.id, trainer.state.epoch)
     store.mark_running(rec.id)
     return trainer, data
+
+
+def follow(
+    store: WorkspaceStore, rec: RunRecord, ds: Dataset, plan: RunPlan, *, resume: bool
+) -> None:
+    """A rank > 0 of a distributed run: train its share of each epoch beside rank 0, which
+    `execute`s the run; it writes nothing (no events, no checkpoint, no evaluation)."""
+    plan.network.to(plan.device)
+    data = plan.training_data(ds, plan.device)
+    trainer = Trainer(
+        plan.network,
+        plan.task,
+        plan.config,
+        run_id=rec.id,
+        device=plan.device,
+        augmenter=plan.augmenter,
+        freezer=plan.freezer,
+    )
+    checkpoint = store.run_dir(rec.id) / CHECKPOINT_FILE
+    if resume and checkpoint.is_file():  # the one rank 0 resumes from (written before)
+        trainer.resume_from(checkpoint)
+    trainer.fit(data)
 
 
 def _finish(
@@ -353,7 +377,7 @@ class RunPlan:
             task=task_class.name,
             model=spec.name,
         )
-        self.device = resolve_device(self.config.device)
+        self.device = distributed.local_device(resolve_device(self.config.device))
         torch.manual_seed(self.config.seed)  # the same seed gives the same initial weights
         self.network: Network = build_network(spec, ds.input_shape, self.task.num_outputs)
         self.task.output_activation = self.network.output_activation
@@ -361,6 +385,10 @@ class RunPlan:
         self.config = self.task.adapt_config(self.config)
         self.transfer: dict[str, Any] = self._start_from(init, ds)
         self.freezer: Freezer | None = self._freezer()
+        if distributed.active() is not None:  # before the run is stored: one line, exit 2
+            distributed.check_shareable(
+                self.network, self.task.make_optimizers(self.network, self.config)
+            )
         self.sample_weights = (
             balanced_weights(y_train, classes)
             if self.config.balanced_sampling and classes

@@ -33,6 +33,7 @@ from lernwerk.events import (
 )
 from lernwerk.models.ensemble import member_count
 from lernwerk.models.network import Network, batched_forward
+from lernwerk.training import distributed
 from lernwerk.training.callbacks import Listener, Throttle
 from lernwerk.training.checkpoint import (
     TrainerState,
@@ -178,6 +179,9 @@ class Trainer:
         self.fingerprint = fingerprint(model.spec.to_dict(), config)
         self._stop_reason: str | None = None
         self._stop_is_finish = False
+        # in a process group: this rank's place; rank 0 alone writes and decides to stop
+        self.world = distributed.active()
+        self._ddp: torch.nn.Module | None = None  # the DistributedDataParallel wrapper
 
     # -- control ---------------------------------------------------------------------------
 
@@ -194,7 +198,13 @@ class Trainer:
     def _should_stop(self) -> bool:
         if self._stop_reason is None and self.stop_signal.is_set():
             self._stop_reason = self.stop_signal.reason
-        return self._stop_reason is not None
+        if self.world is None:
+            return self._stop_reason is not None
+        # every rank asks at the same points; rank 0's answer holds for all
+        stop = distributed.rank0_decides(self._stop_reason is not None)
+        if stop and self._stop_reason is None:
+            self._stop_reason = "stopped by rank 0"
+        return stop
 
     @property
     def keeps_best(self) -> bool:
@@ -223,8 +233,9 @@ class Trainer:
 
     # -- the loop --------------------------------------------------------------------------
 
-    def steps_per_epoch(self, n: int) -> int:
-        bs = min(self.config.batch_size or n, n)
+    def steps_per_epoch(self, n: int, bs: int | None = None) -> int:
+        """Steps over `n` samples in batches of `bs` (default: the config's batch size)."""
+        bs = min(bs or self.config.batch_size or n, n)
         steps = math.ceil(n / bs)
         # a last batch of one sample breaks batch norm and adds only noise: drop it
         return steps - 1 if steps > 1 and n % bs == 1 else steps
@@ -239,8 +250,14 @@ class Trainer:
         n = len(data.x_train)
         if n == 0:
             raise RunFailedError("the training split is empty; lower val_split/test_split")
-        bs = min(cfg.batch_size or n, n)
-        steps = self.steps_per_epoch(n)
+        if self.world is not None:  # this rank's share of each epoch, its part of each batch
+            global_bs = min(cfg.batch_size or n, n)
+            n = distributed.share_size(n, self.world.size)
+            bs = min(distributed.rank_batch_size(global_bs, self.world.size), n)
+            steps = self.steps_per_epoch(n, bs)
+        else:
+            bs = min(cfg.batch_size or n, n)
+            steps = self.steps_per_epoch(n)
         total_steps = steps * (cfg.epochs or 1)
         started = time.monotonic() - self.state.elapsed_s
         threads = torch.get_num_threads()
@@ -254,6 +271,8 @@ class Trainer:
         layout = channels_last(self.model, self.optimizers) if nhwc else nullcontext()
         try:
             with layout:
+                if self.world is not None:  # after the layout: DDP's buckets take the weights'
+                    self._start_ddp()
                 return self._fit(data, bs, steps, total_steps, started)
         finally:
             torch.set_num_threads(threads)
@@ -305,10 +324,13 @@ class Trainer:
         cfg, model, task, optimizers = self.config, self.model, self.task, self.optimizers
         epoch = self.state.epoch + 1
         self._unfreeze_if_due(self.state.epoch)
-        model.train()
+        step_model = self._ddp or model  # the DDP wrapper averages the ranks' gradients
+        step_model.train()
         if self.freezer is not None:
             self.freezer.hold_statistics()
         perm = epoch_order(len(data.x_train), self.shuffle_generator, data.sample_weights)
+        if self.world is not None:  # every rank draws the same order and takes its share
+            perm = distributed.epoch_share(perm, self.world)
         perm = perm.to(self.device)
         loss_sum = torch.zeros((), device=self.device)  # the sum of the batches' mean losses
         score_sum = torch.zeros((), device=self.device)
@@ -335,7 +357,7 @@ class Trainer:
                     for group in optimizer.param_groups:
                         group["lr"] = lr * group.get("lr_factor", 1.0)
             loss, out = task.train_step(
-                model, xb, yb, optimizers, autocast=amp, grad_clip_norm=cfg.grad_clip_norm
+                step_model, xb, yb, optimizers, autocast=amp, grad_clip_norm=cfg.grad_clip_norm
             )
             n = len(idx)
             with torch.no_grad():  # cheaper than detaching each tensor
@@ -352,8 +374,9 @@ class Trainer:
             seen += n
             self.state.global_step += 1
             if self.batch_throttle.ready():
-                running = float(loss_sum) * bs / seen
-                self._check_finite(running, epoch, step + 1)
+                running = float(loss_sum) * bs / seen  # in a group: rank 0's share
+                if self.world is None:  # in a group, every rank checks the summed epoch
+                    self._check_finite(running, epoch, step + 1)
                 self.emit(
                     BatchEnded(
                         self.run_id, epoch, step + 1, steps, running, time.monotonic() - started
@@ -361,23 +384,34 @@ class Trainer:
                 )
             if self._should_stop():
                 return  # the stop keeps the weights as they are; the epoch is not counted
-        train_loss = float(loss_sum) * bs / seen
-        self._check_finite(train_loss, epoch, steps)
         if records is not None:
             targets = data.y_train.index_select(0, perm[:seen])
             score_sum = task.score_records(records[:seen], targets)
-        metrics = {"train_loss": train_loss, f"train_{task.score_name}": float(score_sum) / seen}
+        if self.world is not None:  # the sums and counts of all ranks
+            local = [loss_sum * bs, torch.tensor(seen, device=self.device), score_sum]
+            sums = distributed.all_sum(torch.stack([v.to(torch.float64) for v in local]))
+            train_loss, seen_all = float(sums[0]) / float(sums[1]), float(sums[1])
+            score = float(sums[2]) / seen_all
+            if len(member_sums):  # an ensemble's members: their sums over all ranks too
+                member_sums = distributed.all_sum(member_sums.to(torch.float64))
+        else:
+            train_loss, score = float(loss_sum) * bs / seen, float(score_sum) / seen
+            seen_all = float(seen)
+        self._check_finite(train_loss, epoch, steps)
+        metrics = {"train_loss": train_loss, f"train_{task.score_name}": score}
         for i, (m_loss, m_score) in enumerate(member_sums.tolist(), start=1):
-            metrics[f"member{i}_train_loss"] = m_loss * bs / seen
-            metrics[f"member{i}_train_{task.score_name}"] = m_score / seen
-        metrics.update(self.validate(data))
+            metrics[f"member{i}_train_loss"] = m_loss * bs / seen_all
+            metrics[f"member{i}_train_{task.score_name}"] = m_score / seen_all
+        if self.world is None or self.world.is_writer:  # rank 0 validates for all
+            metrics.update(self.validate(data))
         metrics["lr"] = lr
         self.state.epoch = epoch
         self._track_best(metrics)
         self.state.elapsed_s = time.monotonic() - started
         self.emit(EpochEnded(self.run_id, epoch, cfg.epochs or 0, metrics, self.state.elapsed_s))
         last_epoch = epoch == cfg.epochs or self._should_stop()
-        if self.checkpoint_path is not None and (self.checkpoint_throttle.ready() or last_epoch):
+        writes = self.checkpoint_path is not None and (self.world is None or self.world.is_writer)
+        if writes and (self.checkpoint_throttle.ready() or last_epoch):
             save_checkpoint(
                 self.checkpoint_path,
                 model,
@@ -393,6 +427,20 @@ class Trainer:
     def _unfreeze_if_due(self, epochs_done: int) -> None:
         if self.freezer is not None and self.freezer.due(epochs_done):
             self.freezer.unfreeze(self.optimizers[0])
+            if self._ddp is not None:  # DDP reduces the weights it was built with: rebuild
+                self._ddp = self._wrap_ddp()
+
+    def _start_ddp(self) -> None:
+        """Wrap the network in DistributedDataParallel (rank 0's weights go to all ranks)."""
+        assert self.world is not None
+        distributed.check_shareable(self.model, self.optimizers)
+        self._ddp = self._wrap_ddp()
+
+    def _wrap_ddp(self) -> torch.nn.Module:
+        from torch.nn.parallel import DistributedDataParallel
+
+        ids = [self.device.index] if self.device.type == "cuda" else None
+        return DistributedDataParallel(self.model, device_ids=ids)
 
     def _extra_state(self) -> dict[str, torch.Tensor]:
         if self.augmenter is None:
