@@ -127,7 +127,6 @@ def _wait_for_epoch(workspace: Path, proc: subprocess.Popen, timeout: float = 30
     raise AssertionError(f"no epoch stored; exit {proc.poll()}: {proc.stderr.read()}")  # type: ignore[union-attr]
 
 
-@pytest.mark.slow
 def test_ctrl_c_stops_every_rank_after_the_same_step_and_the_run_resumes(tmp_path: Path) -> None:
     workspace = tmp_path / "ws"
     epochs = ["--epochs", "15", "--batch-size", "2"]  # ~150 steps an epoch: time to stop
