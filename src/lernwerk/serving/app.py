@@ -23,6 +23,7 @@ from lernwerk.serving.middleware import BodyLimitMiddleware, TokenMiddleware
 from lernwerk.serving.responses import SafeJSONResponse
 from lernwerk.serving.routes import datasets, health, models, runs
 from lernwerk.serving.routes import inspections as inspections_routes
+from lernwerk.serving.routes import playground
 from lernwerk.serving.settings import STATIC_DIR, Settings
 
 log = logging.getLogger("lernwerk.serving")
@@ -61,6 +62,8 @@ def create_app(settings: Settings) -> FastAPI:
         finally:
             await run_in_threadpool(jobs.shutdown)
             inspections.shutdown()
+            if getattr(app.state, "playgrounds", None) is not None:
+                app.state.playgrounds.shutdown()  # stop the playgrounds' training threads
 
     app = FastAPI(
         title="lernwerk",
@@ -80,6 +83,7 @@ def create_app(settings: Settings) -> FastAPI:
     for router in (health.router, datasets.router, models.router, runs.router):
         app.include_router(router, prefix="/api")
     app.include_router(inspections_routes.router, prefix="/api")
+    app.include_router(playground.router, prefix="/api")
 
     app.mount("/docs-assets", StaticFiles(directory=SWAGGER_DIR), name="docs-assets")
 
