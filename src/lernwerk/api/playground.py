@@ -40,8 +40,11 @@ def playground_data(ws: Workspace, settings: PlaygroundSettings) -> PlaneData:
         name = settings.data.removeprefix("table:")
         ds = ws.load_dataset(name)
         if ds.kind != "table":
-            raise DataError(f"dataset {name!r} holds {ds.kind}; the playground needs a table "
-                            "with two numeric features", where="data")
+            raise DataError(
+                f"dataset {name!r} holds {ds.kind}; the playground needs a table "
+                "with two numeric features",
+                where="data",
+            )
         if not isinstance(ds.x, torch.Tensor):
             raise DataError(f"table {name!r} is too large for the playground", where="data")
         x, y = ds.x.numpy(), ds.y.numpy()

@@ -22,7 +22,7 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from torch import nn
 
-from lernwerk.errors import DataError, LernwerkError, NotFound
+from lernwerk.errors import Conflict, DataError, NotFound
 
 MAX_LAYERS = 6
 MAX_NEURONS = 8
@@ -40,10 +40,8 @@ Regularization = Literal["none", "l1", "l2"]
 Feature = Literal["x", "y", "x2", "y2", "xy", "sinx", "siny"]
 
 
-class TooManySessions(LernwerkError):
-    """Every playground place is taken by a session used within the last minute."""
-
-    http_status = 429
+class TooManySessions(Conflict):
+    """Every playground place is taken by a session used within the last minute (409)."""
 
 
 class PlaygroundSettings(BaseModel):
@@ -51,16 +49,23 @@ class PlaygroundSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    data: str = Field("xor", min_length=1, max_length=200, description=(
-        "xor, circles, moons, spiral, blobs (classification), plane, gauss (regression), "
-        "table:NAME (a stored table with two numeric features) or csv (the `csv` text)"))
+    data: str = Field(
+        "xor",
+        min_length=1,
+        max_length=200,
+        description=(
+            "xor, circles, moons, spiral, blobs (classification), plane, gauss (regression), "
+            "table:NAME (a stored table with two numeric features) or csv (the `csv` text)"
+        ),
+    )
     csv: str | None = Field(None, max_length=2_000_000, description="CSV text for data=csv")
     noise: float = Field(0.0, ge=0.0, le=0.5)
     train_ratio: float = Field(0.5, ge=0.1, le=0.9)
     samples: int = Field(400, ge=20, le=2000)
     seed: int = Field(0, ge=0, le=2**31 - 1)
     hidden: list[int] = Field(
-        default_factory=lambda: [4, 2], max_length=MAX_LAYERS,
+        default_factory=lambda: [4, 2],
+        max_length=MAX_LAYERS,
         description=f"neurons per hidden layer: 0-{MAX_LAYERS} layers of 1-{MAX_NEURONS}",
     )
     activation: Activation = "tanh"
@@ -69,8 +74,9 @@ class PlaygroundSettings(BaseModel):
     optimizer: Optimizer = "sgd"
     regularization: Regularization = "none"
     regularization_rate: float = Field(0.0, ge=0.0, le=10.0)
-    features: list[Feature] = Field(default_factory=lambda: ["x", "y"], min_length=1,
-                                    max_length=len(FEATURES))
+    features: list[Feature] = Field(
+        default_factory=lambda: ["x", "y"], min_length=1, max_length=len(FEATURES)
+    )
 
     @field_validator("hidden")
     @classmethod
@@ -127,7 +133,9 @@ def builtin_data(name: str, samples: int, noise: float, seed: int) -> PlaneData:
     if name not in BUILTIN_2D:
         raise DataError(
             f"unknown playground data {name!r}: choose one of "
-            f"{', '.join(BUILTIN_2D + REGRESSION_2D)}, table:NAME or csv", where="data")
+            f"{', '.join(BUILTIN_2D + REGRESSION_2D)}, table:NAME or csv",
+            where="data",
+        )
     from lernwerk.data.builtin import load_builtin
 
     params: dict[str, Any] = {"samples": samples, "noise": noise, "seed": seed}
@@ -137,22 +145,33 @@ def builtin_data(name: str, samples: int, noise: float, seed: int) -> PlaneData:
     return PlaneData(name, ds.x.numpy(), ds.y.numpy(), "classification", list(ds.classes), _BOX)
 
 
-def table_data(name: str, x: np.ndarray, y: np.ndarray, task: str, classes: list[str],
-               feature_names: list[str]) -> PlaneData:
+def table_data(
+    name: str, x: np.ndarray, y: np.ndarray, task: str, classes: list[str], feature_names: list[str]
+) -> PlaneData:
     """A stored table as plane data; it must have exactly two numeric features."""
     if x.ndim != 2 or x.shape[1] != 2:
         n = x.shape[1] if x.ndim == 2 else "not 2D"
-        raise DataError(f"table {name!r} has {n} features; the playground needs exactly two "
-                        "numeric features", where="data")
+        raise DataError(
+            f"table {name!r} has {n} features; the playground needs exactly two numeric features",
+            where="data",
+        )
     if task not in ("classification", "regression"):
-        raise DataError(f"table {name!r} is a {task} set; the playground takes classification "
-                        "or regression", where="data")
+        raise DataError(
+            f"table {name!r} is a {task} set; the playground takes classification or regression",
+            where="data",
+        )
     x = x.astype(np.float32)
     if not np.isfinite(x).all():
         raise DataError(f"table {name!r} has missing or infinite feature values", where="data")
-    return PlaneData(name, x, y, task, list(classes), _box(x),
-                     (str(feature_names[0]), str(feature_names[1])) if len(feature_names) == 2
-                     else ("x", "y"))
+    return PlaneData(
+        name,
+        x,
+        y,
+        task,
+        list(classes),
+        _box(x),
+        (str(feature_names[0]), str(feature_names[1])) if len(feature_names) == 2 else ("x", "y"),
+    )
 
 
 def csv_data(text: str) -> PlaneData:
@@ -164,13 +183,17 @@ def csv_data(text: str) -> PlaneData:
     if len(header) != 3:
         raise DataError(
             f"the CSV has {len(header)} columns ({', '.join(header)}); the playground needs "
-            "exactly three: two numeric features, then the target", where="csv")
+            "exactly three: two numeric features, then the target",
+            where="csv",
+        )
     if len(body) < 10:
-        raise DataError(f"the CSV has {len(body)} rows; the playground needs at least 10",
-                        where="csv")
+        raise DataError(
+            f"the CSV has {len(body)} rows; the playground needs at least 10", where="csv"
+        )
     if len(body) > 5000:
-        raise DataError(f"the CSV has {len(body)} rows; the playground takes at most 5000",
-                        where="csv")
+        raise DataError(
+            f"the CSV has {len(body)} rows; the playground takes at most 5000", where="csv"
+        )
     feats = np.zeros((len(body), 2), dtype=np.float32)
     targets: list[str] = []
     for i, row in enumerate(body, start=2):
@@ -182,10 +205,13 @@ def csv_data(text: str) -> PlaneData:
             except ValueError:
                 raise DataError(
                     f"column {header[j]!r} is not numeric: line {i} holds {row[j]!r}",
-                    where=f"csv line {i}") from None
+                    where=f"csv line {i}",
+                ) from None
             if not math.isfinite(feats[i - 2, j]):
-                raise DataError(f"column {header[j]!r}, line {i}: {row[j]!r} is not a finite "
-                                "number", where=f"csv line {i}")
+                raise DataError(
+                    f"column {header[j]!r}, line {i}: {row[j]!r} is not a finite number",
+                    where=f"csv line {i}",
+                )
         if not row[2].strip():
             raise DataError(f"target {header[2]!r} is empty on line {i}", where=f"csv line {i}")
         targets.append(row[2].strip())
@@ -197,12 +223,15 @@ def csv_data(text: str) -> PlaneData:
         classes: list[str] = []
     else:
         if len(distinct) < 2:
-            raise DataError(f"target {header[2]!r} has one value only ({distinct[0]!r})",
-                            where="csv")
+            raise DataError(
+                f"target {header[2]!r} has one value only ({distinct[0]!r})", where="csv"
+            )
         if len(distinct) > 10:
-            raise DataError(f"target {header[2]!r} has {len(distinct)} classes; the playground "
-                            "shows at most 10 (a numeric target with more values is regression)",
-                            where="csv")
+            raise DataError(
+                f"target {header[2]!r} has {len(distinct)} classes; the playground "
+                "shows at most 10 (a numeric target with more values is regression)",
+                where="csv",
+            )
         if numbers is not None:
             distinct = sorted(distinct, key=float)
         y = np.array([distinct.index(t) for t in targets], dtype=np.int64)
@@ -221,8 +250,12 @@ def _numbers(values: list[str]) -> np.ndarray | None:
 def _box(x: np.ndarray) -> tuple[float, float, float, float]:
     lo, hi = x.min(0), x.max(0)
     pad = np.maximum((hi - lo) * 0.1, 1e-3)
-    return (float(lo[0] - pad[0]), float(hi[0] + pad[0]), float(lo[1] - pad[1]),
-            float(hi[1] + pad[1]))
+    return (
+        float(lo[0] - pad[0]),
+        float(hi[0] + pad[0]),
+        float(lo[1] - pad[1]),
+        float(hi[1] + pad[1]),
+    )
 
 
 # --- the network -----------------------------------------------------------------------
@@ -231,9 +264,15 @@ def _box(x: np.ndarray) -> tuple[float, float, float, float]:
 def input_features(uv: torch.Tensor, names: list[str]) -> torch.Tensor:
     """The chosen features of plane points scaled to [-1, 1]: (N, 2) -> (N, len(names))."""
     u, v = uv[:, 0], uv[:, 1]
-    table = {"x": lambda: u, "y": lambda: v, "x2": lambda: u * u, "y2": lambda: v * v,
-             "xy": lambda: u * v, "sinx": lambda: torch.sin(3 * u),
-             "siny": lambda: torch.sin(3 * v)}
+    table = {
+        "x": lambda: u,
+        "y": lambda: v,
+        "x2": lambda: u * u,
+        "y2": lambda: v * v,
+        "xy": lambda: u * v,
+        "sinx": lambda: torch.sin(3 * u),
+        "siny": lambda: torch.sin(3 * v),
+    }
     return torch.stack([table[n]() for n in names], dim=1)
 
 
@@ -441,15 +480,24 @@ class PlaygroundSession:
 
     def points(self) -> dict[str, Any]:
         """The data as drawn under the boundary: box, task, classes, train and test points."""
+
         def pts(index: np.ndarray) -> list[list[float]]:
             xs, ys = self.data.x[index], self.data.y[index]
-            return [[round(float(a), 3), round(float(b), 3), round(float(t), 4)]
-                    for (a, b), t in zip(xs, ys)]
+            return [
+                [round(float(a), 3), round(float(b), 3), round(float(t), 4)]
+                for (a, b), t in zip(xs, ys)
+            ]
 
-        return {"name": self.data.name, "task": self.data.task, "classes": self.data.classes,
-                "box": list(self.data.box), "feature_names": list(self.data.feature_names),
-                "target_range": list(self.target_range),
-                "train": pts(self.train_index), "test": pts(self.test_index)}
+        return {
+            "name": self.data.name,
+            "task": self.data.task,
+            "classes": self.data.classes,
+            "box": list(self.data.box),
+            "feature_names": list(self.data.feature_names),
+            "target_range": list(self.target_range),
+            "train": pts(self.train_index),
+            "test": pts(self.test_index),
+        }
 
     def frame(self) -> dict[str, Any]:
         """What the network does now: boundary and neuron maps (uint8 base64), weights, curves."""
@@ -465,23 +513,35 @@ class PlaygroundSession:
                 out = self.net(self._grid)  # (G*G, n_out)
                 layers = self.net.forward_all(self._neuron_grid)  # [(g*g, n)...]
             boundary = self._boundary(out)
-            neurons = [[_b64(self._neuron_bytes(col)) for col in layer.T.numpy()]
-                       for layer in layers[:-1]]
-            weights = [np.round(layer.weight.detach().numpy(), 3).tolist()
-                       for layer in self.net.layers]
-            biases = [np.round(layer.bias.detach().numpy(), 3).tolist()
-                      for layer in self.net.layers]
+            neurons = [
+                [_b64(self._neuron_bytes(col)) for col in layer.T.numpy()] for layer in layers[:-1]
+            ]
+            weights = [
+                np.round(layer.weight.detach().numpy(), 3).tolist() for layer in self.net.layers
+            ]
+            biases = [
+                np.round(layer.bias.detach().numpy(), 3).tolist() for layer in self.net.layers
+            ]
             return {
-                "id": self.id, "epoch": self.epoch, "steps": self.steps, "running": self._running,
+                "id": self.id,
+                "epoch": self.epoch,
+                "steps": self.steps,
+                "running": self._running,
                 "task": self.data.task,
-                "train_loss": _finite(self.train_loss), "test_loss": _finite(self.test_loss),
-                "train_accuracy": self.train_accuracy, "test_accuracy": self.test_accuracy,
+                "train_loss": _finite(self.train_loss),
+                "test_loss": _finite(self.test_loss),
+                "train_accuracy": self.train_accuracy,
+                "test_accuracy": self.test_accuracy,
                 "history": {k: [round(v, 5) for v in vs] for k, vs in self.history.items()},
                 "history_every": self._thin,
-                "grid": GRID, "boundary": _b64(boundary),
-                "neuron_grid": NEURON_GRID, "neurons": neurons,
-                "features": list(self.settings.features), "hidden": list(self.settings.hidden),
-                "weights": weights, "biases": biases,
+                "grid": GRID,
+                "boundary": _b64(boundary),
+                "neuron_grid": NEURON_GRID,
+                "neurons": neurons,
+                "features": list(self.settings.features),
+                "hidden": list(self.settings.hidden),
+                "weights": weights,
+                "biases": biases,
             }
         finally:
             self._lock.release()
@@ -526,7 +586,8 @@ class SessionPool:
                 raise TooManySessions(
                     f"{self.cap} playgrounds are open already (the most this server keeps); "
                     f"close one or wait {self.idle_s:.0f} s until an unused one is dropped",
-                    where="playground")
+                    where="playground",
+                )
             self._sessions[session.id] = session
             return session
 
@@ -536,8 +597,11 @@ class SessionPool:
             self._drop_idle()
             session = self._sessions.get(session_id)
             if session is None:
-                raise NotFound(f"no playground {session_id!r} (closed, or dropped after "
-                               f"{self.idle_s:.0f} s unused)", where="playground")
+                raise NotFound(
+                    f"no playground {session_id!r} (closed, or dropped after "
+                    f"{self.idle_s:.0f} s unused)",
+                    where="playground",
+                )
             session.last_used = time.monotonic()
             return session
 
@@ -568,30 +632,73 @@ class SessionPool:
 
 # one click each: data + network + settings (texts: playground.lesson.<id>.* in the page)
 LESSONS: dict[str, dict[str, Any]] = {
-    "perceptron": {"data": "xor", "hidden": [], "activation": "tanh", "learning_rate": 0.03,
-                   "features": ["x", "y"], "noise": 0.0},
-    "hidden": {"data": "xor", "hidden": [4], "activation": "tanh", "learning_rate": 0.03,
-               "optimizer": "adam", "features": ["x", "y"], "noise": 0.0},
-    "spiral": {"data": "spiral", "hidden": [8, 8, 8, 8, 8, 8], "activation": "tanh",
-               "learning_rate": 0.01, "optimizer": "adam",
-               "features": ["x", "y", "sinx", "siny"], "noise": 0.0},
-    "learning-rate": {"data": "circles", "hidden": [4, 2], "activation": "tanh",
-                      "learning_rate": 3.0, "optimizer": "sgd", "features": ["x", "y"]},
-    "overfitting": {"data": "moons", "noise": 0.35, "train_ratio": 0.1, "samples": 200,
-                    "hidden": [8, 8, 8, 8], "activation": "relu", "learning_rate": 0.01,
-                    "optimizer": "adam", "features": ["x", "y", "x2", "y2", "xy"]},
-    "regularization": {"data": "moons", "noise": 0.35, "train_ratio": 0.1, "samples": 200,
-                       "hidden": [8, 8, 8, 8], "activation": "relu", "learning_rate": 0.01,
-                       "optimizer": "adam", "features": ["x", "y", "x2", "y2", "xy"],
-                       "regularization": "l2", "regularization_rate": 0.01},
+    "perceptron": {
+        "data": "xor",
+        "hidden": [],
+        "activation": "tanh",
+        "learning_rate": 0.03,
+        "features": ["x", "y"],
+        "noise": 0.0,
+    },
+    "hidden": {
+        "data": "xor",
+        "hidden": [4],
+        "activation": "tanh",
+        "learning_rate": 0.03,
+        "optimizer": "adam",
+        "features": ["x", "y"],
+        "noise": 0.0,
+    },
+    "spiral": {
+        "data": "spiral",
+        "hidden": [8, 8, 8, 8, 8, 8],
+        "activation": "tanh",
+        "learning_rate": 0.01,
+        "optimizer": "adam",
+        "features": ["x", "y", "sinx", "siny"],
+        "noise": 0.0,
+    },
+    "learning-rate": {
+        "data": "circles",
+        "hidden": [4, 2],
+        "activation": "tanh",
+        "learning_rate": 3.0,
+        "optimizer": "sgd",
+        "features": ["x", "y"],
+    },
+    "overfitting": {
+        "data": "moons",
+        "noise": 0.35,
+        "train_ratio": 0.1,
+        "samples": 200,
+        "hidden": [8, 8, 8, 8],
+        "activation": "relu",
+        "learning_rate": 0.01,
+        "optimizer": "adam",
+        "features": ["x", "y", "x2", "y2", "xy"],
+    },
+    "regularization": {
+        "data": "moons",
+        "noise": 0.35,
+        "train_ratio": 0.1,
+        "samples": 200,
+        "hidden": [8, 8, 8, 8],
+        "activation": "relu",
+        "learning_rate": 0.01,
+        "optimizer": "adam",
+        "features": ["x", "y", "x2", "y2", "xy"],
+        "regularization": "l2",
+        "regularization_rate": 0.01,
+    },
 }
 
 
 def lesson_settings(lesson: str) -> PlaygroundSettings:
     """The settings a lesson sets. Raises NotFound."""
     if lesson not in LESSONS:
-        raise NotFound(f"no playground lesson {lesson!r}; there are {', '.join(LESSONS)}",
-                       where="lesson")
+        raise NotFound(
+            f"no playground lesson {lesson!r}; there are {', '.join(LESSONS)}", where="lesson"
+        )
     return PlaygroundSettings(**LESSONS[lesson])
 
 
@@ -601,7 +708,11 @@ def model_spec(settings: PlaygroundSettings, name: str, task: str) -> dict[str, 
     layers += [{"Dense": {"units": n, "activation": settings.activation}} for n in settings.hidden]
     output = "linear" if task == "regression" else "softmax"
     layers.append({"Dense": {"units": "auto", "activation": output}})
-    return {"name": name, "description": (
-        f"From the playground: {len(settings.hidden)} hidden layers "
-        f"({', '.join(map(str, settings.hidden)) or 'none'}), {settings.activation}"),
-        "layers": layers}
+    return {
+        "name": name,
+        "description": (
+            f"From the playground: {len(settings.hidden)} hidden layers "
+            f"({', '.join(map(str, settings.hidden)) or 'none'}), {settings.activation}"
+        ),
+        "layers": layers,
+    }

@@ -36,18 +36,24 @@ def get_pool(request: Request) -> SessionPool:
 
 
 def _described(session: PlaygroundSession) -> dict[str, Any]:
-    return {"id": session.id, "settings": session.settings.model_dump(exclude={"csv"}),
-            "points": session.points(), "frame": session.frame()}
+    return {
+        "id": session.id,
+        "settings": session.settings.model_dump(exclude={"csv"}),
+        "points": session.points(),
+        "frame": session.frame(),
+    }
 
 
 @router.get("/lessons")
 def lessons() -> dict[str, dict[str, Any]]:
     """The one-click lessons: each one's settings (data, network, training)."""
-    return {key: PlaygroundSettings(**value).model_dump(exclude={"csv"})
-            for key, value in LESSONS.items()}
+    return {
+        key: PlaygroundSettings(**value).model_dump(exclude={"csv"})
+        for key, value in LESSONS.items()
+    }
 
 
-@router.post("", status_code=201, responses=error_responses(404, 422, 429))
+@router.post("", status_code=201, responses=error_responses(404, 409, 422))
 def create(
     body: PlaygroundSettings,
     ws: Workspace = Depends(get_workspace),
@@ -129,8 +135,11 @@ def save(
     session = pool.get(sid)
     spec = ws.save_model(body.name, model_spec(session.settings, body.name, session.data.task))
     data = session.settings.data
-    dataset = data if data in ("xor", "circles", "moons", "spiral", "blobs") else (
-        data.removeprefix("table:") if data.startswith("table:") else None)
+    dataset = (
+        data
+        if data in ("xor", "circles", "moons", "spiral", "blobs")
+        else (data.removeprefix("table:") if data.startswith("table:") else None)
+    )
     links = {"designer": f"#/designer?model={spec.name}"}
     if dataset:
         links["train"] = f"#/train?dataset={dataset}&model={spec.name}"
