@@ -285,7 +285,7 @@ class PlaneNet(nn.Module):
     def __init__(self, n_in: int, hidden: list[int], n_out: int, activation: str) -> None:
         super().__init__()
         sizes = [n_in, *hidden, n_out]
-        self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes, sizes[1:]))
+        self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes, sizes[1:], strict=False))
         self.act = _ACT[activation]()
 
     def forward_all(self, x: torch.Tensor) -> list[torch.Tensor]:

@@ -15,6 +15,7 @@ const ROUTES = [
   { pattern: /^\/runs\/([^/]+)\/try$/, view: "try", nav: "runs", keys: ["id"] },
   { pattern: /^\/runs\/([^/]+)\/inspect$/, view: "inspect", nav: "runs", keys: ["id"] },
   { pattern: /^\/lessons$/, view: "lessons", nav: "lessons" },
+  { pattern: /^\/playground$/, view: "playground", nav: "playground" },
 ];
 
 const main = document.getElementById("view");
