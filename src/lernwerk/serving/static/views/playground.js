@@ -172,7 +172,8 @@ export async function render(root, { query }) {
     const was = playing;
     playing = false;
     try {
-      take(await call("PUT", `/playground/${enc(session.id)}`, settings));
+      if (!session) await open();  // still opening, or opening failed: open with these
+      else take(await call("PUT", `/playground/${enc(session.id)}`, settings));
       if (was) await play();
       else setPlaying(false);
     } catch (err) {
@@ -182,6 +183,7 @@ export async function render(root, { query }) {
   }
 
   async function act(what) {
+    if (!session) return;
     error.clear();
     try {
       frame = await call("POST", `/playground/${enc(session.id)}/${what}`);
