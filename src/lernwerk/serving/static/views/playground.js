@@ -166,23 +166,43 @@ export async function render(root, { query }) {
     take(await api.post("/playground", settings));
   }
 
-  async function change(patch) {
+  // Changes and actions go to the server one after another, in the order made: a step
+  // pressed while a change is on its way applies to the changed network.
+  let queue = Promise.resolve();
+  function serial(fn) {
+    const next = queue.then(fn, fn);
+    queue = next.catch(() => {});
+    return next;
+  }
+
+  function change(patch) {
     settings = { ...settings, ...patch };
+    return serial(() => applyChange());
+  }
+
+  async function applyChange() {
     error.clear();
     const was = playing;
     playing = false;
     try {
       if (!session) await open();  // still opening, or opening failed: open with these
       else take(await call("PUT", `/playground/${enc(session.id)}`, settings));
-      if (was) await play();
-      else setPlaying(false);
+      if (was) {  // (not play(): that would queue behind this very change)
+        await applyAct("play");
+        setPlaying(true);
+        pull();
+      } else setPlaying(false);
     } catch (err) {
       error.show(err);
       setPlaying(false);
     }
   }
 
-  async function act(what) {
+  function act(what) {
+    return serial(() => applyAct(what));
+  }
+
+  async function applyAct(what) {
     if (!session) return;
     error.clear();
     try {
@@ -321,6 +341,7 @@ export async function render(root, { query }) {
         h("div", { class: "row" }, field(t("playground.saveName"), saveName), saveBtn), links)),
     status);
 
+  syncControls();
   try {
     const [lessonList, datasets] = await Promise.all([api.get("/playground/lessons"),
       api.get("/datasets").catch(() => [])]);
@@ -329,7 +350,7 @@ export async function render(root, { query }) {
     const lesson = query?.get("lesson");
     if (lesson && lessons[lesson]) settings = { ...settings, ...lessons[lesson] };
     if (query?.get("data")) settings.data = query.get("data");
-    await open();
+    await serial(open);
   } catch (err) {
     error.show(err);
     syncControls();
