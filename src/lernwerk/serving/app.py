@@ -21,9 +21,8 @@ from lernwerk.serving.inspections import InspectionManager
 from lernwerk.serving.jobs import JobManager
 from lernwerk.serving.middleware import BodyLimitMiddleware, TokenMiddleware
 from lernwerk.serving.responses import SafeJSONResponse
-from lernwerk.serving.routes import datasets, health, models, runs
+from lernwerk.serving.routes import datasets, health, models, playground, runs
 from lernwerk.serving.routes import inspections as inspections_routes
-from lernwerk.serving.routes import playground
 from lernwerk.serving.settings import STATIC_DIR, Settings
 
 log = logging.getLogger("lernwerk.serving")

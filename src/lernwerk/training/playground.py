@@ -485,7 +485,7 @@ class PlaygroundSession:
             xs, ys = self.data.x[index], self.data.y[index]
             return [
                 [round(float(a), 3), round(float(b), 3), round(float(t), 4)]
-                for (a, b), t in zip(xs, ys)
+                for (a, b), t in zip(xs, ys, strict=True)
             ]
 
         return {
