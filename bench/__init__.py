@@ -13,7 +13,8 @@ against the machine's matmul peak), `predict` (latency through the API and over 
 backbone against networks from scratch and the baselines; image anomaly detection),
 `export` (ONNX single-sample latency against PyTorch's), `inspect` (`lernwerk inspect`
 images per second against decoding alone), `explain` (one input's saliency against its
-ceiling and against a prediction).
+ceiling and against a prediction), `playground` (frames per second pulled while the
+network trains, and the training speed they cost).
 """
 
 SUITES = (
@@ -27,6 +28,7 @@ SUITES = (
     "export",
     "inspect",
     "explain",
+    "playground",
 )
 
 __all__ = ["SUITES"]

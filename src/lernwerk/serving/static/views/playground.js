@@ -19,6 +19,7 @@ const COL = 100;   // network canvas: column width
 const CELL = 34;   // neuron map size
 const GAP = 44;    // neuron spacing
 const BOARD = 300; // boundary size
+const FRAME_MS = 50; // pull a frame at most every 50 ms
 
 const DEFAULTS = {
   data: "xor", noise: 0, train_ratio: 0.5, samples: 400, seed: 0, hidden: [4, 2],
@@ -234,6 +235,7 @@ export async function render(root, { query }) {
     pulling = true;
     try {
       while (alive && playing) {
+        const began = performance.now();
         try {
           frame = await call("GET", `/playground/${enc(session.id)}/frame`);
         } catch (err) {
@@ -242,7 +244,9 @@ export async function render(root, { query }) {
           break;
         }
         draw();
-        await new Promise((r) => requestAnimationFrame(r));
+        // at most 20 frames a second: more shows nothing new and slows the training
+        const wait = FRAME_MS - (performance.now() - began);
+        await new Promise((r) => setTimeout(() => requestAnimationFrame(r), Math.max(0, wait)));
       }
     } finally { pulling = false; }
   }
