@@ -158,3 +158,41 @@ def test_save_opens_the_designer(page: Any) -> None:
     )
     page.get_by_test_id("pg-open-designer").click()
     expect(page.get_by_test_id("view-designer")).to_be_visible()
+
+
+def test_spiral_six_by_eight_frames_and_training_speed(page: Any, client: Any) -> None:
+    """Frames drawn per second on the spiral with 6x8 neurons, and the training speed with
+    the page pulling frames against the same session playing with no page open."""
+    lesson = client.get("/api/playground/lessons").json()["spiral"]
+    alone = client.post("/api/playground", json=lesson).json()["id"]
+    client.post(f"/api/playground/{alone}/play")
+    time.sleep(1)
+    s0, t0 = client.get(f"/api/playground/{alone}/frame").json()["steps"], time.monotonic()
+    time.sleep(5)
+    s1, t1 = client.get(f"/api/playground/{alone}/frame").json()["steps"], time.monotonic()
+    client.delete(f"/api/playground/{alone}")
+    steps_alone = (s1 - s0) / (t1 - t0)
+
+    page.goto("/#/playground?lesson=spiral")
+    _opened(page)
+    expect(page.get_by_test_id("pg-layer")).to_have_count(6)
+    page.get_by_test_id("pg-play").click()
+    page.wait_for_timeout(1000)
+    probe = "() => [window.__playground.frames, Number(document.querySelector('[data-testid=pg-boundary]').dataset.steps)]"
+    f0, p0 = page.evaluate(probe)
+    t0 = time.monotonic()
+    page.wait_for_timeout(5000)
+    f1, p1 = page.evaluate(probe)
+    took = time.monotonic() - t0
+    page.get_by_test_id("pg-play").click()
+    fps, steps_page = (f1 - f0) / took, (p1 - p0) / took
+    OUT.mkdir(parents=True, exist_ok=True)
+    page.get_by_test_id("pg-boundary").screenshot(path=str(OUT / "spiral.png"))
+    (OUT / "spiral.txt").write_text(
+        f"spiral 6x8 in Chromium: {fps:.1f} frames drawn per second; training "
+        f"{steps_page:.0f} steps/s with the page pulling, {steps_alone:.0f} steps/s with no "
+        f"page ({steps_page / max(steps_alone, 1e-9):.0%})\n"
+    )
+    print((OUT / "spiral.txt").read_text())
+    assert fps > MIN_FPS, fps
+    assert steps_page > 0

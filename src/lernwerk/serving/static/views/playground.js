@@ -268,6 +268,7 @@ export async function render(root, { query }) {
       + (frame.test_accuracy === null ? "" : ` · ${t("playground.accuracy", {
         train: fmt(frame.train_accuracy), test: fmt(frame.test_accuracy) })}`);
     board.dataset.epoch = String(frame.epoch);
+    board.dataset.steps = String(frame.steps);
     board.dataset.testAccuracy = String(frame.test_accuracy ?? "");
     drawNetwork(classes);
   }
