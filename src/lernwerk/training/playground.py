@@ -15,7 +15,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import torch
@@ -47,7 +47,8 @@ class TooManySessions(Conflict):
 class PlaygroundSettings(BaseModel):
     """What a playground trains: data, network and training settings."""
 
-    model_config = ConfigDict(extra="forbid")
+    # strict: no true for 1 nor "1" for 1, as in JSON Schema
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     data: str = Field(
         "xor",
@@ -63,7 +64,7 @@ class PlaygroundSettings(BaseModel):
     train_ratio: float = Field(0.5, ge=0.1, le=0.9)
     samples: int = Field(400, ge=20, le=2000)
     seed: int = Field(0, ge=0, le=2**31 - 1)
-    hidden: list[int] = Field(
+    hidden: list[Annotated[int, Field(ge=1, le=MAX_NEURONS)]] = Field(
         default_factory=lambda: [4, 2],
         max_length=MAX_LAYERS,
         description=f"neurons per hidden layer: 0-{MAX_LAYERS} layers of 1-{MAX_NEURONS}",
@@ -78,20 +79,10 @@ class PlaygroundSettings(BaseModel):
         default_factory=lambda: ["x", "y"], min_length=1, max_length=len(FEATURES)
     )
 
-    @field_validator("hidden")
-    @classmethod
-    def _layer_sizes(cls, hidden: list[int]) -> list[int]:
-        for i, n in enumerate(hidden):
-            if not 1 <= n <= MAX_NEURONS:
-                raise ValueError(f"hidden[{i}] is {n}: a layer has 1 to {MAX_NEURONS} neurons")
-        return hidden
-
     @field_validator("features")
     @classmethod
     def _distinct(cls, features: list[str]) -> list[str]:
-        if len(set(features)) != len(features):
-            raise ValueError("a feature is listed twice")
-        return features
+        return list(dict.fromkeys(features))  # one listed twice counts once
 
 
 # --- data ------------------------------------------------------------------------------

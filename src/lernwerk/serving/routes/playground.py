@@ -21,6 +21,7 @@ from lernwerk.training.playground import (
 
 router = APIRouter(prefix="/playground", tags=["playground"], responses=error_responses(401))
 _ONE = error_responses(404, 422)
+_BODY = error_responses(400, 404, 409, 413, 422)
 
 
 class SaveNetwork(_Body):
@@ -53,7 +54,7 @@ def lessons() -> dict[str, dict[str, Any]]:
     }
 
 
-@router.post("", status_code=201, responses=error_responses(404, 409, 422))
+@router.post("", status_code=201, responses=_BODY)
 def create(
     body: PlaygroundSettings,
     ws: Workspace = Depends(get_workspace),
@@ -64,7 +65,7 @@ def create(
     return _described(pool.add(session))
 
 
-@router.put("/{sid}", responses=_ONE)
+@router.put("/{sid}", responses=_BODY)
 def configure(
     sid: str,
     body: PlaygroundSettings,
@@ -124,7 +125,7 @@ def close(sid: str, pool: SessionPool = Depends(get_pool)) -> Response:
     return Response(status_code=204)
 
 
-@router.post("/{sid}/save", status_code=201, responses=error_responses(404, 409, 422))
+@router.post("/{sid}/save", status_code=201, responses=_BODY)
 def save(
     sid: str,
     body: SaveNetwork,
