@@ -104,6 +104,7 @@ def test_regression_data(pg: httpx.Client) -> None:
         ({"hidden": [4] * 7}, "hidden"),
         ({"hidden": [9]}, "hidden"),
         ({"regularization_rate": False}, "regularization_rate"),
+        ({"seed": True}, "seed"),
         ({"hidden": [0]}, "hidden"),
         ({"learning_rate": 0}, "learning_rate"),
         ({"learning_rate": -1}, "learning_rate"),

@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 import torch
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 from torch import nn
 
 from lernwerk.errors import Conflict, DataError, NotFound
@@ -38,6 +38,18 @@ Activation = Literal["relu", "tanh", "sigmoid", "linear"]
 Optimizer = Literal["sgd", "adam"]
 Regularization = Literal["none", "l1", "l2"]
 Feature = Literal["x", "y", "x2", "y2", "xy", "sinx", "siny"]
+
+
+def _json_int(value: Any) -> Any:
+    """An integer as JSON Schema has it: 3 and 3.0, not true nor "3"."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("expected an integer")
+    return value
+
+
+JsonInt = Annotated[int, BeforeValidator(_json_int)]
 
 
 class TooManySessions(Conflict):
@@ -62,16 +74,16 @@ class PlaygroundSettings(BaseModel):
     csv: str | None = Field(None, max_length=2_000_000, description="CSV text for data=csv")
     noise: float = Field(0.0, ge=0.0, le=0.5)
     train_ratio: float = Field(0.5, ge=0.1, le=0.9)
-    samples: int = Field(400, ge=20, le=2000)
-    seed: int = Field(0, ge=0, le=2**31 - 1)
-    hidden: list[Annotated[int, Field(ge=1, le=MAX_NEURONS)]] = Field(
+    samples: JsonInt = Field(400, ge=20, le=2000)
+    seed: JsonInt = Field(0, ge=0, le=2**31 - 1)
+    hidden: list[Annotated[int, Field(ge=1, le=MAX_NEURONS), BeforeValidator(_json_int)]] = Field(
         default_factory=lambda: [4, 2],
         max_length=MAX_LAYERS,
         description=f"neurons per hidden layer: 0-{MAX_LAYERS} layers of 1-{MAX_NEURONS}",
     )
     activation: Activation = "tanh"
     learning_rate: float = Field(0.03, gt=0.0, le=10.0)
-    batch_size: int = Field(10, ge=1, le=500)
+    batch_size: JsonInt = Field(10, ge=1, le=500)
     optimizer: Optimizer = "sgd"
     regularization: Regularization = "none"
     regularization_rate: float = Field(0.0, ge=0.0, le=10.0)
