@@ -15,7 +15,9 @@ backbone against networks from scratch and the baselines; image anomaly detectio
 images per second against decoding alone), `explain` (one input's saliency against its
 ceiling and against a prediction), `workshop` (simulated participants on one workshop
 server: 5xx, lost samples, finished trainings, p99 latency), `sweep` (20 trials of the MLP
-on 2 workers: the best trial against the default run, wall time, the epochs pruning saves).
+on 2 workers: the best trial against the default run, wall time, the epochs pruning saves),
+`playground` (frames per second pulled while the network trains, and the training speed
+they cost).
 """
 
 SUITES = (
@@ -31,6 +33,7 @@ SUITES = (
     "explain",
     "workshop",
     "sweep",
+    "playground",
 )
 
 __all__ = ["SUITES"]

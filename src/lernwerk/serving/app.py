@@ -21,7 +21,7 @@ from lernwerk.serving.inspections import InspectionManager
 from lernwerk.serving.jobs import JobManager
 from lernwerk.serving.middleware import BodyLimitMiddleware, TokenMiddleware
 from lernwerk.serving.responses import SafeJSONResponse
-from lernwerk.serving.routes import datasets, fixes, health, models, runs
+from lernwerk.serving.routes import datasets, fixes, health, models, playground, runs
 from lernwerk.serving.routes import inspections as inspections_routes
 from lernwerk.serving.routes import sweeps as sweeps_routes
 from lernwerk.serving.routes import workshop as workshop_routes
@@ -71,6 +71,8 @@ def create_app(settings: Settings) -> FastAPI:
         finally:
             await run_in_threadpool(jobs.shutdown)
             inspections.shutdown()
+            if getattr(app.state, "playgrounds", None) is not None:
+                app.state.playgrounds.shutdown()  # stop the playgrounds' training threads
 
     app = FastAPI(
         title="lernwerk",
@@ -93,6 +95,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(inspections_routes.router, prefix="/api")
     app.include_router(workshop_routes.router, prefix="/api")
     app.include_router(sweeps_routes.router, prefix="/api")
+    app.include_router(playground.router, prefix="/api")
 
     app.mount("/docs-assets", StaticFiles(directory=SWAGGER_DIR), name="docs-assets")
 

@@ -18,6 +18,7 @@ const ROUTES = [
   { pattern: /^\/room$/, view: "room", nav: "room" },
   { pattern: /^\/sweeps$/, view: "sweep", nav: "sweeps" },
   { pattern: /^\/sweeps\/([^/]+)$/, view: "sweep", nav: "sweeps", keys: ["name"] },
+  { pattern: /^\/playground$/, view: "playground", nav: "playground" },
 ];
 
 const main = document.getElementById("view");
