@@ -5,14 +5,14 @@ import { t } from "../i18n.js";
 
 // lesson id -> the demos (pages with the data and network set); texts: lesson.<id>.*
 export const LESSONS = [
-  ["xor", ["#/train?dataset=xor&model=perceptron"]],
-  ["hidden", ["#/train?dataset=xor&model=mlp"]],
+  ["xor", ["#/playground?lesson=perceptron", "#/train?dataset=xor&model=perceptron"]],
+  ["hidden", ["#/playground?lesson=hidden", "#/train?dataset=xor&model=mlp"]],
   ["activations", ["#/designer?dataset=moons&model=mlp"]],
   ["losses", ["#/train?dataset=digits&model=lenet"]],
-  ["lr", ["#/train?dataset=spiral&model=mlp"]],
+  ["lr", ["#/playground?lesson=learning-rate", "#/train?dataset=spiral&model=mlp"]],
   ["optimizers", ["#/train?dataset=spiral&model=mlp"]],
   ["epochs", ["#/train?dataset=digits&model=lenet"]],
-  ["overfitting", ["#/train?dataset=moons&model=mlp"]],
+  ["overfitting", ["#/playground?lesson=overfitting", "#/train?dataset=moons&model=mlp"]],
   ["convolution", ["#/designer?dataset=smileys&model=smiley-cnn"]],
   ["dense-vs-cnn", ["#/train?dataset=smileys&model=mlp", "#/train?dataset=smileys&model=smiley-cnn"]],
   ["rnn", ["#/train?dataset=gunpoint&model=lstm", "#/train?dataset=gunpoint&model=fcn1d"]],
