@@ -6,7 +6,14 @@ its ImageNet weights, `patchcore`: the anomaly detector on it); each registers i
 that imports them all.
 """
 
-from lernwerk.models import branches, layers, patchcore, pretrained, sequence_layers  # noqa: F401
+from lernwerk.models import (  # noqa: F401
+    branches,
+    generative,
+    layers,
+    patchcore,
+    pretrained,
+    sequence_layers,
+)
 from lernwerk.models.registry import LAYERS
 
 __all__ = ["LAYERS"]

@@ -177,6 +177,7 @@ def _prepare(
     all_listeners: list[Listener] = [StoreWriter(store, rec.id)]
     if cfg.early_stopping:
         all_listeners.append(EarlyStopping(cfg.early_stopping, cfg.monitor))
+    all_listeners.extend(task.listeners(run_dir))
     trainer = Trainer(
         network,
         task,
