@@ -19,7 +19,7 @@ from lernwerk.errors import NotFound, SpecError
 SCHEMA_VERSION = 1
 
 OptimizerName = Literal["sgd", "adam", "adamw", "rmsprop", "adagrad"]
-LossName = Literal["cross_entropy", "binary_cross_entropy", "mse", "mae"]
+LossName = Literal["cross_entropy", "binary_cross_entropy", "mse", "mae", "generative"]
 ScheduleName = Literal["constant", "step", "cosine", "onecycle"]
 # What `init` names to start from the ImageNet weights of the efficientnet-lite0 backbone
 PRETRAINED_INITS = ("efficientnet-lite0", "imagenet")

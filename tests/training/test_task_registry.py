@@ -36,7 +36,7 @@ SOURCE = Path(lernwerk.__file__).parent
 
 # ------------------------------------------------------------------ no branches on the name
 
-RUN_ONLY = {"anomaly", "forecasting"}  # never a dataset's kind of labels: always a run's task
+RUN_ONLY = {"anomaly", "forecasting", "generate"}  # never a dataset's kind of labels: always a run's task
 LABEL_KINDS = {"classification", "regression"}  # a dataset's labels, or a run's task
 # expressions that hold a run's task name (a dataset's is `ds.task`, `rec.task`, ...)
 RUN_TASK_TEXT = re.compile(

@@ -16,6 +16,7 @@ COMMAND_MODULES += ("inspect",)
 COMMAND_MODULES += ("watch",)  # lernwerk watch: the hot folder (hand-off to the line)
 COMMAND_MODULES += ("baselines",)
 COMMAND_MODULES += ("explain",)  # lernwerk explain: saliency and feature maps
+COMMAND_MODULES += ("generate",)  # lernwerk generate: images from a VAE or DCGAN run
 for _module in COMMAND_MODULES:
     import_module(f"lernwerk.cli.{_module}")
 

@@ -150,8 +150,8 @@ class GenerateTask(Task):
     def check_data(cls, ds: Dataset) -> None:
         if ds.kind != "images":
             raise SpecError(
-                f"task generate draws images; dataset '{ds.name}' holds {ds.kind}, not images: "
-                "train it on an image dataset (e.g. smileys)",
+                f"task generate draws images; dataset '{ds.name}' is a {ds.kind} dataset, "
+                "not images: train it on an image dataset (e.g. smileys)",
                 where="task",
             )
 
@@ -232,3 +232,38 @@ class GenerateTask(Task):
 
     def listeners(self, run_dir: Path) -> list[Listener]:
         return [SampleGrids(run_dir)]
+
+
+MAX_GENERATED = 1024  # images one request may draw
+
+
+def generate_images(
+    network: torch.nn.Module, n: int, *, seed: int | None = None, run: str = "the run"
+) -> torch.Tensor:
+    """`n` images (N, C, H, W) in [0, 1] drawn from random latent points of a trained
+    generative network.
+
+    Raises:
+        SpecError: the network does not generate, or `n` is not 1 to `MAX_GENERATED`.
+    """
+    module = generative_module(network)
+    if module is None:
+        raise SpecError(
+            f"{run} does not generate images; train one with --task generate "
+            "--model vae or dcgan",
+            where="run",
+        )
+    if not 1 <= n <= MAX_GENERATED:
+        raise SpecError(f"n must be 1 to {MAX_GENERATED}; got {n}", where="n")
+    gen = torch.Generator().manual_seed(seed) if seed is not None else None
+    return draw(module, torch.randn(n, module.latent_dims, generator=gen))
+
+
+def sample_path(run_dir: Path, name: str) -> Path | None:
+    """The stored picture `name` (`epoch-0003`, `latent-map`, `interpolation`), or None."""
+    if name not in ("latent-map", "interpolation") and not (
+        name.startswith("epoch-") and name[6:].isdigit()
+    ):
+        return None
+    path = Path(run_dir) / SAMPLES_DIR / f"{name}.png"
+    return path if path.is_file() else None
