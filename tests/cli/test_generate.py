@@ -30,7 +30,7 @@ def test_generate_writes_a_png_grid(
     img = Image.open(out)
     # 4 x 4 faces of 28 px with a pixel between them, drawn twice the size
     assert img.size == (2 * (4 * 29 + 1), 2 * (4 * 29 + 1))
-    assert f"wrote 16 images of run" in captured.out and str(out) in captured.out
+    assert "wrote 16 images of run" in captured.out and str(out) in captured.out
 
 
 @pytest.mark.parametrize(

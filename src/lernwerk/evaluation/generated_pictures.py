@@ -10,7 +10,9 @@ from PIL import Image
 GRID_SCALE = 2  # each pixel drawn as a square this many pixels a side
 
 
-def image_grid_png(images: np.ndarray, columns: int | None = None, scale: int = GRID_SCALE) -> bytes:
+def image_grid_png(
+    images: np.ndarray, columns: int | None = None, scale: int = GRID_SCALE
+) -> bytes:
     """Images (N, C, H, W) in [0, 1] as one PNG, `columns` a row (default: a square),
     a pixel's gap between them; grey for one channel, RGB for three."""
     a = np.clip(np.asarray(images, dtype=np.float64), 0, 1)
@@ -21,7 +23,9 @@ def image_grid_png(images: np.ndarray, columns: int | None = None, scale: int = 
     canvas = np.full((3, rows * (h + 1) + 1, cols * (w + 1) + 1), 0.35)
     for i in range(n):
         r, k = divmod(i, cols)
-        canvas[:, 1 + r * (h + 1) : 1 + r * (h + 1) + h, 1 + k * (w + 1) : 1 + k * (w + 1) + w] = a[i]
+        canvas[:, 1 + r * (h + 1) : 1 + r * (h + 1) + h, 1 + k * (w + 1) : 1 + k * (w + 1) + w] = a[
+            i
+        ]
     img = Image.fromarray(np.round(canvas.transpose(1, 2, 0) * 255).astype(np.uint8), "RGB")
     if scale > 1:
         img = img.resize((img.size[0] * scale, img.size[1] * scale), Image.Resampling.NEAREST)

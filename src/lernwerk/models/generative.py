@@ -18,8 +18,8 @@ from pydantic import Field
 from torch import nn
 
 from lernwerk.models.registry import (
-    Built,
     BuildContext,
+    Built,
     LayerMisfit,
     LayerType,
     Shape,
@@ -53,16 +53,22 @@ class GenerativeModule(nn.Module):
         return [list(self.parameters())]
 
 
-def _decoder(latent: int, c: int, h: int, w: int, width: int, norm: bool) -> nn.Sequential:
-    """z (N, L) -> (N, C, H, W) in [0, 1], up from (2*width, H/4, W/4) by two transposed convs."""
+def _decoder(
+    latent: int, c: int, h: int, w: int, width: int, norm: bool, refine: bool = False
+) -> nn.Sequential:
+    """z (N, L) -> (N, C, H, W) in [0, 1], up from (2*width, H/4, W/4) by two transposed
+    convs (`refine`: each followed by a 3x3 convolution, for sharper strokes)."""
     ch, cw = h // 4, w // 4
     layers: list[nn.Module] = [nn.Linear(latent, 2 * width * ch * cw)]
     layers += [nn.BatchNorm1d(2 * width * ch * cw)] if norm else []
     layers += [nn.ReLU(), nn.Unflatten(1, (2 * width, ch, cw))]
     layers += [nn.ConvTranspose2d(2 * width, width, 4, stride=2, padding=1)]
     layers += [nn.BatchNorm2d(width)] if norm else []
-    layers += [nn.ReLU(), nn.ConvTranspose2d(width, c, 4, stride=2, padding=1), nn.Sigmoid()]
-    return nn.Sequential(*layers)
+    layers += [nn.ReLU()]
+    layers += [nn.Conv2d(width, width, 3, padding=1), nn.ReLU()] if refine else []
+    layers += [nn.ConvTranspose2d(width, width if refine else c, 4, stride=2, padding=1)]
+    layers += [nn.ReLU(), nn.Conv2d(width, c, 3, padding=1)] if refine else []
+    return nn.Sequential(*layers, nn.Sigmoid())
 
 
 def _encoder(c: int, h: int, w: int, width: int, out: int, norm: bool) -> nn.Sequential:
@@ -85,7 +91,7 @@ class VAEModule(GenerativeModule):
         c, h, w = shape
         self.latent_dims, self.image_shape = latent_dims, shape
         self.encoder = _encoder(c, h, w, width, 2 * latent_dims, norm=False)
-        self.decoder = _decoder(latent_dims, c, h, w, width, norm=False)
+        self.decoder = _decoder(latent_dims, c, h, w, width, norm=False, refine=True)
 
     def _posterior(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         mu, logvar = self.encoder(x).float().chunk(2, dim=1)  # (N, L) each

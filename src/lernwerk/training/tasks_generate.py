@@ -249,8 +249,7 @@ def generate_images(
     module = generative_module(network)
     if module is None:
         raise SpecError(
-            f"{run} does not generate images; train one with --task generate "
-            "--model vae or dcgan",
+            f"{run} does not generate images; train one with --task generate --model vae or dcgan",
             where="run",
         )
     if not 1 <= n <= MAX_GENERATED:

@@ -12,6 +12,7 @@ import { trainAgainButton } from "../components/runactions.js";
 import { featureLabel } from "./dataset-baselines.js";
 import { renderEvaluation } from "./results-evaluation.js";
 import { exportPanel } from "./results-export.js";
+import { generatedPanel } from "./results-generated.js";
 import { helpHeading } from "../components/help.js";
 
 const LIVE = ["queued", "created", "running"];
@@ -88,7 +89,8 @@ function header(record) {
 export async function render(root, { id }) {
   let live = null;
   let curves = null;
-  const cleanup = () => { live?.destroy(); curves?.destroy(); };
+  let generated = null;  // the sample grids of a generative run (hidden for others)
+  const cleanup = () => { live?.destroy(); curves?.destroy(); generated?.destroy(); };
 
   async function draw() {
     cleanup();
@@ -108,6 +110,8 @@ export async function render(root, { id }) {
     if (LIVE.includes(record.status)) {
       live = createLivePanel({ runId: id, onEnd: () => setTimeout(draw, 600) });
       add(root, live.el);
+      generated = generatedPanel(id, { live: true });
+      add(root, generated.el);
       return;
     }
     const final = h("section", { class: "panel" }, h("h2", {}, t("results.final")), metricsTable(record.metrics));
@@ -119,6 +123,8 @@ export async function render(root, { id }) {
         h("section", { class: "panel" }, ...helpHeading("h2", t("results.curves"), "chart.loss"), curves.el)));
       curves.setHistory(record.history || []);
     }
+    generated = generatedPanel(id);
+    add(root, generated.el);
     const evaluation = h("section", { class: "panel", testid: "evaluation" });
     add(root, evaluation);
     renderEvaluation(evaluation, record);
