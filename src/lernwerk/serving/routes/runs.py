@@ -443,7 +443,10 @@ def generated_sample(run_id: str, name: str, ws: Workspace = Depends(get_workspa
     return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})
 
 
-@router.post("/runs/{run_id}/generate", responses={**_READ, **_PNG_ANSWER})
+_GENERATE = {**error_responses(404, 409, 422), **_PNG_ANSWER}  # 409: a baseline keeps no network
+
+
+@router.post("/runs/{run_id}/generate", responses=_GENERATE)
 async def generate_images(
     run_id: str,
     n: int = Query(16, description="how many images, 1 to 1024"),
