@@ -542,3 +542,11 @@ class PushView(_Answer):
     model: str | None
     pushed: list[str]
     skipped: list[dict[str, Any]]
+
+
+class GeneratedSamples(_Answer):
+    """The pictures a generative run drew (task generate); empty for other runs."""
+
+    epochs: list[int] = Field(description="the epochs whose grid of fixed latent points is stored")
+    latent_map: bool = Field(description="whether the latent map is drawn (at the run's end)")
+    interpolation: bool = Field(description="whether the interpolation is drawn")

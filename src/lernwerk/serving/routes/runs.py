@@ -28,6 +28,7 @@ from lernwerk.serving.schemas import (
     EvaluationView,
     ExplainRequest,
     ExplanationView,
+    GeneratedSamples,
     JobView,
     OnnxExport,
     Prediction,
@@ -428,14 +429,18 @@ def export_file(run_id: str, file: str, ws: Workspace = Depends(get_workspace)) 
 _PNG_ANSWER = {200: {"content": {"image/png": {}}, "description": "a PNG image"}}
 
 
-@router.get("/runs/{run_id}/generated", responses=_READ)
+@router.get("/runs/{run_id}/generated", response_model=GeneratedSamples, responses=_READ)
 def generated_samples(run_id: str, ws: Workspace = Depends(get_workspace)) -> dict[str, Any]:
     """The sample grids a generative run drew while it trained: `{epochs: [1, 2, …],
     latent_map, interpolation}` (empty lists and false for other runs)."""
     return ws.run(run_id).generated_samples()
 
 
-@router.get("/runs/{run_id}/generated/{name}.png", responses={**_READ, **_PNG_ANSWER})
+@router.get(
+    "/runs/{run_id}/generated/{name}.png",
+    response_class=Response,
+    responses={**_READ, **_PNG_ANSWER},
+)
 def generated_sample(run_id: str, name: str, ws: Workspace = Depends(get_workspace)) -> Response:
     """One stored picture: `epoch-0003` (the fixed latent points after epoch 3),
     `latent-map` or `interpolation`."""
@@ -446,7 +451,7 @@ def generated_sample(run_id: str, name: str, ws: Workspace = Depends(get_workspa
 _GENERATE = {**error_responses(404, 409, 422), **_PNG_ANSWER}  # 409: a baseline keeps no network
 
 
-@router.post("/runs/{run_id}/generate", responses=_GENERATE)
+@router.post("/runs/{run_id}/generate", response_class=Response, responses=_GENERATE)
 async def generate_images(
     run_id: str,
     n: int = Query(16, description="how many images, 1 to 1024"),
