@@ -20,7 +20,14 @@ SCHEMA_VERSION = 1
 
 OptimizerName = Literal["sgd", "adam", "adamw", "rmsprop", "adagrad"]
 LossName = Literal[
-    "cross_entropy", "binary_cross_entropy", "label_smoothing", "focal", "mse", "mae", "huber"
+    "cross_entropy",
+    "binary_cross_entropy",
+    "label_smoothing",
+    "focal",
+    "mse",
+    "mae",
+    "huber",
+    "generative",
 ]
 ScheduleName = Literal["constant", "step", "cosine", "onecycle", "plateau"]
 # What `init` names to start from the ImageNet weights of the efficientnet-lite0 backbone

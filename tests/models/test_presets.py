@@ -31,9 +31,35 @@ AUTOENCODER_INPUTS = {"autoencoder1d": (3, 32), "autoencoder2d": (3, 16, 24)}
 # anomaly detectors that give an anomaly map (1, H, W) of the image
 MAP_INPUTS = {"patchcore": (3, 32, 40)}
 
+# generative networks: each sample's two losses (N, 2); `generate` draws images
+GENERATIVE_INPUTS = {"dcgan": (1, 28, 28), "vae": (3, 16, 24)}
+
 
 def test_every_preset_has_an_input_here() -> None:
-    assert preset_names() == sorted({**PRESET_INPUTS, **AUTOENCODER_INPUTS, **MAP_INPUTS})
+    shipped = {**PRESET_INPUTS, **AUTOENCODER_INPUTS, **MAP_INPUTS, **GENERATIVE_INPUTS}
+    assert preset_names() == sorted(shipped)
+
+
+@pytest.mark.parametrize("name", sorted(GENERATIVE_INPUTS))
+def test_generative_preset_gives_losses_and_draws_images(name: str) -> None:
+    from lernwerk.models.generative import generative_module
+
+    shape = GENERATIVE_INPUTS[name]
+    network = build_network(load_preset(name), shape, num_outputs=2)
+    out = network(torch.rand(4, *shape))
+    assert network.output_shape == (2,) and out.shape == (4, 2) and bool((out >= 0).all())
+    module = generative_module(network)
+    assert module is not None
+    module.eval()
+    images = module.generate(torch.randn(3, module.latent_dims))
+    assert images.shape == (3, *shape) and 0 <= float(images.min()) <= float(images.max()) <= 1
+
+
+def test_a_generative_network_names_the_image_sizes_it_needs() -> None:
+    from lernwerk.errors import SpecError
+
+    with pytest.raises(SpecError, match="divide by 4"):
+        build_network(load_preset("vae"), (1, 30, 30), num_outputs=2)
 
 
 @pytest.mark.parametrize("name", sorted(MAP_INPUTS))

@@ -36,7 +36,11 @@ SOURCE = Path(lernwerk.__file__).parent
 
 # ------------------------------------------------------------------ no branches on the name
 
-RUN_ONLY = {"anomaly", "forecasting"}  # never a dataset's kind of labels: always a run's task
+RUN_ONLY = {
+    "anomaly",
+    "forecasting",
+    "generate",
+}  # never a dataset's kind of labels: always a run's task
 LABEL_KINDS = {"classification", "regression"}  # a dataset's labels, or a run's task
 # expressions that hold a run's task name (a dataset's is `ds.task`, `rec.task`, ...)
 RUN_TASK_TEXT = re.compile(
@@ -253,7 +257,7 @@ def test_a_registered_task_checks_its_data_and_names_stay_checked(
     ws = Workspace(tmp_path / "ws")
     with pytest.raises(SpecError, match="toy_median needs numeric targets; 'moons' has classes"):
         ws.fit("moons", "mlp", task="toy_median", epochs=1)
-    known = "classification, regression, forecasting, anomaly, toy_median"
+    known = "classification, regression, generate, forecasting, anomaly, toy_median"
     with pytest.raises(SpecError, match=f"unknown task 'toy_mean'; expected one of: {known}$"):
         ws.fit(lines(), "mlp", task="toy_mean", epochs=1)
     assert ws.runs() == []  # a rejected run leaves nothing

@@ -713,6 +713,46 @@ class Run(RunData):
             )
         return x.float()
 
+    # -- generated images (task generate) -----------------------------------------------
+
+    def generate(self, n: int = 16, *, seed: int | None = None) -> torch.Tensor:
+        """`n` new images (N, C, H, W) in [0, 1] from a generative run (a VAE, a DCGAN),
+        from random latent points (`seed`: the same points again).
+
+        Raises:
+            SpecError: the run does not generate (a classifier, …), or `n` is not 1 to 1024.
+        """
+        from lernwerk.training.tasks_generate import generate_images
+
+        self.require_network("generate images")
+        return generate_images(self.predictor.network, n, seed=seed, run=self.id)
+
+    def generate_png(self, n: int = 16, *, seed: int | None = None) -> bytes:
+        """`generate(n)` as one PNG grid."""
+        from lernwerk.evaluation.generated_pictures import image_grid_png
+
+        return image_grid_png(self.generate(n, seed=seed).numpy())
+
+    def generated_samples(self) -> dict[str, Any]:
+        """The sample grids the run drew while it trained: `{epochs, latent_map,
+        interpolation}` (empty for a run that does not generate)."""
+        from lernwerk.training.tasks_generate import sample_files
+
+        return sample_files(self.dir)
+
+    def generated_sample_png(self, name: str) -> bytes:
+        """One stored picture: `epoch-0003`, `latent-map` or `interpolation`.
+
+        Raises:
+            NotFound: the run holds no such picture.
+        """
+        from lernwerk.training.tasks_generate import sample_path
+
+        path = sample_path(self.dir, name)
+        if path is None:
+            raise NotFound(f"run {self.id} holds no generated picture '{name}'", where="name")
+        return path.read_bytes()
+
     def row(self) -> dict[str, Any]:
         """Key facts in one flat dict, for tables."""
         return run_row(self.record)

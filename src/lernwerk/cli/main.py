@@ -19,6 +19,7 @@ COMMAND_MODULES += ("fixes",)  # datasets relabel|confirm|undo, runs mistakes|re
 COMMAND_MODULES += ("explain",)  # lernwerk explain: saliency and feature maps
 COMMAND_MODULES += ("sweep",)  # lernwerk sweep, sweep-worker: Optuna studies
 COMMAND_MODULES += ("checks",)  # lernwerk datasets check: the data checks
+COMMAND_MODULES += ("generate",)  # lernwerk generate: images from a VAE or DCGAN run
 for _module in COMMAND_MODULES:
     import_module(f"lernwerk.cli.{_module}")
 

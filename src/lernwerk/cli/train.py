@@ -81,7 +81,7 @@ def train(
     task: str | None = typer.Option(
         None,
         "--task",
-        help="classification, regression, forecasting or anomaly (default: the dataset's).",
+        help="classification, regression, forecasting, anomaly, generate (default: the dataset's).",
     ),
     normal_class: str | None = typer.Option(
         None, "--normal-class", help="anomaly: the class of normal samples (default: ok)."

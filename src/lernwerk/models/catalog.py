@@ -9,6 +9,7 @@ that imports them all.
 from lernwerk.models import (  # noqa: F401
     branches,
     ensemble,
+    generative,
     layers,
     patchcore,
     pretrained,

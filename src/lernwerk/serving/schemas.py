@@ -611,3 +611,11 @@ class DatasetChecksView(_Answer):
     splits: dict[str, int] = Field(description="samples in train, val and test")
     counts: dict[str, int] = Field(description="findings per severity")
     findings: list[CheckFinding] = Field(description="blockers first, then warnings, hints")
+
+
+class GeneratedSamples(_Answer):
+    """The pictures a generative run drew (task generate); empty for other runs."""
+
+    epochs: list[int] = Field(description="the epochs whose grid of fixed latent points is stored")
+    latent_map: bool = Field(description="whether the latent map is drawn (at the run's end)")
+    interpolation: bool = Field(description="whether the interpolation is drawn")

@@ -189,6 +189,7 @@ def _prepare(
         all_listeners.append(Plateau(cfg))
     if cfg.time_budget_s:
         all_listeners.append(TimeBudget(cfg.time_budget_s))
+    all_listeners.extend(task.listeners(run_dir))
     trainer = Trainer(
         network,
         task,

@@ -39,7 +39,10 @@ from lernwerk.training.tasks_views import (
 )
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from lernwerk.data import Dataset
+    from lernwerk.training.callbacks import Listener
 
 
 @dataclass
@@ -311,6 +314,11 @@ class Task:
             f"a {self.name} run has no threshold; only an anomaly detector has a threshold",
             where="threshold",
         )
+
+    def listeners(self, run_dir: Path) -> list[Listener]:
+        """Listeners the task adds to its runs' training (a generator's sample grids, drawn
+        into `run_dir` after each epoch); none by default."""
+        return []
 
     def to_dict(self) -> dict[str, Any]:
         return {

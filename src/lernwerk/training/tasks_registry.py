@@ -13,7 +13,10 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from lernwerk.errors import SpecError
-from lernwerk.training import tasks_sequence  # noqa: F401  (its tasks register themselves)
+from lernwerk.training import (
+    tasks_generate,  # noqa: F401  (its task registers itself)
+    tasks_sequence,  # noqa: F401  (its tasks register themselves)
+)
 from lernwerk.training.tasks import TASKS, Task
 
 if TYPE_CHECKING:

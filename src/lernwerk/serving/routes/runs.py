@@ -28,6 +28,7 @@ from lernwerk.serving.schemas import (
     EvaluationView,
     ExplainRequest,
     ExplanationView,
+    GeneratedSamples,
     JobView,
     OnnxExport,
     Prediction,
@@ -433,3 +434,45 @@ def export_file(run_id: str, file: str, ws: Workspace = Depends(get_workspace)) 
         media_type="application/octet-stream",
         filename=f"lernwerk-{run.id}-{file}",
     )
+
+
+# -- generated images (task generate) -----------------------------------------------------
+
+_PNG_ANSWER = {200: {"content": {"image/png": {}}, "description": "a PNG image"}}
+
+
+@router.get("/runs/{run_id}/generated", response_model=GeneratedSamples, responses=_READ)
+def generated_samples(run_id: str, ws: Workspace = Depends(get_workspace)) -> dict[str, Any]:
+    """The sample grids a generative run drew while it trained: `{epochs: [1, 2, …],
+    latent_map, interpolation}` (empty lists and false for other runs)."""
+    return ws.run(run_id).generated_samples()
+
+
+@router.get(
+    "/runs/{run_id}/generated/{name}.png",
+    response_class=Response,
+    responses={**_READ, **_PNG_ANSWER},
+)
+def generated_sample(run_id: str, name: str, ws: Workspace = Depends(get_workspace)) -> Response:
+    """One stored picture: `epoch-0003` (the fixed latent points after epoch 3),
+    `latent-map` or `interpolation`."""
+    png = ws.run(run_id).generated_sample_png(name)
+    return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})
+
+
+_GENERATE = {**error_responses(404, 409, 422), **_PNG_ANSWER}  # 409: a baseline keeps no network
+
+
+@router.post("/runs/{run_id}/generate", response_class=Response, responses=_GENERATE)
+async def generate_images(
+    run_id: str,
+    n: int = Query(16, description="how many images, 1 to 1024"),
+    seed: int | None = Query(None, description="the same seed draws the same images"),
+    ws: Workspace = Depends(get_workspace),
+    cache: RunCache = Depends(get_run_cache),
+) -> Response:
+    """New images from a generative run (a VAE, a DCGAN) as one PNG grid; 422 for a run
+    that does not generate."""
+    run = await run_in_threadpool(cache.get, ws, run_id)
+    png = await run_in_threadpool(lambda: run.generate_png(n, seed=seed))
+    return Response(png, media_type="image/png")

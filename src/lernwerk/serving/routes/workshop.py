@@ -32,7 +32,7 @@ def _trainer_only(request: Request) -> Workshop:
 
 @router.post(
     "/workshop/join", status_code=201, response_model=Joined,
-    responses=error_responses(404, 409, 422),
+    responses=error_responses(400, 401, 404, 409, 422),
 )  # fmt: skip
 async def join(body: JoinRequest, request: Request) -> dict[str, Any]:
     """Join the workshop under a name: a workspace of one's own and the token that opens

@@ -23,6 +23,7 @@ export const LESSONS = [
   ["bias", ["#/datasets/smileys"]],
   ["qc", ["#/train?dataset=solder&model=patchcore"]],
   ["inside", ["#/train?dataset=smileys&model=smiley-cnn"]],
+  ["gans", ["#/train?dataset=smileys&model=vae&task=generate", "#/train?dataset=smileys&model=dcgan&task=generate"]],
 ];
 
 export function render(root) {

@@ -13,6 +13,7 @@ import { featureLabel } from "./dataset-baselines.js";
 import { renderEvaluation } from "./results-evaluation.js";
 import { exportPanel } from "./results-export.js";
 import { createDataBar } from "../components/dataedit.js";
+import { generatedPanel } from "./results-generated.js";
 import { helpHeading } from "../components/help.js";
 import { runChecksPanel } from "../components/checks.js";
 
@@ -90,7 +91,8 @@ function header(record) {
 export async function render(root, { id }) {
   let live = null;
   let curves = null;
-  const cleanup = () => { live?.destroy(); curves?.destroy(); };
+  let generated = null;  // the sample grids of a generative run (hidden for others)
+  const cleanup = () => { live?.destroy(); curves?.destroy(); generated?.destroy(); };
 
   async function draw() {
     cleanup();
@@ -110,6 +112,8 @@ export async function render(root, { id }) {
     if (LIVE.includes(record.status)) {
       live = createLivePanel({ runId: id, onEnd: () => setTimeout(draw, 600) });
       add(root, live.el);
+      generated = generatedPanel(id, { live: true });
+      add(root, generated.el);
       return;
     }
     const final = h("section", { class: "panel" }, h("h2", {}, t("results.final")), metricsTable(record.metrics));
@@ -122,6 +126,8 @@ export async function render(root, { id }) {
       curves.setHistory(record.history || []);
     }
     if (record.config?.checks?.length) add(root, runChecksPanel(record.config.checks));
+    generated = generatedPanel(id);
+    add(root, generated.el);
     const evaluation = h("section", { class: "panel", testid: "evaluation" });
     // the data this run trained on: changed since (retrain), the last edit (undo)
     const dataBar = createDataBar(record, { onUndo: () => shown.reload() });

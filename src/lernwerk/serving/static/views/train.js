@@ -27,7 +27,7 @@ const AUGMENT = [
 ];
 const INLINE = "__inline__";
 // "" = the dataset's own task; anomaly detection trains an autoencoder on one normal class
-const TASKS = ["", "classification", "regression", "anomaly", "forecasting"];
+const TASKS = ["", "classification", "regression", "anomaly", "forecasting", "generate"];
 
 function numberInput(testid, value, attrs = {}) {
   return h("input", { type: "number", testid, value: value ?? "", step: "any", ...attrs });
@@ -96,7 +96,8 @@ export async function render(root, { query }) {
   }
   const taskSelect = h("select", { testid: "train-task" },
     TASKS.map((k) => h("option", { value: k }, k ? t(`task.${k}`) : t("train.taskAuto"))));
-  taskSelect.value = TASKS.includes(tr.task) ? tr.task || "" : "";
+  const wantTask = query.get("task") ?? tr.task;  // a lesson's demo link may name the task
+  taskSelect.value = TASKS.includes(wantTask) ? wantTask || "" : "";
   const normalSelect = h("select", { testid: "train-normal-class" });
   const normalField = withHelp(field(t("train.normalClass"), normalSelect, t("train.normalHint")), "train.normalClass");
   /** Anomaly detection asks which class is normal; the dataset's classes to pick from. */
