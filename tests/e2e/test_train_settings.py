@@ -82,11 +82,12 @@ def test_loss_and_schedule_reach_the_run(page: Any, shots: Any, client: httpx.Cl
     loss.select_option("label_smoothing")
     expect(page.get_by_test_id("train-loss-hint")).to_contain_text("90 %")
     schedule.select_option("plateau")
-    expect(page.get_by_test_id("train-gamma")).to_be_visible()
-    expect(page.get_by_test_id("train-lr-min")).to_be_hidden()
+    expect(page.get_by_test_id("train-plateau-factor")).to_be_visible()
+    expect(page.get_by_test_id("train-gamma")).to_be_hidden()
+    expect(page.get_by_test_id("train-lr-min")).to_be_visible()  # plateau: the lowest rate
     expect(page.get_by_test_id("train-loss-schedule")).to_contain_text("Epochs without improvement")
-    page.get_by_test_id("train-gamma").fill("0.5")
-    page.get_by_test_id("train-step-size").fill("2")
+    page.get_by_test_id("train-plateau-factor").fill("0.25")
+    page.get_by_test_id("train-plateau-patience").fill("2")
     page.get_by_test_id("train-epochs").fill("3")
     page.get_by_test_id("train-loss-schedule").scroll_into_view_if_needed()
     shots("loss-schedule")
@@ -98,18 +99,14 @@ def test_loss_and_schedule_reach_the_run(page: Any, shots: Any, client: httpx.Cl
         assert record["status"] in ("queued", "running") and time.monotonic() < deadline, record
         time.sleep(0.3)
     train = record["config"]["train"]
-    assert (train["loss"], train["schedule"], train["gamma"], train["step_size_epochs"]) == (
-        "label_smoothing",
-        "plateau",
-        0.5,
-        2,
-    )
+    assert (train["loss"], train["schedule"]) == ("label_smoothing", "plateau")
+    assert (train["plateau_factor"], train["plateau_patience"]) == (0.25, 2)
 
     # "Change settings and train" fills the form with them again
     page.goto(f"/#/train?from={run}")
     expect(loss).to_have_value("label_smoothing")
     expect(schedule).to_have_value("plateau")
-    expect(page.get_by_test_id("train-gamma")).to_have_value("0.5")
+    expect(page.get_by_test_id("train-plateau-factor")).to_have_value("0.25")
 
     # a regression task offers the losses for values
     page.get_by_test_id("train-task").select_option("regression")

@@ -49,10 +49,13 @@ PRESET_DATA: dict[str, tuple[str, dict]] = {
 
 
 NOT_EXPORTED = {"patchcore"}  # refused with a reason: test_patchcore_is_refused_by_name
+# generative networks output their training losses; what they make comes from run.generate,
+# so their ONNX file is not part of this parity table (docs/generate.md)
+GENERATIVE = {"vae", "dcgan"}
 
 
 def test_every_preset_has_a_dataset_here() -> None:
-    assert sorted({*PRESET_DATA, *NOT_EXPORTED}) == preset_names()
+    assert sorted({*PRESET_DATA, *NOT_EXPORTED, *GENERATIVE}) == preset_names()
 
 
 def test_patchcore_is_refused_by_name(workspace: lernwerk.Workspace, tmp_path: Path) -> None:
