@@ -17,8 +17,8 @@ from typing import Any
 from torch import nn
 
 from lernwerk.errors import SpecError
+from lernwerk.models import ensemble, pretrained
 from lernwerk.models import layers as core
-from lernwerk.models import pretrained
 from lernwerk.models.branches import _ParallelBlock, _ResidualBlock
 from lernwerk.models.network import Network
 from lernwerk.models.registry import fmt_shape
@@ -108,6 +108,27 @@ class Reshape(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x.reshape(x.shape[0], *self.shape)
+''',
+    "Ensemble": '''
+class Ensemble(nn.Module):
+    """Several copies of one network (members), each from its own random start; their
+    predictions averaged: the log of the mean softmax (or the logit of the mean sigmoid)."""
+
+    def __init__(self, members: list[nn.Module], activation: str) -> None:
+        super().__init__()
+        self.members = nn.ModuleList(members)
+        self.activation = activation
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        members = torch.stack([member(x) for member in self.members])  # (M, N, K)
+        if self.activation == "softmax":
+            logp = torch.log_softmax(members.float(), dim=2)
+            return torch.logsumexp(logp, dim=0) - math.log(members.shape[0])
+        if self.activation == "sigmoid":
+            p = torch.sigmoid(members.float()).mean(dim=0)
+            p = p.clamp(PROBABILITY_FLOOR, 1 - PROBABILITY_FLOOR)
+            return torch.log(p) - torch.log1p(-p)
+        return members.mean(dim=0)
 ''',
     "EfficientNetLite0": '''
 def same_pad(size: int, kernel: int, stride: int) -> tuple[int, int]:
@@ -359,6 +380,12 @@ def _reshape(w: _Writer, m: _Reshape, depth: int) -> str:
     return f"{w.need('Reshape')}({tuple(m.shape)!r})"
 
 
+def _ensemble(w: _Writer, m: Any, depth: int) -> str:
+    pad = INDENT * (depth + 1)
+    members = "".join(f"{pad}{w.expr(member, depth + 1)},\n" for member in m.members)
+    return f"{w.need('Ensemble')}([\n{members}{INDENT * depth}], activation={m.activation!r})"
+
+
 def _efficientnet(w: _Writer, m: nn.Module, depth: int) -> str:
     return f"{w.need('EfficientNetLite0')}()"
 
@@ -397,6 +424,7 @@ _WRITERS: dict[type, Callable[[_Writer, Any, int], str]] = {
     _Crop1D: _crop,
     _Reshape: _reshape,
     pretrained.EfficientNetLite0Features: _efficientnet,
+    ensemble.EnsembleBlock: _ensemble,
 }
 
 
@@ -436,7 +464,7 @@ def network_code(network: Network, class_name: str = "Net") -> tuple[str, list[s
 def network_source(network: Network) -> str:
     """The network as a file a learner can paste: imports, helper classes, the class."""
     net, helpers = network_code(network)
-    head = "import math\n\n" if "EfficientNetLite0" in helpers else ""
+    head = "import math\n\n" if {"EfficientNetLite0", "Ensemble"} & set(helpers) else ""
     head += "import torch\n"
     head += "import torch.nn.functional as F\n" if "EfficientNetLite0" in helpers else ""
     head += "from torch import nn\n"
@@ -449,6 +477,8 @@ def helpers_code(names: list[str]) -> str:
     parts = []
     if "EfficientNetLite0" in names:
         parts.append(_efficientnet_constants())
+    if "Ensemble" in names:
+        parts.append(f"PROBABILITY_FLOOR = {ensemble.PROBABILITY_FLOOR!r}\n")
     parts += [HELPERS[n].strip() + "\n" for n in names]
     return "\n\n".join(parts)
 
@@ -671,7 +701,7 @@ def pytorch_file(
         order = "torch.randperm(len(x), generator=generator)"
     stat = _STAT_SHAPE[preprocessing["kind"]]
     sections = [
-        _docstring(title, train),
+        _docstring(title, train, helpers),
         "from __future__ import annotations\n\n"
         "import json\nimport math\nimport struct\nimport sys\nfrom pathlib import Path\n\n"
         "import torch\nimport torch.nn.functional as F\nfrom torch import nn\n\n"
@@ -700,8 +730,10 @@ def pytorch_file(
     return "\n\n".join(s.rstrip("\n") + "\n" for s in sections if s).replace("\n\n\n\n", "\n\n\n")
 
 
-def _docstring(title: str, train: dict[str, Any]) -> str:
+def _docstring(title: str, train: dict[str, Any], helpers: list[str]) -> str:
     left_out = []
+    if "Ensemble" in helpers:
+        left_out.append("each member's own loss (this loop trains the averaged prediction)")
     if any(v for k, v in (train.get("augment") or {}).items() if v):
         left_out.append("augmentation")
     if train.get("early_stopping"):

@@ -26,6 +26,7 @@ from lernwerk.serving.schemas import (
 router = APIRouter(tags=["fixes"], responses=error_responses(401))
 
 _EDIT = error_responses(400, 404, 409, 422)  # no such dataset, class or id; nothing to undo
+_EDIT_BODY = error_responses(400, 404, 409, 413, 422)  # the same, for a request with a body
 
 
 @router.get("/datasets/{name}/edits", response_model=DataEdit, responses=_EDIT)
@@ -34,7 +35,7 @@ def data_version(name: str, ws: Workspace = Depends(get_workspace)) -> dict[str,
     return {"dataset": name, **ws.data_version(name)}
 
 
-@router.post("/datasets/{name}/relabel", response_model=DataEdit, responses=_EDIT)
+@router.post("/datasets/{name}/relabel", response_model=DataEdit, responses=_EDIT_BODY)
 def relabel(
     name: str, body: RelabelRequest, ws: Workspace = Depends(get_workspace)
 ) -> dict[str, Any]:
@@ -42,7 +43,7 @@ def relabel(
     return ws.relabel(name, body.ids, body.to)
 
 
-@router.post("/datasets/{name}/delete-samples", response_model=DataEdit, responses=_EDIT)
+@router.post("/datasets/{name}/delete-samples", response_model=DataEdit, responses=_EDIT_BODY)
 def delete_samples(
     name: str, body: DeleteRequest, ws: Workspace = Depends(get_workspace)
 ) -> dict[str, Any]:
@@ -50,7 +51,7 @@ def delete_samples(
     return ws.delete(name, body.ids)
 
 
-@router.post("/datasets/{name}/checked", response_model=DataEdit, responses=_EDIT)
+@router.post("/datasets/{name}/checked", response_model=DataEdit, responses=_EDIT_BODY)
 def mark_checked(
     name: str, body: CheckedRequest, ws: Workspace = Depends(get_workspace)
 ) -> dict[str, Any]:

@@ -32,7 +32,7 @@ def _trainer_only(request: Request) -> Workshop:
 
 @router.post(
     "/workshop/join", status_code=201, response_model=Joined,
-    responses=error_responses(400, 401, 404, 409, 422),
+    responses=error_responses(400, 401, 404, 409, 413, 422),
 )  # fmt: skip
 async def join(body: JoinRequest, request: Request) -> dict[str, Any]:
     """Join the workshop under a name: a workspace of one's own and the token that opens
@@ -59,7 +59,9 @@ async def room(request: Request) -> dict[str, Any]:
 
 
 @router.post(
-    "/workshop/push", response_model=PushView, responses=error_responses(401, 403, 404, 422)
+    "/workshop/push",
+    response_model=PushView,
+    responses=error_responses(401, 403, 404, 413, 422),
 )
 async def push(body: PushRequest, request: Request) -> dict[str, Any]:
     """Copy a dataset and/or a saved model of the trainer's workspace to every participant

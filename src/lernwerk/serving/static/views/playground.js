@@ -35,6 +35,9 @@ export async function render(root, { query }) {
   let session = null;    // {id, points}
   let frame = null;
   let playing = false;
+  // what the person last asked for: a change sent while playing resumes only if nobody
+  // pressed Pause meanwhile
+  let wanted = false;
   let alive = true;
   let pulling = false;
   let tables = [];
@@ -188,7 +191,7 @@ export async function render(root, { query }) {
     try {
       if (!session) await open();  // still opening, or opening failed: open with these
       else take(await call("PUT", `/playground/${enc(session.id)}`, settings));
-      if (was) {  // (not play(): that would queue behind this very change)
+      if (was && wanted) {  // (not play(): that would queue behind this very change)
         await applyAct("play");
         setPlaying(true);
         pull();
@@ -214,12 +217,14 @@ export async function render(root, { query }) {
   }
 
   async function play() {
+    wanted = true;
     await act("play");
     setPlaying(true);
     pull();
   }
 
   async function pause() {
+    wanted = false;
     setPlaying(false);
     await act("pause");
   }
