@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import RootModel
 
 from lernwerk.api import Workspace
 from lernwerk.api.playground import playground_data, playground_session
 from lernwerk.serving.deps import get_workspace
 from lernwerk.serving.errors import error_responses
-from lernwerk.serving.schemas import StoredName, _Body
+from lernwerk.serving.schemas import StoredName, _Answer, _Body
 from lernwerk.training.playground import (
     LESSONS,
     PlaygroundSession,
@@ -45,7 +46,23 @@ def _described(session: PlaygroundSession) -> dict[str, Any]:
     }
 
 
-@router.get("/lessons")
+class SessionView(_Answer):
+    """A session: its id, settings and points with its first frame (docs/playground.md)."""
+
+
+class PlaygroundFrame(_Answer):
+    """What the network does now: boundary and neuron maps, weights, curves, epoch."""
+
+
+class SavedNetwork(_Answer):
+    """The playground's network saved as a workspace model, with links to use it."""
+
+
+class PlaygroundLessons(RootModel[dict[str, dict[str, Any]]]):
+    """Each one-click lesson by its name: the settings it starts (data, network, training)."""
+
+
+@router.get("/lessons", response_model=PlaygroundLessons)
 def lessons() -> dict[str, dict[str, Any]]:
     """The one-click lessons: each one's settings (data, network, training)."""
     return {
@@ -54,7 +71,7 @@ def lessons() -> dict[str, dict[str, Any]]:
     }
 
 
-@router.post("", status_code=201, responses=_BODY)
+@router.post("", status_code=201, response_model=SessionView, responses=_BODY)
 def create(
     body: PlaygroundSettings,
     ws: Workspace = Depends(get_workspace),
@@ -65,7 +82,7 @@ def create(
     return _described(pool.add(session))
 
 
-@router.put("/{sid}", responses=_BODY)
+@router.put("/{sid}", response_model=SessionView, responses=_BODY)
 def configure(
     sid: str,
     body: PlaygroundSettings,
@@ -78,13 +95,13 @@ def configure(
     return _described(session)
 
 
-@router.get("/{sid}/frame", responses=_ONE)
+@router.get("/{sid}/frame", response_model=PlaygroundFrame, responses=_ONE)
 def frame(sid: str, pool: SessionPool = Depends(get_pool)) -> dict[str, Any]:
     """What the network does now: boundary and neuron maps (uint8 base64), weights, curves."""
     return pool.get(sid).frame()
 
 
-@router.post("/{sid}/play", responses=_ONE)
+@router.post("/{sid}/play", response_model=PlaygroundFrame, responses=_ONE)
 def play(sid: str, pool: SessionPool = Depends(get_pool)) -> dict[str, Any]:
     """Train in the session's thread at full speed until paused."""
     session = pool.get(sid)
@@ -92,7 +109,7 @@ def play(sid: str, pool: SessionPool = Depends(get_pool)) -> dict[str, Any]:
     return session.frame()
 
 
-@router.post("/{sid}/pause", responses=_ONE)
+@router.post("/{sid}/pause", response_model=PlaygroundFrame, responses=_ONE)
 def pause(sid: str, pool: SessionPool = Depends(get_pool)) -> dict[str, Any]:
     """Stop training (the network stays as it is)."""
     session = pool.get(sid)
@@ -100,7 +117,7 @@ def pause(sid: str, pool: SessionPool = Depends(get_pool)) -> dict[str, Any]:
     return session.frame()
 
 
-@router.post("/{sid}/step", responses=_ONE)
+@router.post("/{sid}/step", response_model=PlaygroundFrame, responses=_ONE)
 def step(
     sid: str, epochs: int = Query(1, ge=1, le=1000), pool: SessionPool = Depends(get_pool)
 ) -> dict[str, Any]:
@@ -110,7 +127,7 @@ def step(
     return session.frame()
 
 
-@router.post("/{sid}/reset", responses=_ONE)
+@router.post("/{sid}/reset", response_model=PlaygroundFrame, responses=_ONE)
 def reset(sid: str, pool: SessionPool = Depends(get_pool)) -> dict[str, Any]:
     """A freshly initialised network at epoch 0 (playing on if it was)."""
     session = pool.get(sid)
@@ -125,7 +142,7 @@ def close(sid: str, pool: SessionPool = Depends(get_pool)) -> Response:
     return Response(status_code=204)
 
 
-@router.post("/{sid}/save", status_code=201, responses=_BODY)
+@router.post("/{sid}/save", status_code=201, response_model=SavedNetwork, responses=_BODY)
 def save(
     sid: str,
     body: SaveNetwork,
