@@ -58,7 +58,7 @@ TINY = {
     "export": {"calls": 5, "warmup": 1, "models": (("mlp", "xor:samples=60", "mlp"),)},
     "inspect": {"per_class": 5, "images": 40, "rounds": 1},
     "explain": {"cases": (("smileys:per_class=5", "smiley-cnn", 1, 0.2),), "rounds": 1},
-    "workshop": {"participants": 2, "seconds": 60.0, "samples": 4, "predictions": 2},
+    "workshop": {"participants": 2, "seconds": 60.0, "samples": 4, "predictions": 2, "epochs": 1},
     "sweep": {"rows": 300, "trials": 2, "workers": 1, "epochs": 2},
 }
 

@@ -50,6 +50,7 @@ def test_inceptiontime_trains_predicts_and_exports_as_one_run(
     assert {Path(f).name for f in json.loads(out)["files"]} == {"model.safetensors", "model.json"}
 
 
+@pytest.mark.slow  # 30 s; an ensemble's stop and resume as one run: tests/training
 @pytest.mark.skipif(os.name != "posix", reason="needs POSIX signals")
 def test_ctrl_c_stops_inceptiontime_and_resume_finishes_it(
     capsys: pytest.CaptureFixture[str], tmp_path: Path

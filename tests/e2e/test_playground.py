@@ -160,6 +160,7 @@ def test_save_opens_the_designer(page: Any) -> None:
     expect(page.get_by_test_id("view-designer")).to_be_visible()
 
 
+@pytest.mark.slow  # a measurement (bench --suite playground reports it); the XOR test draws frames
 def test_spiral_six_by_eight_frames_and_training_speed(page: Any, client: Any) -> None:
     """Frames drawn per second on the spiral with 6x8 neurons, and the training speed with
     the page pulling frames against the same session playing with no page open."""
